@@ -1,0 +1,116 @@
+# Parley build. `make run` and `make test` are the two commands a newcomer needs; see README.md.
+# Objects go to $(B)/<flavour>/ (release, asan, fuzz) so the flavours never mix.
+
+B        ?= build
+CC       ?= cc
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+PKGS     := libh2o-evloop jansson sqlite3 libsodium inih openssl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
+BASE_CFLAGS := -std=gnu11 $(WARN) -DPARLEY_VERSION='"$(VERSION)"' -DH2O_USE_LIBUV=0 -Isrc $(PKG_CFLAGS)
+
+LIB_SRC  := $(wildcard src/common/*.c src/core/*.c src/store/*.c src/bus/*.c src/http/*.c src/cli/cmd_*.c src/cli/config*.c src/cli/seed*.c)
+LIB_ASM  := src/http/assets.S
+MAIN_SRC := src/cli/main.c
+
+FLAVOUR_CFLAGS_release := -O2 -g
+FLAVOUR_CFLAGS_asan    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FLAVOUR_LDFLAGS_asan   := -fsanitize=address,undefined
+
+objs = $(patsubst %.c,$(B)/$(1)/%.o,$(LIB_SRC)) $(patsubst %.S,$(B)/$(1)/%.o,$(LIB_ASM))
+
+.PHONY: all build run test unit integration fuzz fuzz-build bench-core crash-test lint format deps clean asan
+all: build
+build: $(B)/release/parley
+asan: $(B)/asan/parley
+
+deps:
+	@scripts/install-deps.sh
+
+define FLAVOUR
+$(B)/$(1)/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(BASE_CFLAGS) $$(FLAVOUR_CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
+$(B)/$(1)/%.o: %.S docs/openapi.yaml
+	@mkdir -p $$(dir $$@)
+	$$(CC) -Wa,-I. -c $$< -o $$@
+$(B)/$(1)/libparley.a: $(call objs,$(1))
+	@rm -f $$@
+	ar rcs $$@ $$^
+$(B)/$(1)/parley: $(B)/$(1)/src/cli/main.o $(B)/$(1)/libparley.a
+	$$(CC) $$(FLAVOUR_CFLAGS_$(1)) $$(FLAVOUR_LDFLAGS_$(1)) -o $$@ $$^ $$(PKG_LIBS)
+endef
+$(eval $(call FLAVOUR,release))
+$(eval $(call FLAVOUR,asan))
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+# ---- run ---------------------------------------------------------------------------------
+DB     ?= var/parley.db
+LISTEN ?= 127.0.0.1:8080
+run: deps build
+	@mkdir -p var
+	@if [ ! -f $(DB) ]; then $(B)/release/parley migrate --db $(DB) && $(B)/release/parley seed-demo --db $(DB); fi
+	@echo ""
+	@echo "Parley $(VERSION) is starting on http://$(LISTEN)/"
+	@echo "  status page   http://$(LISTEN)/"
+	@echo "  health        http://$(LISTEN)/healthz"
+	@echo "  API           http://$(LISTEN)/api/v1/   (described at http://$(LISTEN)/api/openapi.yaml)"
+	@echo "  demo log-in   tenant=acme email=admin@acme.example password=parley-demo"
+	@echo "                curl -s http://$(LISTEN)/api/v1/auth/login -d '{\"tenant\":\"acme\",\"email\":\"admin@acme.example\",\"password\":\"parley-demo\"}'"
+	@echo ""
+	exec $(B)/release/parley serve --db $(DB) --listen $(LISTEN)
+
+# ---- tests ---------------------------------------------------------------------------------
+# Every suite appends "suite=<name> passed=N failed=N" lines to $(B)/test-results; the last
+# step prints one summary line over all of them and fails when anything failed.
+UNIT_SRC := $(wildcard tests/unit/*/*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/asan/tests/%,$(UNIT_SRC))
+$(B)/asan/tests/%: tests/unit/%.c $(B)/asan/libparley.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(FLAVOUR_CFLAGS_asan) $(FLAVOUR_LDFLAGS_asan) -o $@ $< $(B)/asan/libparley.a $(PKG_LIBS) -lcmocka
+
+test: deps build asan $(UNIT_BIN) fuzz-replay-bin
+	@rm -f $(B)/test-results; mkdir -p build
+	@tests/run-unit.sh $(UNIT_BIN)
+	@tests/run-fuzz-replay.sh
+	@PARLEY_BIN=$(B)/release/parley PARLEY_SUITE=integration tests/run-integration.sh
+	@PARLEY_BIN=$(B)/asan/parley PARLEY_SUITE=integration-asan tests/run-integration.sh
+	@tests/summary.sh $(B)/test-results
+
+# ---- fuzzing (clang, libFuzzer) --------------------------------------------------------------
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_LIB_SRC := $(filter-out src/http/server%.c src/http/sse%.c,$(LIB_SRC))
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_BIN := $(patsubst fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
+REPLAY_BIN := $(patsubst fuzz/%.c,$(B)/fuzz/replay_%,$(FUZZ_SRC))
+$(B)/fuzz/fuzz_%: fuzz/fuzz_%.c $(LIB_SRC) $(LIB_ASM)
+	@mkdir -p $(B)/fuzz
+	clang $(BASE_CFLAGS) $(FUZZ_FLAGS) -Wa,-I. -o $@ $< $(LIB_SRC) $(LIB_ASM) $(PKG_LIBS)
+# replay binaries: the same target linked with a tiny main that runs every corpus file once
+$(B)/fuzz/replay_fuzz_%: fuzz/fuzz_%.c fuzz/replay_main.c $(LIB_SRC) $(LIB_ASM)
+	@mkdir -p $(B)/fuzz
+	clang $(BASE_CFLAGS) -g -O1 -fsanitize=address,undefined -Wa,-I. -o $@ $< fuzz/replay_main.c $(LIB_SRC) $(LIB_ASM) $(PKG_LIBS)
+fuzz-build: $(FUZZ_BIN)
+fuzz-replay-bin: $(REPLAY_BIN)
+FUZZ_SECONDS ?= 30
+fuzz: deps fuzz-build
+	@for t in $(FUZZ_BIN); do n=$$(basename $$t); mkdir -p fuzz/corpus/$$n; \
+	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	  $$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 fuzz/corpus/$$n || exit 1; done
+
+# ---- benches and crash test ------------------------------------------------------------------
+bench-core: deps build
+	@bench/bench-core.sh
+crash-test: deps build
+	@bench/crash-test.sh
+
+# ---- hygiene ---------------------------------------------------------------------------------
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr -Isrc src
+	clang-format --dry-run --Werror $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'fuzz/*.c' 'bench/*.c')
+format:
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'fuzz/*.c' 'bench/*.c')
+clean:
+	rm -rf build

@@ -1,0 +1,279 @@
+/* The storage interface. Backends (SQLite now, PostgreSQL next) fill it; nothing outside
+ * src/store/ sees SQL or a backend type.
+ *
+ * Threads and ownership:
+ *  - One struct store per database, shared by all threads. Writes are commands submitted
+ *    with store_submit(); a single writer thread runs them in batches, one transaction per
+ *    batch (group commit), each command inside its own savepoint so one failure fails alone.
+ *    cmd->done(cmd) is called on the writer thread once the batch has committed (or the
+ *    command failed); only then may anyone acknowledge the write. The command, its arena and
+ *    everything its result points to belong to the submitter; the store only borrows them
+ *    between store_submit() and done().
+ *  - Reads go through a struct store_reader: one per thread, never shared. Results are
+ *    written into the caller's arena and live as long as it.
+ *  - After each commit the store calls the event sink (store_set_event_sink) on the writer
+ *    thread with the events that batch committed, in id order, before any done() callback.
+ */
+#ifndef PARLEY_STORE_H
+#define PARLEY_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/arena.h"
+#include "../common/err.h"
+#include "../core/core.h"
+
+struct store;
+struct store_reader;
+
+struct store_options {
+    const char *path;      /* database file; created when missing */
+    int batch_max;         /* most commands in one transaction (default 256) */
+    bool synchronous_full; /* fsync every commit (default true; false only for tests/benches) */
+    int busy_timeout_ms;   /* default 5000 */
+};
+
+/* Opens (creating the file when missing) and applies pending migrations. Starts the writer
+ * thread. Returns 0 or a PARLEY_E* code with err filled. */
+int store_open(const struct store_options *opt, struct store **out, struct parley_err *err);
+/* Drains queued commands, stops the writer, closes. store_close(NULL) is safe. */
+void store_close(struct store *s);
+/* Schema version after migrations, and the newest this binary knows. */
+int store_schema_version(struct store *s);
+int store_latest_schema_version(void);
+/* PRAGMA integrity_check or the backend's equivalent: 0 when ok. */
+int store_check_integrity(struct store *s, struct parley_err *err);
+
+typedef void (*store_event_sink_fn)(void *ud, const struct event *events, size_t n);
+/* Set before the first submit; called on the writer thread. */
+void store_set_event_sink(struct store *s, store_event_sink_fn fn, void *ud);
+
+/* ---- write commands ----------------------------------------------------------------- */
+
+enum store_cmd_kind {
+    STORE_CREATE_TENANT,   /* in: tenant + admin user (+password_hash) → out: tenant, user */
+    STORE_CREATE_TEAM,     /* in: team → out: team */
+    STORE_CREATE_USER,     /* in: user (+password_hash) → out: user */
+    STORE_CREATE_SESSION,  /* in: session → (no result body) */
+    STORE_CREATE_API_TOKEN,/* in: api_token → out: id */
+    STORE_CREATE_CUSTOMER, /* in: customer (+identities) → out: customer */
+    STORE_UPDATE_CUSTOMER, /* in: customer + set mask → out: customer */
+    STORE_ADD_IDENTITY,    /* in: identity; merges when the identity belongs to another customer */
+    STORE_SET_CONSENT,     /* in: consent → out: consent */
+    STORE_CREATE_CONVERSATION, /* in: conversation (+optional first message) → out: conversation */
+    STORE_UPDATE_CONVERSATION, /* in: conversation + set mask → out: conversation */
+    STORE_CREATE_MESSAGE,  /* in: message → out: message (seq assigned) */
+    STORE_WIDGET_SESSION,  /* in: tenant, optional identity → out: customer (found or created) */
+    STORE_WIDGET_MESSAGE,  /* in: customer id, message; opens a conversation when none open */
+    STORE_UPDATE_RECEIPT,  /* in: receipt cursor (only moves forward) → out: receipt */
+    STORE_APPEND_AUDIT,    /* in: audit entry (views are audited this way) */
+    STORE_PRUNE,           /* in: cutoff: deletes events and idempotency keys older than it */
+    STORE_CMD__COUNT
+};
+
+/* Which fields of an update are set. */
+enum {
+    SET_NAME = 1 << 0,
+    SET_LOCALE = 1 << 1,
+    SET_TIME_ZONE = 1 << 2,
+    SET_PREFERRED_CHANNEL = 1 << 3,
+    SET_NEEDS = 1 << 4,
+    SET_NEEDS_NOTE = 1 << 5,
+    SET_PREFERS_PERSON = 1 << 6,
+    SET_STATUS = 1 << 7,
+    SET_PRIORITY = 1 << 8,
+    SET_CONTACT_REASON = 1 << 9,
+    SET_TAGS = 1 << 10,
+    SET_ASSIGNEES = 1 << 11,
+    SET_SUBJECT = 1 << 12,
+};
+
+struct store_cmd;
+typedef void (*store_done_fn)(struct store_cmd *cmd);
+
+struct store_cmd {
+    enum store_cmd_kind kind;
+    int64_t tenant_id;      /* every command is tenant-scoped (0 only for CREATE_TENANT) */
+    const char *actor;      /* "user:4", "customer:17", "cli", "system": written to audit */
+    enum role viewer_role;  /* representation of result_json (needs hidden from experts …) */
+    bool viewer_is_customer;/* result_json for the customer's own view (no internal fields) */
+
+    /* Idempotency: when key is set, a command with the same (tenant, scope, key) that already
+     * committed returns its stored result_json and status instead of running again; the
+     * same key with a different request_hash fails with PARLEY_ECONFLICT. */
+    const char *idem_scope; /* who the key belongs to: the actor string */
+    const char *idem_key;
+    char request_hash[65];  /* hex SHA-256 of the canonical request */
+
+    union {
+        struct {
+            struct tenant tenant;
+            struct user admin;
+            const char *admin_password_hash;
+        } create_tenant;
+        struct team create_team;
+        struct {
+            struct user user;
+            const char *password_hash;
+        } create_user;
+        struct {
+            int64_t user_id;
+            const char *token_hash; /* hex SHA-256 of the bearer token */
+            int64_t expires_at;
+        } create_session;
+        struct {
+            int64_t user_id;
+            const char *name;
+            const char *token_hash;
+            int64_t expires_at; /* 0: never */
+        } create_api_token;
+        struct {
+            struct customer customer;
+            struct identity *identities;
+            size_t n_identities;
+        } create_customer;
+        struct {
+            struct customer customer; /* id + the fields named in set */
+            unsigned set;
+        } update_customer;
+        struct identity add_identity;
+        struct consent set_consent;
+        struct {
+            struct conversation conversation;
+            const char *first_message; /* optional: the customer's opening message */
+            enum sender first_sender;
+        } create_conversation;
+        struct {
+            struct conversation conversation; /* id + the fields named in set */
+            unsigned set;
+        } update_conversation;
+        struct message create_message;
+        struct {
+            const char *identity_value; /* optional signed identity, "kind:value" split below */
+            enum identity_kind identity_kind;
+            const char *name; /* optional display name from the widget */
+        } widget_session;
+        struct {
+            int64_t customer_id;
+            int64_t conversation_id; /* 0: the open one, or a new one */
+            struct message message;
+        } widget_message;
+        struct receipt update_receipt; /* kind chosen by receipt_kind below */
+        struct audit_entry append_audit;
+        int64_t prune_before_ms;
+    } in;
+    enum receipt_kind receipt_kind;
+
+    /* Results, filled by the writer before done(). */
+    int status;            /* 0 or PARLEY_E* */
+    struct parley_err err; /* when status != 0 */
+    bool replayed;         /* the result came from an earlier command with the same key */
+    bool created;          /* something new was created (201 rather than 200) */
+    int64_t result_id;     /* id of what was created or changed */
+    int64_t result_id2;    /* secondary id: the conversation of a widget message, the admin user
+                              of a new tenant, the customer merged away by ADD_IDENTITY */
+    char *result_json;     /* API representation (UTF-8 JSON), allocated from arena */
+
+    struct arena arena; /* owned by the submitter; store allocates results from it */
+    store_done_fn done;
+    void *ud;                     /* submitter's context */
+    struct store_cmd *next_queued;/* private to the store */
+};
+
+/* Initialises cmd (zeroes it, sets kind, inits its arena). */
+void store_cmd_init(struct store_cmd *cmd, enum store_cmd_kind kind);
+/* Frees the arena. Does not free cmd itself. */
+void store_cmd_release(struct store_cmd *cmd);
+/* Queues cmd for the writer. Returns 0, or PARLEY_EBUSY when the queue is full or the store
+ * is closing (done is then NOT called). */
+int store_submit(struct store *s, struct store_cmd *cmd);
+/* Submits and waits (for the CLI, seeding and tests). Returns cmd->status. */
+int store_exec(struct store *s, struct store_cmd *cmd);
+
+/* ---- reads -------------------------------------------------------------------------- */
+
+int store_reader_open(struct store *s, struct store_reader **out, struct parley_err *err);
+void store_reader_close(struct store_reader *r);
+
+struct store_page {
+    int64_t after; /* cursor: 0 for the first page */
+    int limit;     /* 1..200 */
+};
+
+/* Resolves a bearer token hash (session or API token, not expired, user active). */
+int store_auth_token(struct store_reader *r, const char *token_hash, struct principal *out,
+                     struct parley_err *err);
+
+int store_get_tenant_by_slug(struct store_reader *r, const char *slug, struct tenant *out,
+                             struct arena *a, struct parley_err *err);
+int store_get_tenant(struct store_reader *r, int64_t id, struct tenant *out, struct arena *a,
+                     struct parley_err *err);
+/* For login: the user and their argon2id password hash (*hash_out from the arena). */
+int store_get_user_login(struct store_reader *r, int64_t tenant_id, const char *email,
+                         struct user *out, const char **hash_out, struct arena *a,
+                         struct parley_err *err);
+int store_get_user(struct store_reader *r, int64_t tenant_id, int64_t id, struct user *out,
+                   struct arena *a, struct parley_err *err);
+int store_list_users(struct store_reader *r, int64_t tenant_id, const struct store_page *page,
+                     struct user **out, size_t *n, int64_t *next, struct arena *a,
+                     struct parley_err *err);
+
+struct customer_filter {
+    const char *q; /* optional: name prefix or identity value */
+    int64_t updated_since;
+};
+int store_get_customer(struct store_reader *r, int64_t tenant_id, int64_t id, struct customer *out,
+                       struct arena *a, struct parley_err *err);
+int store_list_customers(struct store_reader *r, int64_t tenant_id, const struct customer_filter *f,
+                         const struct store_page *page, struct customer **out, size_t *n,
+                         int64_t *next, struct arena *a, struct parley_err *err);
+int store_list_identities(struct store_reader *r, int64_t tenant_id, int64_t customer_id,
+                          struct identity **out, size_t *n, struct arena *a,
+                          struct parley_err *err);
+int store_list_consents(struct store_reader *r, int64_t tenant_id, int64_t customer_id,
+                        struct consent **out, size_t *n, struct arena *a, struct parley_err *err);
+
+struct conversation_filter {
+    int status;          /* enum conv_status or -1 */
+    int64_t assignee_id; /* 0: any; -1: unassigned */
+    int64_t customer_id; /* 0: any */
+    int64_t updated_since;
+};
+int store_get_conversation(struct store_reader *r, int64_t tenant_id, int64_t id,
+                           struct conversation *out, struct arena *a, struct parley_err *err);
+/* Newest first; the cursor is opaque to callers (the last id). */
+int store_list_conversations(struct store_reader *r, int64_t tenant_id,
+                             const struct conversation_filter *f, const struct store_page *page,
+                             struct conversation **out, size_t *n, int64_t *next,
+                             struct arena *a, struct parley_err *err);
+/* Oldest first by seq; page->after is a seq. include_internal false hides internal notes. */
+int store_list_messages(struct store_reader *r, int64_t tenant_id, int64_t conversation_id,
+                        bool include_internal, const struct store_page *page,
+                        struct message **out, size_t *n, int64_t *next, struct arena *a,
+                        struct parley_err *err);
+int store_list_receipts(struct store_reader *r, int64_t tenant_id, int64_t conversation_id,
+                        struct receipt **out, size_t *n, struct arena *a,
+                        struct parley_err *err);
+
+struct audit_filter {
+    const char *action; /* exact, optional */
+    const char *object; /* exact, optional */
+    const char *actor;  /* exact, optional */
+};
+/* Newest first. */
+int store_list_audit(struct store_reader *r, int64_t tenant_id, const struct audit_filter *f,
+                     const struct store_page *page, struct audit_entry **out, size_t *n,
+                     int64_t *next, struct arena *a, struct parley_err *err);
+
+/* Events after an id, oldest first, for one tenant (live-stream resume). */
+int store_list_events(struct store_reader *r, int64_t tenant_id, int64_t after_id, int limit,
+                      struct event **out, size_t *n, struct arena *a, struct parley_err *err);
+/* Database-wide counters for the status page and benches. */
+struct store_stats {
+    int64_t tenants, customers, conversations, messages, events;
+};
+int store_stats(struct store_reader *r, struct store_stats *out, struct parley_err *err);
+
+#endif
