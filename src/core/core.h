@@ -213,6 +213,8 @@ struct event {
     const char *type; /* "message.created", "receipt.updated", "conversation.updated", … */
     int64_t conversation_id, customer_id;
     int64_t assignee_id; /* owner at the time, 0 when none */
+    int64_t assignees[8]; /* everyone assigned or invited at the time (first 8), owner first */
+    int n_assignees;
     unsigned audience;   /* enum event_audience bits */
     const char *data;    /* JSON text of the payload */
     int64_t at;

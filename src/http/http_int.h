@@ -100,6 +100,13 @@ void api_submit(struct api_req *r, struct store_cmd *cmd, api_done_fn on_done);
 /* Appends an audit entry (e.g. "customer.view") without waiting for it. */
 void api_audit(struct api_req *r, const char *action, const char *object, const char *detail_json);
 
+/* Runs work(arg) on a small worker pool (CPU-heavy tasks such as argon2id password hashing
+ * must not block an event loop), then after(r, arg) on this request's thread. after is not
+ * called when the client is gone; arg then belongs to nobody but work: allocate it from
+ * r->arena only if after frees nothing. */
+void api_offload(struct api_req *r, void (*work)(void *arg), void *arg,
+                 void (*after)(struct api_req *r, void *arg));
+
 /* ---- helpers for handlers --------------------------------------------------------------- */
 
 /* Parses the body as a JSON object (UTF-8 checked, size checked). On failure replies 400 and

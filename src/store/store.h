@@ -51,6 +51,8 @@ typedef void (*store_event_sink_fn)(void *ud, const struct event *events, size_t
 void store_set_event_sink(struct store *s, store_event_sink_fn fn, void *ud);
 
 /* ---- write commands ----------------------------------------------------------------- */
+/* Timestamps: a created_at (or at) of 0 in a command's input means "now"; a non-zero value is
+ * kept, so seeding and imports can write history. */
 
 enum store_cmd_kind {
     STORE_CREATE_TENANT,   /* in: tenant + admin user (+password_hash) → out: tenant, user */
@@ -58,6 +60,7 @@ enum store_cmd_kind {
     STORE_CREATE_USER,     /* in: user (+password_hash) → out: user */
     STORE_CREATE_SESSION,  /* in: session → (no result body) */
     STORE_CREATE_API_TOKEN,/* in: api_token → out: id */
+    STORE_DELETE_SESSION,  /* in: token hash (logout) */
     STORE_CREATE_CUSTOMER, /* in: customer (+identities) → out: customer */
     STORE_UPDATE_CUSTOMER, /* in: customer + set mask → out: customer */
     STORE_ADD_IDENTITY,    /* in: identity; merges when the identity belongs to another customer */
@@ -123,6 +126,7 @@ struct store_cmd {
             const char *token_hash; /* hex SHA-256 of the bearer token */
             int64_t expires_at;
         } create_session;
+        const char *delete_session_token_hash;
         struct {
             int64_t user_id;
             const char *name;
