@@ -20,7 +20,7 @@ FLAVOUR_LDFLAGS_asan   := -fsanitize=address,undefined
 
 objs = $(patsubst %.c,$(B)/$(1)/%.o,$(LIB_SRC)) $(patsubst %.S,$(B)/$(1)/%.o,$(LIB_ASM))
 
-.PHONY: all build run test unit integration fuzz fuzz-build bench-core crash-test lint format deps clean asan
+.PHONY: all build run test unit integration fuzz fuzz-build fuzz-replay-bin bench-core crash-test lint format deps clean asan
 all: build
 build: $(B)/release/parley
 asan: $(B)/asan/parley
@@ -80,18 +80,28 @@ test: deps build asan $(UNIT_BIN) fuzz-replay-bin
 	@tests/summary.sh $(B)/test-results
 
 # ---- fuzzing (clang, libFuzzer) --------------------------------------------------------------
-FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
-FUZZ_LIB_SRC := $(filter-out src/http/server%.c src/http/sse%.c,$(LIB_SRC))
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined
-FUZZ_BIN := $(patsubst fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
+# The library is compiled once with coverage instrumentation; each target links against it.
+# Replay binaries (run by `make test` over fuzz/corpus/) use the ASan/UBSan library instead.
+FUZZ_SRC   := $(wildcard fuzz/fuzz_*.c)
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_OBJS  := $(patsubst %.c,$(B)/fuzz/%.o,$(LIB_SRC)) $(patsubst %.S,$(B)/fuzz/%.o,$(LIB_ASM))
+FUZZ_BIN   := $(patsubst fuzz/%.c,$(B)/fuzz/bin/%,$(FUZZ_SRC))
 REPLAY_BIN := $(patsubst fuzz/%.c,$(B)/fuzz/replay_%,$(FUZZ_SRC))
-$(B)/fuzz/fuzz_%: fuzz/fuzz_%.c $(LIB_SRC) $(LIB_ASM)
-	@mkdir -p $(B)/fuzz
-	clang $(BASE_CFLAGS) $(FUZZ_FLAGS) -Wa,-I. -o $@ $< $(LIB_SRC) $(LIB_ASM) $(PKG_LIBS)
-# replay binaries: the same target linked with a tiny main that runs every corpus file once
-$(B)/fuzz/replay_fuzz_%: fuzz/fuzz_%.c fuzz/replay_main.c $(LIB_SRC) $(LIB_ASM)
-	@mkdir -p $(B)/fuzz
-	clang $(BASE_CFLAGS) -g -O1 -fsanitize=address,undefined -Wa,-I. -o $@ $< fuzz/replay_main.c $(LIB_SRC) $(LIB_ASM) $(PKG_LIBS)
+$(B)/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(BASE_CFLAGS) $(FUZZ_FLAGS) -c $< -o $@
+$(B)/fuzz/%.o: %.S docs/openapi.yaml
+	@mkdir -p $(dir $@)
+	clang -Wa,-I. -c $< -o $@
+$(B)/fuzz/libparley.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+$(B)/fuzz/bin/%: fuzz/%.c $(B)/fuzz/libparley.a
+	@mkdir -p $(dir $@)
+	clang $(BASE_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(B)/fuzz/libparley.a $(PKG_LIBS)
+$(B)/fuzz/replay_%: fuzz/%.c fuzz/replay_main.c $(B)/asan/libparley.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(FLAVOUR_CFLAGS_asan) $(FLAVOUR_LDFLAGS_asan) -o $@ $< fuzz/replay_main.c $(B)/asan/libparley.a $(PKG_LIBS)
 fuzz-build: $(FUZZ_BIN)
 fuzz-replay-bin: $(REPLAY_BIN)
 FUZZ_SECONDS ?= 30
