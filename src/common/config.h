@@ -34,9 +34,14 @@ void config_defaults(struct parley_config *c);
 int config_load_file(struct parley_config *c, const char *path, struct parley_err *err);
 /* Applies PARLEY_LISTEN, PARLEY_DB, … for every option. */
 int config_load_env(struct parley_config *c, struct parley_err *err);
-/* Sets one option by name ("listen", "max-body-bytes" and "max_body_bytes" both work). */
+/* Sets one option by name ("listen", "max-body-bytes" and "max_body_bytes" both work).
+ * An unknown name fails with PARLEY_ENOTFOUND, a bad value with PARLEY_EINVAL. */
 int config_set(struct parley_config *c, const char *key, const char *value, struct parley_err *err);
 /* Prints the option table (name, default, help) for --help. */
 void config_print_help(void *stdio_file); /* a FILE * */
+/* Prints the values of c as an INI file (`parley config`). */
+void config_print_values(const struct parley_config *c, void *stdio_file);
+/* Prints the option table as Markdown (the table in docs/configuration.md). */
+void config_print_markdown(void *stdio_file);
 
 #endif

@@ -217,6 +217,9 @@ struct event {
     int n_assignees;
     unsigned audience;   /* enum event_audience bits */
     const char *data;    /* JSON text of the payload */
+    /* The payload for the customer audience when it differs from data (a Conversation without
+     * staff fields), else NULL: use data. */
+    const char *data_customer;
     int64_t at;
 };
 

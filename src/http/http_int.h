@@ -36,6 +36,8 @@ struct api_req {
     int64_t ids[2];              /* the {id} segments of the matched route pattern, in order */
     struct principal who;        /* the authenticated caller (kind NONE for public routes) */
     char actor[48];              /* "user:4" / "customer:17": for audit and idempotency scope */
+    char token_hash[65];         /* hex SHA-256 of the staff bearer token ("" otherwise): logout */
+    void *handler_ctx;           /* the handler's own state across api_offload / api_submit */
     void *opaque;                /* server.c private */
 };
 

@@ -43,6 +43,9 @@ void store_close(struct store *s);
 /* Schema version after migrations, and the newest this binary knows. */
 int store_schema_version(struct store *s);
 int store_latest_schema_version(void);
+/* How many migrations the last store_open applied (0 when the schema was already current), so
+ * the version found on disk was store_schema_version() minus this (`parley migrate`). */
+int store_migrations_applied(struct store *s);
 /* PRAGMA integrity_check or the backend's equivalent: 0 when ok. */
 int store_check_integrity(struct store *s, struct parley_err *err);
 
@@ -148,6 +151,9 @@ struct store_cmd {
             struct conversation conversation;
             const char *first_message; /* optional: the customer's opening message */
             enum sender first_sender;
+            /* SET_STATUS / SET_PRIORITY honour a zero status (bot) / priority (low); without
+             * them those zero values mean the defaults, queued / normal. */
+            unsigned set;
         } create_conversation;
         struct {
             struct conversation conversation; /* id + the fields named in set */

@@ -1,0 +1,177 @@
+#!/bin/bash
+# make bench-core: the core figures of docs/benchmarks.md in one run on this machine.
+#   1. HTTP ceiling: nginx (2 workers, `return 200` of a small JSON) under the same wrk load
+#   2. storage ceiling: raw SQLite (WAL, synchronous=FULL, batched) writing the rows of one
+#      customer message (bench/raw_sqlite.c)
+#   3. Parley's store alone: store_submit from concurrent writer threads (bench/store_bench.c)
+#   4. Parley over HTTP: customers posting widget messages under wrk (bench/post_message.lua)
+#   5. fan-out: 10,000 open live streams, post→event latency (bench/fanout.c)
+#   6. idle RSS of the server with the demo data, before any load
+# Ends with one `bench-core: …` line. Everything it starts it stops; temp files in one dir.
+# Knobs (environment): BENCH_SECONDS (20), BENCH_CONNS (64), BENCH_STORE_SECONDS (5),
+# BENCH_TOKENS (1000), FANOUT_STREAMS (10000), FANOUT_STAFF (100), FANOUT_RATE (200),
+# FANOUT_SECONDS (10), KEEP_TMP=1 to keep the temp dir.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=${B:-build}
+BIN=$B/release/parley
+LIB=$B/release/libparley.a
+SECONDS_RUN=${BENCH_SECONDS:-20}
+CONNS=${BENCH_CONNS:-64}
+WRK_THREADS=2
+STORE_SECONDS=${BENCH_STORE_SECONDS:-5}
+NTOKENS=${BENCH_TOKENS:-1000}
+FANOUT_STREAMS=${FANOUT_STREAMS:-10000}
+FANOUT_STAFF=${FANOUT_STAFF:-100}
+FANOUT_RATE=${FANOUT_RATE:-200}
+FANOUT_SECONDS=${FANOUT_SECONDS:-10}
+BATCH=${BENCH_BATCH:-256} # the store's default batch_max (store_options, config batch_max)
+
+for tool in wrk nginx curl; do
+    command -v $tool >/dev/null || { echo "bench-core: $tool missing: run make deps" >&2; exit 1; }
+done
+[ -x "$BIN" ] && [ -f "$LIB" ] || { echo "bench-core: $BIN missing: run make build" >&2; exit 1; }
+
+TMP=$(mktemp -d /tmp/parley-bench.XXXXXX)
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    if [ "${KEEP_TMP:-0}" = 1 ]; then echo "bench-core: kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Stops one process we started (by pid) and forgets it.
+stop_pid() {
+    local pid=$1 sig=${2:-TERM} i
+    kill -"$sig" "$pid" 2>/dev/null || true
+    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    local keep=() p
+    for p in "${PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
+    PIDS=("${keep[@]}")
+}
+
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_http() { # url, seconds
+    local i
+    for i in $(seq 1 $(($2 * 20))); do
+        curl -fs -o /dev/null "$1" && return 0
+        sleep 0.05
+    done
+    echo "bench-core: $1 did not answer within $2 s" >&2
+    return 1
+}
+
+# field NAME LINE: value of NAME=… in a key=value line
+field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2" | head -n 1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "0.00" }'; }
+round() { awk -v a="$1" 'BEGIN { printf "%.0f", a }'; }
+
+# ---- build the bench programs -------------------------------------------------------------
+BB=$B/bench
+mkdir -p "$BB"
+PKG_CFLAGS=$(pkg-config --cflags libh2o-evloop jansson sqlite3 libsodium inih openssl)
+PKG_LIBS="$(pkg-config --libs libh2o-evloop jansson sqlite3 libsodium inih openssl) -lpthread -lm"
+CFLAGS="-std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter"
+${CC:-cc} $CFLAGS -o "$BB/fanout" bench/fanout.c
+${CC:-cc} $CFLAGS -o "$BB/raw_sqlite" bench/raw_sqlite.c $(pkg-config --cflags --libs sqlite3) -lpthread
+${CC:-cc} $CFLAGS -DH2O_USE_LIBUV=0 -Isrc $PKG_CFLAGS -o "$BB/store_bench" bench/store_bench.c "$LIB" $PKG_LIBS
+
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+echo "bench-core: $(nproc) cores, $(uname -r), open files $(ulimit -n), wrk -t$WRK_THREADS -c$CONNS -d${SECONDS_RUN}s, batch $BATCH"
+
+# ---- demo database, made once and copied for each server run --------------------------
+"$BIN" migrate --db "$TMP/base.db" >"$TMP/setup.log" 2>&1
+"$BIN" seed-demo --db "$TMP/base.db" >>"$TMP/setup.log" 2>&1 || { cat "$TMP/setup.log" >&2; exit 1; }
+fresh_db() { # copies the demo database to $1 (the CLI closed it: no WAL left to copy)
+    cp "$TMP/base.db" "$1"
+}
+
+# ---- 1. HTTP ceiling: nginx ------------------------------------------------------------
+NGX=$TMP/nginx
+mkdir -p "$NGX"
+NGX_PORT=$(free_port)
+sed -e "s#@PREFIX@#$NGX#g" -e "s#@PORT@#$NGX_PORT#g" bench/nginx.conf.in >"$NGX/nginx.conf"
+nginx -p "$NGX" -c "$NGX/nginx.conf" 2>"$NGX/stderr" &
+NGX_PID=$!
+PIDS+=("$NGX_PID")
+wait_http "http://127.0.0.1:$NGX_PORT/" 10
+wrk -t$WRK_THREADS -c"$CONNS" -d"${SECONDS_RUN}s" --latency -s bench/ceiling.lua \
+    "http://127.0.0.1:$NGX_PORT/" >"$TMP/wrk-nginx.txt"
+stop_pid "$NGX_PID" QUIT
+L=$(grep '^WRK ' "$TMP/wrk-nginx.txt")
+NGINX_RPS=$(field rps "$L")
+echo "nginx ceiling: rps=$NGINX_RPS p50_ms=$(field p50_ms "$L") p99_ms=$(field p99_ms "$L") non2xx=$(field non2xx "$L") errors=$(field errors "$L")"
+
+# ---- 2. storage ceiling: raw SQLite ---------------------------------------------------------
+fresh_db "$TMP/raw.db"
+L=$("$BB/raw_sqlite" --db "$TMP/raw.db" --batch "$BATCH" --seconds "$STORE_SECONDS" | tee /dev/stderr | grep '^raw_sqlite:' | tail -n 1)
+SQLITE_MPS=$(field msgs_per_s "$L")
+
+# ---- 3. Parley's store alone ---------------------------------------------------------------
+fresh_db "$TMP/store.db"
+L=$("$BB/store_bench" --db "$TMP/store.db" --batch "$BATCH" --seconds "$STORE_SECONDS" | tee /dev/stderr | grep '^store_bench:' | tail -n 1)
+STORE_MPS=$(field msgs_per_s "$L")
+echo "store vs raw SQLite: $(ratio "$STORE_MPS" "$SQLITE_MPS")"
+
+# ---- a Parley server on a fresh copy of the demo database ----------------------------------
+start_parley() { # db, log → sets PARLEY_PID, PARLEY_ADDR
+    local port
+    port=$(free_port)
+    PARLEY_ADDR=127.0.0.1:$port
+    "$BIN" serve --db "$1" --listen "$PARLEY_ADDR" >"$2" 2>&1 &
+    PARLEY_PID=$!
+    PIDS+=("$PARLEY_PID")
+    wait_http "http://$PARLEY_ADDR/healthz" 20
+}
+rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+# ---- 4 + 6. Parley over HTTP, idle RSS first ----------------------------------------------
+fresh_db "$TMP/ingest.db"
+start_parley "$TMP/ingest.db" "$TMP/parley-ingest.log"
+sleep 1
+IDLE_RSS=$(rss_mb "$PARLEY_PID")
+echo "idle RSS: ${IDLE_RSS} MB (VmRSS after start-up with the demo data, before any load)"
+"$BB/fanout" sessions "$PARLEY_ADDR" "$NTOKENS" "$TMP/tokens-ingest.txt"
+wrk -t$WRK_THREADS -c"$CONNS" -d"${SECONDS_RUN}s" --latency -s bench/post_message.lua \
+    "http://$PARLEY_ADDR" -- "$TMP/tokens-ingest.txt" "$$-$(date +%s)" >"$TMP/wrk-parley.txt" 2>"$TMP/wrk-parley.err" || true
+L=$(grep '^WRK ' "$TMP/wrk-parley.txt" || true)
+[ -n "$L" ] || { cat "$TMP/wrk-parley.txt" "$TMP/wrk-parley.err" >&2; exit 1; }
+INGEST_RPS=$(field rps "$L")
+INGEST_P99=$(field p99_ms "$L")
+NON2XX=$(field non2xx "$L")
+echo "parley ingest: rps=$INGEST_RPS p50_ms=$(field p50_ms "$L") p99_ms=$INGEST_P99 max_ms=$(field max_ms "$L") non2xx=$NON2XX errors=$(field errors "$L") statuses=$(field statuses "$L") tokens=$NTOKENS vs_nginx=$(ratio "$INGEST_RPS" "$NGINX_RPS") rss_after_mb=$(rss_mb "$PARLEY_PID")"
+[ -s "$TMP/wrk-parley.err" ] && head -n 5 "$TMP/wrk-parley.err" >&2
+stop_pid "$PARLEY_PID"
+
+# ---- 5. fan-out ---------------------------------------------------------------------------
+fresh_db "$TMP/fanout.db"
+start_parley "$TMP/fanout.db" "$TMP/parley-fanout.log"
+STAFF_TOKEN=$(curl -fsS "http://$PARLEY_ADDR/api/v1/auth/login" -H 'Content-Type: application/json' \
+    -d '{"tenant":"acme","email":"admin@acme.example","password":"parley-demo"}' |
+    sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+[ -n "$STAFF_TOKEN" ] || { echo "bench-core: demo admin login failed" >&2; exit 1; }
+NVISITORS=$((FANOUT_STREAMS - FANOUT_STAFF))
+"$BB/fanout" sessions "$PARLEY_ADDR" "$NVISITORS" "$TMP/tokens-fanout.txt"
+set +e
+"$BB/fanout" run "$PARLEY_ADDR" "$TMP/tokens-fanout.txt" "$STAFF_TOKEN" --visitors "$NVISITORS" \
+    --staff "$FANOUT_STAFF" --rate "$FANOUT_RATE" --seconds "$FANOUT_SECONDS" | tee "$TMP/fanout.txt"
+FANOUT_RC=${PIPESTATUS[0]}
+set -e
+echo "fan-out server: rss_mb=$(rss_mb "$PARLEY_PID") with $FANOUT_STREAMS streams open"
+L=$(grep '^fanout: streams=' "$TMP/fanout.txt" || true)
+FANOUT_P99=$(field visitor_p99_ms "$L")
+stop_pid "$PARLEY_PID"
+
+echo "bench-core: ingest_rps=$(round "$INGEST_RPS") nginx_rps=$(round "$NGINX_RPS") ingest_vs_nginx=$(ratio "$INGEST_RPS" "$NGINX_RPS") ingest_p99_ms=$(round "$INGEST_P99") store_msgs_per_s=$(round "$STORE_MPS") sqlite_msgs_per_s=$(round "$SQLITE_MPS") store_vs_sqlite=$(ratio "$STORE_MPS" "$SQLITE_MPS") fanout_p99_ms=$(round "${FANOUT_P99:-0}") idle_rss_mb=$(round "$IDLE_RSS")"
+if [ "${NON2XX:-1}" != 0 ] || [ "$FANOUT_RC" != 0 ]; then
+    echo "bench-core: FAILED: non2xx=${NON2XX:-?} fanout_rc=$FANOUT_RC" >&2
+    exit 1
+fi

@@ -1,0 +1,237 @@
+/* Storage ceiling for bench-core: the rows of one customer widget message written with raw
+ * SQLite (WAL, synchronous=FULL, one transaction per batch), no Parley code in between. It
+ * runs on a database made by `parley migrate` + `parley seed-demo`, so the schema and indexes
+ * are exactly Parley's, and issues the statements the store issues for a widget message on a
+ * customer's open conversation (docs/internals/store.md): idempotency probe, open-conversation
+ * lookup, conversation head update, message insert, message.created event, idempotency
+ * record. Single thread, prepared statements, no savepoints unless --savepoints.
+ *
+ *   raw_sqlite --db FILE [--batch 256] [--seconds 5] [--conversations 1000] [--savepoints]
+ *              [--synchronous FULL|NORMAL|OFF]   (FULL unless exploring what fsync costs)
+ *
+ * Prints `raw_sqlite: msgs_per_s=N …`. */
+#define _GNU_SOURCE
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static sqlite3 *db;
+
+static void die(const char *what)
+{
+    fprintf(stderr, "raw_sqlite: %s: %s\n", what, db ? sqlite3_errmsg(db) : "?");
+    exit(1);
+}
+
+static void exec(const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fprintf(stderr, "raw_sqlite: %s: %s\n", sql, msg ? msg : "?");
+        exit(1);
+    }
+}
+
+static sqlite3_stmt *prep(const char *sql)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) die(sql);
+    return st;
+}
+
+static void run(sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) die(what);
+    sqlite3_reset(st);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = NULL;
+    int batch = 256, nconv = 1000;
+    double seconds = 5;
+    bool savepoints = false;
+    const char *sync = "FULL";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--db") && i + 1 < argc) path = argv[++i];
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc) batch = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--conversations") && i + 1 < argc) nconv = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--savepoints")) savepoints = true;
+        else if (!strcmp(argv[i], "--synchronous") && i + 1 < argc) sync = argv[++i];
+        else {
+            fprintf(stderr, "usage: raw_sqlite --db FILE [--batch N] [--seconds S] "
+                            "[--conversations N] [--savepoints]\n");
+            return 64;
+        }
+    }
+    if (!path || batch < 1 || nconv < 1) return 64;
+    if (sqlite3_open(path, &db) != SQLITE_OK) die("open");
+    char pragmas[256];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
+             "PRAGMA busy_timeout=5000;", sync);
+    exec(pragmas);
+
+    /* setup (not timed): nconv anonymous visitors, each with an open web conversation */
+    int64_t tenant = 0;
+    {
+        sqlite3_stmt *st = prep("SELECT id FROM tenants WHERE slug = 'acme'");
+        if (sqlite3_step(st) != SQLITE_ROW) die("no acme tenant: run parley seed-demo first");
+        tenant = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    int64_t *customers = calloc((size_t)nconv, sizeof *customers);
+    exec("BEGIN");
+    {
+        int64_t t = now_ms();
+        sqlite3_stmt *cu = prep("INSERT INTO customers (tenant_id, created_at, updated_at) VALUES (?, ?, ?)");
+        sqlite3_stmt *co = prep("INSERT INTO conversations (tenant_id, customer_id, reference, status, priority, "
+                                "channel, created_at, updated_at) VALUES (?, ?, ?, 'queued', 'normal', 'web', ?, ?)");
+        for (int i = 0; i < nconv; i++) {
+            sqlite3_bind_int64(cu, 1, tenant);
+            sqlite3_bind_int64(cu, 2, t);
+            sqlite3_bind_int64(cu, 3, t);
+            run(cu, "insert customer");
+            customers[i] = sqlite3_last_insert_rowid(db);
+            char ref[32];
+            snprintf(ref, sizeof ref, "RAW-%d", 10001 + i);
+            sqlite3_bind_int64(co, 1, tenant);
+            sqlite3_bind_int64(co, 2, customers[i]);
+            sqlite3_bind_text(co, 3, ref, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(co, 4, t);
+            sqlite3_bind_int64(co, 5, t);
+            run(co, "insert conversation");
+        }
+        sqlite3_finalize(cu);
+        sqlite3_finalize(co);
+    }
+    exec("COMMIT");
+
+    /* the statements of one widget message, as the store issues them */
+    sqlite3_stmt *idem_get = prep("SELECT request_hash, status, created, result_id, result_id2, result_json "
+                                  "FROM idempotency WHERE tenant_id = ? AND scope = ? AND key = ?");
+    sqlite3_stmt *open_conv = prep("SELECT id, customer_id, last_seq, status, owner_id, assignees, "
+                                   "first_response_at, resolved_at FROM conversations "
+                                   "WHERE customer_id = ? AND tenant_id = ? "
+                                   "AND status IN ('bot','queued','assigned','pending_customer') "
+                                   "ORDER BY id DESC LIMIT 1");
+    sqlite3_stmt *conv_upd = prep("UPDATE conversations SET last_seq = ?, updated_at = ? WHERE id = ?");
+    sqlite3_stmt *msg_ins = prep("INSERT INTO messages (tenant_id, conversation_id, seq, sender, author_id, "
+                                 "channel, internal, body, created_at) VALUES (?, ?, ?, 'customer', ?, 'web', 0, ?, ?)");
+    sqlite3_stmt *ev_ins = prep("INSERT INTO events (tenant_id, type, conversation_id, customer_id, assignee_id, "
+                                "assignees, audience, data, data_customer, at) "
+                                "VALUES (?, 'message.created', ?, ?, ?, ?, 3, ?, NULL, ?)");
+    sqlite3_stmt *idem_put = prep("INSERT INTO idempotency (tenant_id, scope, key, request_hash, status, created, "
+                                  "result_id, result_id2, result_json, created_at) "
+                                  "VALUES (?, ?, ?, ?, 0, 1, ?, ?, ?, ?)");
+    sqlite3_stmt *sp_begin = prep("SAVEPOINT cmd");
+    sqlite3_stmt *sp_release = prep("RELEASE cmd");
+    sqlite3_stmt *tx_begin = prep("BEGIN IMMEDIATE");
+    sqlite3_stmt *tx_commit = prep("COMMIT");
+
+    const char *hash = "3f1c0c5e8a5d4b7e9f2a6c1d0b8e7f6a5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f";
+    int64_t msgs = 0, batches = 0, k = 0;
+    double t0 = mono_s(), t_end = t0 + seconds;
+    while (mono_s() < t_end) {
+        run(tx_begin, "begin");
+        for (int b = 0; b < batch; b++, k++) {
+            int64_t cust = customers[k % nconv];
+            int64_t at = now_ms();
+            char scope[48], key[64], body[96], json[512];
+            snprintf(scope, sizeof scope, "customer:%lld", (long long)cust);
+            snprintf(key, sizeof key, "bench-raw-%lld", (long long)k);
+            snprintf(body, sizeof body, "bench message 1-%lld: my order has not arrived yet", (long long)k);
+            if (savepoints) run(sp_begin, "savepoint");
+
+            sqlite3_bind_int64(idem_get, 1, tenant);
+            sqlite3_bind_text(idem_get, 2, scope, -1, SQLITE_STATIC);
+            sqlite3_bind_text(idem_get, 3, key, -1, SQLITE_STATIC);
+            if (sqlite3_step(idem_get) == SQLITE_ROW) die("idempotency key already used");
+            sqlite3_reset(idem_get);
+
+            sqlite3_bind_int64(open_conv, 1, cust);
+            sqlite3_bind_int64(open_conv, 2, tenant);
+            if (sqlite3_step(open_conv) != SQLITE_ROW) die("no open conversation");
+            int64_t conv = sqlite3_column_int64(open_conv, 0);
+            int64_t seq = sqlite3_column_int64(open_conv, 2) + 1;
+            sqlite3_reset(open_conv);
+
+            sqlite3_bind_int64(conv_upd, 1, seq);
+            sqlite3_bind_int64(conv_upd, 2, at);
+            sqlite3_bind_int64(conv_upd, 3, conv);
+            run(conv_upd, "update conversation");
+
+            sqlite3_bind_int64(msg_ins, 1, tenant);
+            sqlite3_bind_int64(msg_ins, 2, conv);
+            sqlite3_bind_int64(msg_ins, 3, seq);
+            sqlite3_bind_int64(msg_ins, 4, cust);
+            sqlite3_bind_text(msg_ins, 5, body, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(msg_ins, 6, at);
+            run(msg_ins, "insert message");
+            int64_t mid = sqlite3_last_insert_rowid(db);
+
+            /* the Message JSON, as the API renders it: event payload and idempotent reply */
+            int jl = snprintf(json, sizeof json,
+                              "{\"id\":%lld,\"conversation_id\":%lld,\"seq\":%lld,\"sender\":\"customer\","
+                              "\"author_id\":%lld,\"channel\":\"web\",\"internal\":false,\"body\":\"%s\","
+                              "\"created_at\":%lld}",
+                              (long long)mid, (long long)conv, (long long)seq, (long long)cust, body,
+                              (long long)at);
+            sqlite3_bind_int64(ev_ins, 1, tenant);
+            sqlite3_bind_int64(ev_ins, 2, conv);
+            sqlite3_bind_int64(ev_ins, 3, cust);
+            sqlite3_bind_int64(ev_ins, 4, 0);
+            sqlite3_bind_text(ev_ins, 5, "", 0, SQLITE_STATIC);
+            sqlite3_bind_text(ev_ins, 6, json, jl, SQLITE_STATIC);
+            sqlite3_bind_int64(ev_ins, 7, at);
+            run(ev_ins, "insert event");
+
+            char reply[640];
+            int rl = snprintf(reply, sizeof reply, "{\"message\":%s,\"conversation_id\":%lld}", json, (long long)conv);
+            sqlite3_bind_int64(idem_put, 1, tenant);
+            sqlite3_bind_text(idem_put, 2, scope, -1, SQLITE_STATIC);
+            sqlite3_bind_text(idem_put, 3, key, -1, SQLITE_STATIC);
+            sqlite3_bind_text(idem_put, 4, hash, 64, SQLITE_STATIC);
+            sqlite3_bind_int64(idem_put, 5, mid);
+            sqlite3_bind_int64(idem_put, 6, conv);
+            sqlite3_bind_text(idem_put, 7, reply, rl, SQLITE_STATIC);
+            sqlite3_bind_int64(idem_put, 8, at);
+            run(idem_put, "insert idempotency");
+
+            if (savepoints) run(sp_release, "release");
+        }
+        run(tx_commit, "commit");
+        msgs += batch;
+        batches++;
+    }
+    double el = mono_s() - t0;
+    printf("raw_sqlite: msgs_per_s=%.0f msgs=%lld batches=%lld batch=%d seconds=%.2f "
+           "commits_per_s=%.0f savepoints=%s synchronous=%s conversations=%d\n",
+           (double)msgs / el, (long long)msgs, (long long)batches, batch, el, (double)batches / el,
+           savepoints ? "yes" : "no", sync, nconv);
+    sqlite3_stmt *all[] = {idem_get, open_conv, conv_upd, msg_ins, ev_ins, idem_put, sp_begin, sp_release, tx_begin, tx_commit};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
+    sqlite3_close(db);
+    free(customers);
+    return 0;
+}

@@ -1,0 +1,56 @@
+/* libFuzzer target for decode_conversation_update: conversation PATCH bodies as arbitrary bytes.
+ * Beyond "no crash, no leak" it frees the JSON before reading the result (every string must
+ * have been copied) and checks that a failure carries a code, a message and a UTF-8 field. */
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "http/decode.h"
+
+static void must(int ok)
+{
+    if (!ok) abort();
+}
+
+/* NULL or valid UTF-8: reading it also proves it outlived the json_t. */
+static void text(const char *s)
+{
+    must(s == NULL || util_utf8_valid(s, strlen(s)));
+}
+
+static void check_failure(int rc, const struct parley_err *err)
+{
+    must(rc == PARLEY_EINVAL || rc == PARLEY_ETOOBIG || rc == PARLEY_ENOMEM);
+    must(err->code == rc && err->message[0] != '\0');
+    text(err->field);
+    text(err->message);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    json_t *body = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
+    if (body == NULL) return 0;
+    struct store_cmd cmd;
+    store_cmd_init(&cmd, STORE_UPDATE_CONVERSATION);
+    struct parley_err err = {0};
+    int rc = decode_conversation_update(body, &cmd, &err);
+    json_decref(body);
+    if (rc != 0) {
+        check_failure(rc, &err);
+    } else {
+        const struct conversation *c = &cmd.in.update_conversation.conversation;
+        unsigned set = cmd.in.update_conversation.set;
+        must(set != 0);
+        if (set & SET_STATUS) must((int)c->status >= 0 && c->status < CONV__COUNT);
+        if (set & SET_PRIORITY) must((int)c->priority >= 0 && c->priority < PRIORITY__COUNT);
+        text(c->subject);
+        text(c->contact_reason);
+        must(c->n_tags <= CORE_MAX_TAGS && c->n_assignees <= CORE_MAX_LIST);
+        for (size_t i = 0; i < c->n_tags; i++) text(c->tags[i]);
+        for (size_t i = 0; i < c->n_assignees; i++) must(c->assignees[i] >= 1);
+    }
+    store_cmd_release(&cmd);
+    return 0;
+}

@@ -1,0 +1,35 @@
+/* The audit trail for admins: newest first, filtered by exact action, object or actor. */
+#include "api_handlers.h"
+
+#include "../core/core_json.h"
+
+void api_audit_list(struct api_req *r)
+{
+    struct audit_filter f = {0};
+    struct store_page page;
+    if (api_page(r, &page) != 0 || api_query_text(r, "action", CORE_MAX_SHORT, &f.action) < 0 ||
+        api_query_text(r, "object", CORE_MAX_SHORT, &f.object) < 0 ||
+        api_query_text(r, "actor", CORE_MAX_SHORT, &f.actor) < 0)
+        return;
+    struct audit_entry *list = NULL;
+    size_t n = 0;
+    int64_t next = 0;
+    struct parley_err err = {0};
+    int rc =
+        store_list_audit(r->reader, r->who.tenant_id, &f, &page, &list, &n, &next, &r->arena, &err);
+    if (rc != 0) {
+        api_reply_failure(r, rc, &err);
+        return;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; data != NULL && i < n; i++)
+        if (!api_append(data, core_json_audit(&list[i]))) {
+            json_decref(data);
+            data = NULL;
+        }
+    if (data == NULL) {
+        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory building the reply; retry");
+        return;
+    }
+    api_reply_list(r, data, next);
+}

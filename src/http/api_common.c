@@ -1,0 +1,96 @@
+/* Helpers the REST handlers share: error replies, conversation visibility (the per-object
+ * role rules of docs/api.md) and query-string parsing. */
+#include "api_handlers.h"
+
+#include <string.h>
+
+#include "../common/util.h"
+#include "decode.h"
+
+void api_reply_failure(struct api_req *r, int rc, struct parley_err *err)
+{
+    if (err->code == 0)
+        parley_fail(err, rc < 0 ? rc : PARLEY_EINTERNAL, NULL,
+                    "the request could not be completed");
+    api_reply_error(r, err);
+}
+
+void api_reply_json_or_fail(struct api_req *r, int status, json_t *body)
+{
+    if (body == NULL) {
+        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory building the reply; retry");
+        return;
+    }
+    api_reply_json(r, status, body);
+}
+
+bool api_append(json_t *arr, json_t *item)
+{
+    return item != NULL && json_array_append_new(arr, item) == 0;
+}
+
+bool api_is_assignee(const struct conversation *c, int64_t user_id)
+{
+    for (size_t i = 0; i < c->n_assignees; i++)
+        if (c->assignees[i] == user_id) return true;
+    return false;
+}
+
+int api_load_conversation(struct api_req *r, int64_t id, struct conversation *out)
+{
+    struct parley_err err = {0};
+    int rc = store_get_conversation(r->reader, r->who.tenant_id, id, out, &r->arena, &err);
+    if (rc != 0) {
+        api_reply_failure(r, rc, &err);
+        return rc;
+    }
+    if (r->who.kind == PRINCIPAL_CUSTOMER && out->customer_id != r->who.customer_id) {
+        /* indistinguishable from an id that does not exist */
+        api_fail(r, PARLEY_ENOTFOUND, NULL, "conversation %lld not found", (long long)id);
+        return PARLEY_ENOTFOUND;
+    }
+    if (r->who.kind == PRINCIPAL_USER && r->who.role == ROLE_EXPERT &&
+        !api_is_assignee(out, r->who.user_id)) {
+        api_fail(r, PARLEY_EPERM, NULL,
+                 "experts see only the conversations they are assigned to; ask a supervisor "
+                 "to add you to conversation %lld",
+                 (long long)id);
+        return PARLEY_EPERM;
+    }
+    return 0;
+}
+
+int api_query_int(struct api_req *r, const char *name, int64_t min, int64_t max, int64_t *out)
+{
+    const char *s = api_query(r, name);
+    if (s == NULL) return 0;
+    struct parley_err err = {0};
+    if (decode_query_int(name, s, min, max, out, &err) != 0) {
+        api_reply_error(r, &err);
+        return -1;
+    }
+    return 1;
+}
+
+int api_query_text(struct api_req *r, const char *name, size_t max, const char **out)
+{
+    const char *s = api_query(r, name);
+    if (s == NULL) return 0;
+    struct parley_err err = {0};
+    if (core_check_text(name, s, strlen(s), max, true, &err) != 0) {
+        api_reply_error(r, &err);
+        return -1;
+    }
+    *out = s;
+    return 1;
+}
+
+void api_done_200(struct api_req *r, struct store_cmd *cmd)
+{
+    if (cmd->status != 0) {
+        api_reply_failure(r, cmd->status, &cmd->err);
+        return;
+    }
+    const char *json = cmd->result_json != NULL ? cmd->result_json : "{}";
+    api_reply_raw(r, 200, json, strlen(json), cmd->replayed);
+}

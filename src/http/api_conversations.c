@@ -1,0 +1,328 @@
+/* Conversations, their messages, receipts and typing signals, staff side. Experts work only
+ * inside conversations they are assigned to, and there only write internal notes. */
+#include "api_handlers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/util.h"
+#include "../core/core_json.h"
+#include "decode.h"
+
+static bool is_expert(const struct api_req *r)
+{
+    return r->who.kind == PRINCIPAL_USER && r->who.role == ROLE_EXPERT;
+}
+
+/* ?status=&assignee=(id|me|none)&customer=&updated_since= into a filter; replies 400 and
+ * returns -1 on a bad value. */
+static int conversation_filter(struct api_req *r, struct conversation_filter *f)
+{
+    f->status = -1;
+    struct parley_err err = {0};
+    const char *s = api_query(r, "status");
+    if (s != NULL &&
+        decode_enum_name(&decode_enum_conv_status, "status", s, &f->status, &err) != 0) {
+        api_reply_error(r, &err);
+        return -1;
+    }
+    const char *a = api_query(r, "assignee");
+    if (a != NULL) {
+        if (strcmp(a, "me") == 0)
+            f->assignee_id = r->who.user_id;
+        else if (strcmp(a, "none") == 0)
+            f->assignee_id = -1;
+        else if (decode_query_int("assignee", a, 1, INT64_MAX, &f->assignee_id, &err) != 0) {
+            parley_fail(&err, PARLEY_EINVAL, "assignee",
+                        "assignee must be a user id, \"me\" or \"none\"");
+            api_reply_error(r, &err);
+            return -1;
+        }
+    }
+    if (api_query_int(r, "customer", 1, INT64_MAX, &f->customer_id) < 0 ||
+        api_query_int(r, "updated_since", 0, INT64_MAX, &f->updated_since) < 0)
+        return -1;
+    return 0;
+}
+
+static void reply_conversations(struct api_req *r, const struct conversation *list, size_t n,
+                                int64_t next)
+{
+    struct json_view view = api_view(r);
+    json_t *data = json_array();
+    for (size_t i = 0; data != NULL && i < n; i++)
+        if (!api_append(data, core_json_conversation(&list[i], &view))) {
+            json_decref(data);
+            data = NULL;
+        }
+    if (data == NULL) {
+        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory building the reply; retry");
+        return;
+    }
+    api_reply_list(r, data, next);
+}
+
+void api_conversations_list(struct api_req *r)
+{
+    struct conversation_filter f = {0};
+    struct store_page page;
+    if (api_page(r, &page) != 0 || conversation_filter(r, &f) != 0) return;
+    if (is_expert(r)) {
+        /* an expert's view is always "assigned to me"; any other assignee filter meets it in
+         * nothing */
+        if (f.assignee_id != 0 && f.assignee_id != r->who.user_id) {
+            reply_conversations(r, NULL, 0, 0);
+            return;
+        }
+        f.assignee_id = r->who.user_id;
+    }
+    struct conversation *list = NULL;
+    size_t n = 0;
+    int64_t next = 0;
+    struct parley_err err = {0};
+    int rc = store_list_conversations(r->reader, r->who.tenant_id, &f, &page, &list, &n, &next,
+                                      &r->arena, &err);
+    if (rc != 0) {
+        api_reply_failure(r, rc, &err);
+        return;
+    }
+    reply_conversations(r, list, n, next);
+}
+
+void api_conversations_create(struct api_req *r)
+{
+    json_t *body = api_body_object(r);
+    if (body == NULL) return;
+    struct store_cmd *cmd = api_cmd_new(r, STORE_CREATE_CONVERSATION);
+    if (cmd == NULL) {
+        json_decref(body);
+        return;
+    }
+    struct parley_err err = {0};
+    int rc = decode_conversation_create(body, cmd, (size_t)r->cfg->max_message_bytes, &err);
+    json_decref(body);
+    if (rc != 0) {
+        api_reply_error(r, &err);
+        return;
+    }
+    struct conversation *c = &cmd->in.create_conversation.conversation;
+    c->tenant_id = r->who.tenant_id;
+    /* the customer must be this tenant's: 404 here rather than trusting every backend */
+    struct customer owner;
+    rc = store_get_customer(r->reader, r->who.tenant_id, c->customer_id, &owner, &r->arena, &err);
+    if (rc != 0) {
+        api_reply_failure(r, rc, &err);
+        return;
+    }
+    api_submit(r, cmd, NULL);
+}
+
+void api_conversations_get(struct api_req *r)
+{
+    struct conversation c;
+    if (api_load_conversation(r, r->ids[0], &c) != 0) return;
+    struct json_view view = api_view(r);
+    api_reply_json_or_fail(r, 200, core_json_conversation(&c, &view));
+}
+
+/* Every assignee must be an active user of the tenant: a typo'd id is a 400 naming it. */
+static int check_assignees(struct api_req *r, const struct conversation *c)
+{
+    for (size_t i = 0; i < c->n_assignees; i++) {
+        struct user u;
+        struct parley_err err = {0};
+        int rc = store_get_user(r->reader, r->who.tenant_id, c->assignees[i], &u, &r->arena, &err);
+        if (rc == 0 && u.active) continue;
+        if (rc != 0 && rc != PARLEY_ENOTFOUND) {
+            api_reply_failure(r, rc, &err);
+            return rc;
+        }
+        char field[32];
+        snprintf(field, sizeof(field), "assignees[%zu]", i);
+        api_fail(r, PARLEY_EINVAL, field, "%s: user %lld is not an active user of this tenant",
+                 field, (long long)c->assignees[i]);
+        return PARLEY_EINVAL;
+    }
+    return 0;
+}
+
+void api_conversations_update(struct api_req *r)
+{
+    struct conversation current;
+    if (api_load_conversation(r, r->ids[0], &current) != 0) return;
+    json_t *body = api_body_object(r);
+    if (body == NULL) return;
+    struct store_cmd *cmd = api_cmd_new(r, STORE_UPDATE_CONVERSATION);
+    if (cmd == NULL) {
+        json_decref(body);
+        return;
+    }
+    struct parley_err err = {0};
+    int rc = decode_conversation_update(body, cmd, &err);
+    json_decref(body);
+    if (rc != 0) {
+        api_reply_error(r, &err);
+        return;
+    }
+    struct conversation *c = &cmd->in.update_conversation.conversation;
+    unsigned *set = &cmd->in.update_conversation.set;
+    c->id = current.id;
+    c->tenant_id = r->who.tenant_id;
+    if ((*set & SET_ASSIGNEES) && check_assignees(r, c) != 0) return;
+    /* docs/api.md: assigning someone takes a bot/queued conversation to "assigned" */
+    if ((*set & SET_ASSIGNEES) && c->n_assignees > 0 && !(*set & SET_STATUS) &&
+        (current.status == CONV_BOT || current.status == CONV_QUEUED)) {
+        c->status = CONV_ASSIGNED;
+        *set |= SET_STATUS;
+    }
+    api_submit(r, cmd, NULL);
+}
+
+void api_messages_list(struct api_req *r)
+{
+    struct conversation c;
+    struct store_page page;
+    if (api_load_conversation(r, r->ids[0], &c) != 0 || api_page(r, &page) != 0) return;
+    struct message *list = NULL;
+    size_t n = 0;
+    int64_t next = 0;
+    struct parley_err err = {0};
+    int rc = store_list_messages(r->reader, r->who.tenant_id, c.id, true, &page, &list, &n, &next,
+                                 &r->arena, &err);
+    if (rc != 0) {
+        api_reply_failure(r, rc, &err);
+        return;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; data != NULL && i < n; i++)
+        if (!api_append(data, core_json_message(&list[i]))) {
+            json_decref(data);
+            data = NULL;
+        }
+    if (data == NULL) {
+        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory building the reply; retry");
+        return;
+    }
+    api_reply_list(r, data, next);
+}
+
+void api_messages_create(struct api_req *r)
+{
+    struct conversation c;
+    if (api_load_conversation(r, r->ids[0], &c) != 0) return;
+    json_t *body = api_body_object(r);
+    if (body == NULL) return;
+    struct store_cmd *cmd = api_cmd_new(r, STORE_CREATE_MESSAGE);
+    if (cmd == NULL) {
+        json_decref(body);
+        return;
+    }
+    struct message *m = &cmd->in.create_message;
+    m->channel = c.channel; /* replies go out where the conversation started unless told */
+    struct parley_err err = {0};
+    int rc = decode_message_create(body, cmd, (size_t)r->cfg->max_message_bytes, &err);
+    json_decref(body);
+    if (rc != 0) {
+        api_reply_error(r, &err);
+        return;
+    }
+    if (is_expert(r) && !m->internal) {
+        api_fail(r, PARLEY_EPERM, "internal",
+                 "experts may only post internal notes: send \"internal\": true");
+        return;
+    }
+    m->tenant_id = r->who.tenant_id;
+    m->conversation_id = c.id;
+    m->author_id = r->who.user_id;
+    api_submit(r, cmd, NULL);
+}
+
+void api_receipts_list(struct api_req *r)
+{
+    struct conversation c;
+    if (api_load_conversation(r, r->ids[0], &c) != 0) return;
+    struct receipt *list = NULL;
+    size_t n = 0;
+    struct parley_err err = {0};
+    int rc = store_list_receipts(r->reader, r->who.tenant_id, c.id, &list, &n, &r->arena, &err);
+    if (rc != 0) {
+        api_reply_failure(r, rc, &err);
+        return;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; data != NULL && i < n; i++)
+        if (!api_append(data, core_json_receipt(&list[i]))) {
+            json_decref(data);
+            data = NULL;
+        }
+    /* acceptance is commit: everything up to last_seq has been accepted */
+    api_reply_json_or_fail(r, 200,
+                           data == NULL ? NULL
+                                        : json_pack("{s:o, s:I}", "data", data, "accepted_seq",
+                                                    (json_int_t)c.last_seq));
+}
+
+void api_receipt_submit(struct api_req *r, const struct conversation *c)
+{
+    json_t *body = api_body_object(r);
+    if (body == NULL) return;
+    struct store_cmd *cmd = api_cmd_new(r, STORE_UPDATE_RECEIPT);
+    if (cmd == NULL) {
+        json_decref(body);
+        return;
+    }
+    struct parley_err err = {0};
+    int rc = decode_receipt_update(body, cmd, &err);
+    json_decref(body);
+    if (rc != 0) {
+        api_reply_error(r, &err);
+        return;
+    }
+    struct receipt *rc_in = &cmd->in.update_receipt;
+    int64_t seq = cmd->receipt_kind == RECEIPT_READ ? rc_in->read_seq : rc_in->delivered_seq;
+    if (seq > c->last_seq) {
+        api_fail(r, PARLEY_EINVAL, "seq",
+                 "seq %lld is past the conversation's last message (seq %lld)", (long long)seq,
+                 (long long)c->last_seq);
+        return;
+    }
+    rc_in->conversation_id = c->id;
+    rc_in->participant = arena_strdup(&cmd->arena, r->actor);
+    if (rc_in->participant == NULL) {
+        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory; retry");
+        return;
+    }
+    api_submit(r, cmd, api_done_200);
+}
+
+void api_receipts_update(struct api_req *r)
+{
+    struct conversation c;
+    if (api_load_conversation(r, r->ids[0], &c) != 0) return;
+    api_receipt_submit(r, &c);
+}
+
+void api_typing_post(struct api_req *r)
+{
+    struct conversation c;
+    if (api_load_conversation(r, r->ids[0], &c) != 0) return;
+    struct event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.tenant_id = r->who.tenant_id;
+    ev.type = "typing";
+    ev.conversation_id = c.id;
+    ev.customer_id = c.customer_id;
+    ev.assignee_id = c.n_assignees > 0 ? c.assignees[0] : 0;
+    for (size_t i = 0; i < c.n_assignees && ev.n_assignees < 8; i++)
+        ev.assignees[ev.n_assignees++] = c.assignees[i];
+    ev.audience = AUDIENCE_STAFF | AUDIENCE_CUSTOMER;
+    ev.data = arena_printf(&r->arena, "{\"conversation_id\":%lld,\"participant\":\"%s\"}",
+                           (long long)c.id, r->actor);
+    ev.at = util_now_ms();
+    if (ev.data == NULL) {
+        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory; retry");
+        return;
+    }
+    api_publish_ephemeral(r, &ev);
+    api_reply_empty(r);
+}

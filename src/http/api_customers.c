@@ -1,0 +1,214 @@
+/* Customers, their identities and consents. Experts read redacted customers (initials, no
+ * needs, never identities or consents); every single-customer read is audited. */
+#include "api_handlers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/core_json.h"
+#include "decode.h"
+
+/* Reads the customer of the URL in the caller's tenant, or replies 404. A customer merged
+ * into another answers 404 too, naming the one that survived. */
+static int load_customer(struct api_req *r, struct customer *c)
+{
+    struct parley_err err = {0};
+    int rc = store_get_customer(r->reader, r->who.tenant_id, r->ids[0], c, &r->arena, &err);
+    if (rc != 0) {
+        api_reply_failure(r, rc, &err);
+        return rc;
+    }
+    if (c->merged_into != 0) {
+        api_fail(r, PARLEY_ENOTFOUND, NULL, "customer %lld was merged into customer %lld",
+                 (long long)c->id, (long long)c->merged_into);
+        return PARLEY_ENOTFOUND;
+    }
+    return 0;
+}
+
+void api_customers_list(struct api_req *r)
+{
+    struct customer_filter f = {0};
+    struct store_page page;
+    if (api_page(r, &page) != 0 || api_query_text(r, "q", CORE_MAX_IDENTITY, &f.q) < 0 ||
+        api_query_int(r, "updated_since", 0, INT64_MAX, &f.updated_since) < 0)
+        return;
+    struct customer *list = NULL;
+    size_t n = 0;
+    int64_t next = 0;
+    struct parley_err err = {0};
+    int rc = store_list_customers(r->reader, r->who.tenant_id, &f, &page, &list, &n, &next,
+                                  &r->arena, &err);
+    if (rc != 0) {
+        api_reply_failure(r, rc, &err);
+        return;
+    }
+    struct json_view view = api_view(r);
+    json_t *data = json_array();
+    for (size_t i = 0; data != NULL && i < n; i++)
+        if (!api_append(data, core_json_customer(&list[i], NULL, 0, &view))) {
+            json_decref(data);
+            data = NULL;
+        }
+    if (data == NULL) {
+        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory building the reply; retry");
+        return;
+    }
+    api_reply_list(r, data, next);
+}
+
+void api_customers_create(struct api_req *r)
+{
+    json_t *body = api_body_object(r);
+    if (body == NULL) return;
+    struct store_cmd *cmd = api_cmd_new(r, STORE_CREATE_CUSTOMER);
+    if (cmd == NULL) {
+        json_decref(body);
+        return;
+    }
+    struct parley_err err = {0};
+    int rc = decode_customer_create(body, cmd, &err);
+    json_decref(body);
+    if (rc != 0) {
+        api_reply_error(r, &err);
+        return;
+    }
+    cmd->in.create_customer.customer.tenant_id = r->who.tenant_id;
+    api_submit(r, cmd, NULL);
+}
+
+void api_customers_get(struct api_req *r)
+{
+    struct customer c;
+    if (load_customer(r, &c) != 0) return;
+    struct json_view view = api_view(r);
+    static const struct identity no_identities[1];
+    const struct identity *ids = NULL; /* NULL leaves "identities" out: experts never get them */
+    size_t n = 0;
+    if (r->who.role != ROLE_EXPERT) {
+        struct identity *list = NULL;
+        struct parley_err err = {0};
+        int rc =
+            store_list_identities(r->reader, r->who.tenant_id, c.id, &list, &n, &r->arena, &err);
+        if (rc != 0) {
+            api_reply_failure(r, rc, &err);
+            return;
+        }
+        ids = list != NULL ? list : no_identities; /* an empty list is still a list */
+    }
+    json_t *j = core_json_customer(&c, ids, n, &view);
+    if (j != NULL) {
+        char object[32];
+        snprintf(object, sizeof(object), "customer:%lld", (long long)c.id);
+        api_audit(r, "customer.view", object, NULL);
+    }
+    api_reply_json_or_fail(r, 200, j);
+}
+
+void api_customers_update(struct api_req *r)
+{
+    json_t *body = api_body_object(r);
+    if (body == NULL) return;
+    struct store_cmd *cmd = api_cmd_new(r, STORE_UPDATE_CUSTOMER);
+    if (cmd == NULL) {
+        json_decref(body);
+        return;
+    }
+    struct parley_err err = {0};
+    int rc = decode_customer_update(body, cmd, &err);
+    json_decref(body);
+    if (rc != 0) {
+        api_reply_error(r, &err);
+        return;
+    }
+    cmd->in.update_customer.customer.id = r->ids[0];
+    cmd->in.update_customer.customer.tenant_id = r->who.tenant_id;
+    api_submit(r, cmd, NULL);
+}
+
+void api_identities_list(struct api_req *r)
+{
+    struct customer c;
+    if (load_customer(r, &c) != 0) return;
+    struct identity *list = NULL;
+    size_t n = 0;
+    struct parley_err err = {0};
+    int rc = store_list_identities(r->reader, r->who.tenant_id, c.id, &list, &n, &r->arena, &err);
+    if (rc != 0) {
+        api_reply_failure(r, rc, &err);
+        return;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; data != NULL && i < n; i++)
+        if (!api_append(data, core_json_identity(&list[i]))) {
+            json_decref(data);
+            data = NULL;
+        }
+    api_reply_json_or_fail(r, 200, data == NULL ? NULL : json_pack("{s:o}", "data", data));
+}
+
+void api_identities_add(struct api_req *r)
+{
+    json_t *body = api_body_object(r);
+    if (body == NULL) return;
+    struct store_cmd *cmd = api_cmd_new(r, STORE_ADD_IDENTITY);
+    if (cmd == NULL) {
+        json_decref(body);
+        return;
+    }
+    struct parley_err err = {0};
+    int rc = decode_identity_add(body, cmd, &err);
+    json_decref(body);
+    if (rc != 0) {
+        api_reply_error(r, &err);
+        return;
+    }
+    cmd->in.add_identity.customer_id = r->ids[0];
+    cmd->in.add_identity.tenant_id = r->who.tenant_id;
+    api_submit(r, cmd, NULL); /* 201 Identity, or 200 {"merged_customer_id","identity"} */
+}
+
+void api_consents_list(struct api_req *r)
+{
+    struct customer c;
+    if (load_customer(r, &c) != 0) return;
+    struct consent *list = NULL;
+    size_t n = 0;
+    struct parley_err err = {0};
+    int rc = store_list_consents(r->reader, r->who.tenant_id, c.id, &list, &n, &r->arena, &err);
+    if (rc != 0) {
+        api_reply_failure(r, rc, &err);
+        return;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; data != NULL && i < n; i++)
+        if (!api_append(data, core_json_consent(&list[i]))) {
+            json_decref(data);
+            data = NULL;
+        }
+    api_reply_json_or_fail(r, 200, data == NULL ? NULL : json_pack("{s:o}", "data", data));
+}
+
+void api_consents_set(struct api_req *r)
+{
+    json_t *body = api_body_object(r);
+    if (body == NULL) return;
+    struct store_cmd *cmd = api_cmd_new(r, STORE_SET_CONSENT);
+    if (cmd == NULL) {
+        json_decref(body);
+        return;
+    }
+    struct parley_err err = {0};
+    int rc = decode_consent_set(body, cmd, &err);
+    json_decref(body);
+    if (rc != 0) {
+        api_reply_error(r, &err);
+        return;
+    }
+    struct consent *c = &cmd->in.set_consent;
+    c->customer_id = r->ids[0];
+    c->tenant_id = r->who.tenant_id;
+    /* who recorded it, when the caller did not say where it came from */
+    if (c->source == NULL) c->source = arena_strdup(&cmd->arena, r->actor);
+    api_submit(r, cmd, NULL);
+}

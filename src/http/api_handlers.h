@@ -1,0 +1,76 @@
+/* The REST handlers of docs/api.md (src/http/api_*.c), which the route table in routes.c
+ * points at, and the few helpers they share (api_common.c). Private to src/http. */
+#ifndef PARLEY_HTTP_API_HANDLERS_H
+#define PARLEY_HTTP_API_HANDLERS_H
+
+#include "http_int.h"
+
+/* api_auth.c: staff sign-in */
+void api_auth_login(struct api_req *r);
+void api_auth_logout(struct api_req *r);
+void api_me_get(struct api_req *r);
+
+/* api_users.c */
+void api_users_list(struct api_req *r);
+void api_users_create(struct api_req *r);
+
+/* api_customers.c */
+void api_customers_list(struct api_req *r);
+void api_customers_create(struct api_req *r);
+void api_customers_get(struct api_req *r);
+void api_customers_update(struct api_req *r);
+void api_identities_list(struct api_req *r);
+void api_identities_add(struct api_req *r);
+void api_consents_list(struct api_req *r);
+void api_consents_set(struct api_req *r);
+
+/* api_conversations.c */
+void api_conversations_list(struct api_req *r);
+void api_conversations_create(struct api_req *r);
+void api_conversations_get(struct api_req *r);
+void api_conversations_update(struct api_req *r);
+void api_messages_list(struct api_req *r);
+void api_messages_create(struct api_req *r);
+void api_receipts_list(struct api_req *r);
+void api_receipts_update(struct api_req *r);
+void api_typing_post(struct api_req *r);
+/* Shared by the staff and the widget receipt routes: decodes the body and moves the caller's
+ * own cursor (participant r->actor) in c, which the caller has loaded and may see. */
+void api_receipt_submit(struct api_req *r, const struct conversation *c);
+
+/* api_audit.c */
+void api_audit_list(struct api_req *r);
+
+/* api_widget.c: the customer side */
+void api_widget_session(struct api_req *r);
+void api_widget_message(struct api_req *r);
+void api_widget_conversations(struct api_req *r);
+void api_widget_messages(struct api_req *r);
+void api_widget_receipt(struct api_req *r);
+
+/* ---- api_common.c -------------------------------------------------------------------- */
+
+/* Replies with err, or with rc when a callee returned a code without filling err. */
+void api_reply_failure(struct api_req *r, int rc, struct parley_err *err);
+/* api_reply_json that turns a NULL body (the encoder ran out of memory) into a 503. */
+void api_reply_json_or_fail(struct api_req *r, int status, json_t *body);
+/* Appends a new reference to arr; false (and arr left as it was) when item is NULL or the
+ * append fails. */
+bool api_append(json_t *arr, json_t *item);
+
+/* Whether user_id is among the conversation's assignees. */
+bool api_is_assignee(const struct conversation *c, int64_t user_id);
+/* Reads conversation id of the caller's tenant, if the caller may see it: staff except
+ * experts see all; experts only the ones they are assigned to (403); a customer only their
+ * own (404 otherwise, like another tenant's). Returns 0, or replies and returns non-zero. */
+int api_load_conversation(struct api_req *r, int64_t id, struct conversation *out);
+/* Query parameter name as an integer in [min, max]: 1 when present (in *out), 0 when absent,
+ * -1 after replying 400. */
+int api_query_int(struct api_req *r, const char *name, int64_t min, int64_t max, int64_t *out);
+/* Query parameter as bounded UTF-8 text: 1 when present, 0 when absent, -1 after a 400. */
+int api_query_text(struct api_req *r, const char *name, size_t max, const char **out);
+/* Default completion for receipts: the Receipt with 200 whatever the store says about
+ * "created" (a cursor moves, nothing is created). */
+void api_done_200(struct api_req *r, struct store_cmd *cmd);
+
+#endif

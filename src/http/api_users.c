@@ -1,0 +1,96 @@
+/* Staff users: the list (admins and supervisors) and creation (admins), the password hashed
+ * with argon2id on the worker pool before the command is submitted. */
+#include "api_handlers.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "../common/password.h"
+#include "../core/core_json.h"
+#include "decode.h"
+
+void api_users_list(struct api_req *r)
+{
+    struct store_page page;
+    if (api_page(r, &page) != 0) return;
+    struct user *users = NULL;
+    size_t n = 0;
+    int64_t next = 0;
+    struct parley_err err = {0};
+    int rc =
+        store_list_users(r->reader, r->who.tenant_id, &page, &users, &n, &next, &r->arena, &err);
+    if (rc != 0) {
+        api_reply_failure(r, rc, &err);
+        return;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; data != NULL && i < n; i++)
+        if (!api_append(data, core_json_user(&users[i]))) {
+            json_decref(data);
+            data = NULL;
+        }
+    if (data == NULL) {
+        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory building the reply; retry");
+        return;
+    }
+    api_reply_list(r, data, next);
+}
+
+struct user_job {
+    struct store_cmd *cmd;
+    char password[PASSWORD_MAX_LEN + 1]; /* the job's own copy: wiped by the worker */
+    char hash[PASSWORD_HASH_MAX];
+    int rc;
+};
+
+/* On the worker pool. */
+static void hash_work(void *arg)
+{
+    struct user_job *j = arg;
+    j->rc = password_hash(j->password, j->hash);
+    sodium_memzero(j->password, sizeof(j->password));
+}
+
+static void hash_after(struct api_req *r, void *arg)
+{
+    struct user_job *j = arg;
+    if (j->rc != 0) {
+        api_fail(r, j->rc, NULL, "the password could not be hashed; retry");
+        return;
+    }
+    j->cmd->in.create_user.password_hash = arena_strdup(&j->cmd->arena, j->hash);
+    sodium_memzero(j->hash, sizeof(j->hash));
+    if (j->cmd->in.create_user.password_hash == NULL) {
+        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory; retry");
+        return;
+    }
+    api_submit(r, j->cmd, NULL);
+}
+
+void api_users_create(struct api_req *r)
+{
+    json_t *body = api_body_object(r);
+    if (body == NULL) return;
+    struct store_cmd *cmd = api_cmd_new(r, STORE_CREATE_USER);
+    if (cmd == NULL) {
+        json_decref(body);
+        return;
+    }
+    struct user_job *j = arena_alloc(&r->arena, sizeof(*j));
+    struct parley_err err = {0};
+    const char *password = NULL;
+    int rc = j == NULL ? parley_fail(&err, PARLEY_ENOMEM, NULL, "out of memory; retry")
+                       : decode_user_create(body, cmd, &password, &err);
+    json_decref(body);
+    if (rc != 0) {
+        api_reply_error(r, &err);
+        return;
+    }
+    /* decode_user_create caps the password at PASSWORD_MAX_LEN bytes, so it fits */
+    size_t len = strlen(password);
+    memcpy(j->password, password, len + 1);
+    sodium_memzero((char *)password, len); /* the decoder's copy in the command's arena */
+    cmd->in.create_user.user.tenant_id = r->who.tenant_id;
+    j->cmd = cmd;
+    api_offload(r, hash_work, j, hash_after);
+}

@@ -1,0 +1,49 @@
+/* The route table: every /api/v1 endpoint of docs/api.md, one line each. server.c matches the
+ * method and pattern, authenticates, checks the role mask, then calls the handler. */
+#include "api_handlers.h"
+
+/* clang-format off */
+const struct api_route api_routes[] = {
+    /* method   pattern                                        auth          roles              handler */
+    {"POST",  "/api/v1/auth/login",                          AUTH_NONE,    0,                 api_auth_login},
+    {"POST",  "/api/v1/auth/logout",                         AUTH_STAFF,   ROLES_ALL,         api_auth_logout},
+    {"GET",   "/api/v1/me",                                  AUTH_STAFF,   ROLES_ALL,         api_me_get},
+
+    {"GET",   "/api/v1/users",                               AUTH_STAFF,   ROLES_SUPERVISORS, api_users_list},
+    {"POST",  "/api/v1/users",                               AUTH_STAFF,   ROLES_ADMIN,       api_users_create},
+
+    {"GET",   "/api/v1/customers",                           AUTH_STAFF,   ROLES_ALL,         api_customers_list},
+    {"POST",  "/api/v1/customers",                           AUTH_STAFF,   ROLES_ADVISERS,    api_customers_create},
+    {"GET",   "/api/v1/customers/{id}",                      AUTH_STAFF,   ROLES_ALL,         api_customers_get},
+    {"PATCH", "/api/v1/customers/{id}",                      AUTH_STAFF,   ROLES_ADVISERS,    api_customers_update},
+    /* experts never get identities or consents (redacted customer data) */
+    {"GET",   "/api/v1/customers/{id}/identities",           AUTH_STAFF,   ROLES_ADVISERS,    api_identities_list},
+    {"POST",  "/api/v1/customers/{id}/identities",           AUTH_STAFF,   ROLES_ADVISERS,    api_identities_add},
+    {"GET",   "/api/v1/customers/{id}/consents",             AUTH_STAFF,   ROLES_ADVISERS,    api_consents_list},
+    {"POST",  "/api/v1/customers/{id}/consents",             AUTH_STAFF,   ROLES_ADVISERS,    api_consents_set},
+
+    /* experts: only conversations they are assigned to (checked per object), notes only */
+    {"GET",   "/api/v1/conversations",                       AUTH_STAFF,   ROLES_ALL,         api_conversations_list},
+    {"POST",  "/api/v1/conversations",                       AUTH_STAFF,   ROLES_ADVISERS,    api_conversations_create},
+    {"GET",   "/api/v1/conversations/{id}",                  AUTH_STAFF,   ROLES_ALL,         api_conversations_get},
+    {"PATCH", "/api/v1/conversations/{id}",                  AUTH_STAFF,   ROLES_ADVISERS,    api_conversations_update},
+    {"GET",   "/api/v1/conversations/{id}/messages",         AUTH_STAFF,   ROLES_ALL,         api_messages_list},
+    {"POST",  "/api/v1/conversations/{id}/messages",         AUTH_STAFF,   ROLES_ALL,         api_messages_create},
+    {"GET",   "/api/v1/conversations/{id}/receipts",         AUTH_STAFF,   ROLES_ALL,         api_receipts_list},
+    {"POST",  "/api/v1/conversations/{id}/receipts",         AUTH_STAFF,   ROLES_ADVISERS,    api_receipts_update},
+    {"POST",  "/api/v1/conversations/{id}/typing",           AUTH_STAFF,   ROLES_ADVISERS,    api_typing_post},
+
+    {"GET",   "/api/v1/audit",                               AUTH_STAFF,   ROLES_ADMIN,       api_audit_list},
+
+    {"POST",  "/api/v1/widget/sessions",                     AUTH_NONE,    0,                 api_widget_session},
+    {"POST",  "/api/v1/widget/messages",                     AUTH_VISITOR, 0,                 api_widget_message},
+    {"GET",   "/api/v1/widget/conversations",                AUTH_VISITOR, 0,                 api_widget_conversations},
+    {"GET",   "/api/v1/widget/conversations/{id}/messages",  AUTH_VISITOR, 0,                 api_widget_messages},
+    {"POST",  "/api/v1/widget/conversations/{id}/receipts",  AUTH_VISITOR, 0,                 api_widget_receipt},
+
+    {"GET",   "/api/v1/stream",                              AUTH_STAFF,   ROLES_ALL,         api_stream_open},
+    {"GET",   "/api/v1/widget/stream",                       AUTH_VISITOR, 0,                 api_stream_open},
+};
+/* clang-format on */
+
+const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -1,0 +1,221 @@
+/* Private to src/store/: the SQLite backend's store and reader structs, the prepared-statement
+ * cache, row loaders shared by the writer and the readers, and the writer-side helpers that
+ * command handlers use (audit rows, events). Nothing here is visible outside src/store/. */
+#ifndef PARLEY_STORE_INT_H
+#define PARLEY_STORE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* ---- prepared statements ------------------------------------------------------------------ */
+
+/* Prepared once per connection (SQLITE_PREPARE_PERSISTENT) and reused: parsing SQL costs more
+ * than running these small statements. The key is the address of the SQL text, so callers pass
+ * string literals only; dynamic SQL is prepared and finalized on the spot instead. */
+#define STMT_CACHE_SLOTS 256
+
+struct stmt_cache {
+    sqlite3 *db;
+    const char *sql[STMT_CACHE_SLOTS];
+    sqlite3_stmt *st[STMT_CACHE_SLOTS];
+};
+
+/* Returns the reset statement for sql (a string literal), preparing it on first use; NULL with
+ * err filled on failure. Callers sqlite3_reset() it when done so no read snapshot stays open. */
+sqlite3_stmt *stmt_get(struct stmt_cache *c, const char *sql, struct parley_err *err);
+void stmt_cache_clear(struct stmt_cache *c);
+
+/* Maps an SQLite failure to PARLEY_E* (EIO, ENOMEM, EBUSY) with "what" in the message. */
+int db_fail(struct parley_err *err, sqlite3 *db, const char *what);
+/* Steps a write statement to completion and resets it; SQLite result code. */
+int stmt_run(sqlite3_stmt *st);
+
+/* Binding and reading helpers: NULL strings bind as SQL NULL; an int64 of 0 through
+ * bind_id0 binds NULL (optional references); col_text copies into the arena (NULL for NULL). */
+void bind_text(sqlite3_stmt *st, int idx, const char *s);
+void bind_id0(sqlite3_stmt *st, int idx, int64_t v);
+const char *col_text(sqlite3_stmt *st, int col, struct arena *a);
+
+/* Comma lists of ids ("4,7,9": conversation assignees, owner first) and JSON string arrays
+ * (tags, skills, languages) as stored in TEXT columns. */
+size_t ids_parse(const char *text, int64_t *out, size_t max);
+char *ids_format(const int64_t *ids, size_t n, struct arena *a);
+char *strings_to_json(const char *const *items, size_t n, struct arena *a);
+const char **strings_from_json(const char *text, size_t *n, struct arena *a);
+
+/* ---- the store and its readers --------------------------------------------------------- */
+
+struct store_batch {
+    struct store_cmd **cmds; /* up to batch_max */
+    size_t n;
+    struct event *events; /* inserted by the batch so far, in id order */
+    size_t n_events, cap_events;
+    struct arena arena; /* event payload copies; freed after each batch */
+};
+
+struct store {
+    char *path;
+    sqlite3 *db; /* the write connection: the opening thread, then only the writer thread */
+    struct stmt_cache cache;
+    int batch_max;
+    size_t queue_max;
+    int busy_timeout_ms;
+    int schema_version;
+    int migrations_applied; /* by the last store_open (0 on a reopen) */
+
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv; /* queue became non-empty or closing */
+    pthread_cond_t exec_cv; /* a store_exec command completed */
+    struct store_cmd *head, *tail;
+    size_t queued;
+    bool closing, thread_started;
+    pthread_t thread;
+
+    store_event_sink_fn sink;
+    void *sink_ud;
+
+    struct store_batch batch; /* writer thread only */
+};
+
+struct store_reader {
+    sqlite3 *db;
+    struct stmt_cache cache;
+};
+
+/* Migrations (store_sqlite_schema.c): migration i takes the schema from version i to i+1. */
+extern const char *const store_migrations[];
+extern const int store_migrations_count;
+
+/* Runs pending migrations on an open connection in one transaction; *applied = how many. */
+int store_migrate(sqlite3 *db, int *version, int *applied, struct parley_err *err);
+/* Writer thread entry (store_writer.c). */
+void *store_writer_main(void *arg);
+/* Number of migrations the last store_open applied (0 on a reopen): for tests. */
+int store_migrations_applied(struct store *s);
+
+/* ---- row loaders (store_rows.c): same columns for writer and readers ------------------- */
+
+#define TENANT_COLS                                                                                \
+    "id, slug, name, ref_prefix, widget_secret, token_key, time_zone, created_at"
+#define USER_COLS                                                                                  \
+    "u.id, u.tenant_id, u.email, u.name, u.role, u.skills, u.languages, "                          \
+    "(SELECT t.slug FROM teams t WHERE t.id = u.team_id), u.active, u.created_at"
+#define CUSTOMER_COLS                                                                              \
+    "id, tenant_id, name, locale, time_zone, preferred_channel, needs, needs_note, "               \
+    "prefers_person, merged_into, created_at, updated_at"
+#define IDENTITY_COLS "id, tenant_id, customer_id, kind, value, verified, created_at"
+#define CONSENT_COLS "id, tenant_id, customer_id, purpose, channel, granted, source, at"
+#define CONV_COLS                                                                                  \
+    "id, tenant_id, customer_id, reference, status, priority, subject, contact_reason, tags, "     \
+    "assignees, channel, last_seq, created_at, updated_at, first_response_at, resolved_at, "       \
+    "closed_at"
+#define MESSAGE_COLS                                                                               \
+    "id, tenant_id, conversation_id, seq, sender, author_id, channel, internal, body, created_at"
+#define RECEIPT_COLS "conversation_id, participant, delivered_seq, read_seq, updated_at"
+#define AUDIT_COLS "id, tenant_id, actor, action, object, detail, at"
+#define EVENT_COLS                                                                                 \
+    "id, tenant_id, type, conversation_id, customer_id, assignee_id, assignees, audience, data, "  \
+    "data_customer, at"
+
+void row_tenant(sqlite3_stmt *st, struct tenant *t, struct arena *a);
+void row_user(sqlite3_stmt *st, struct user *u, struct arena *a);
+void row_customer(sqlite3_stmt *st, struct customer *c, struct arena *a);
+void row_identity(sqlite3_stmt *st, struct identity *i, struct arena *a);
+void row_consent(sqlite3_stmt *st, struct consent *c, struct arena *a);
+void row_conversation(sqlite3_stmt *st, struct conversation *c, struct arena *a);
+void row_message(sqlite3_stmt *st, struct message *m, struct arena *a);
+void row_receipt(sqlite3_stmt *st, struct receipt *r, struct arena *a);
+void row_audit(sqlite3_stmt *st, struct audit_entry *e, struct arena *a);
+void row_event(sqlite3_stmt *st, struct event *e, struct arena *a);
+
+/* Grows an arena-backed array to hold n+1 items of elem bytes (copying the old items);
+ * returns the array, or NULL when out of memory. */
+void *list_grow(struct arena *a, void *items, size_t n, size_t *cap, size_t elem);
+/* Page limit clamped to 1..200 (0 means the default 50). */
+int page_limit(const struct store_page *page);
+/* Public calls accept err == NULL: they then write into a scratch struct. */
+#define STORE_ERR(err)                                                                                 struct parley_err err##_scratch;                                                                   if ((err) == NULL) (err) = &err##_scratch
+
+/* Tenant-scoped loads by id: PARLEY_ENOTFOUND (field "id" unless given) when missing or when
+ * the row belongs to another tenant. */
+int load_tenant(struct stmt_cache *c, int64_t id, struct tenant *out, struct arena *a,
+                struct parley_err *err);
+int load_user(struct stmt_cache *c, int64_t tenant_id, int64_t id, struct user *out,
+              struct arena *a, struct parley_err *err);
+int load_customer(struct stmt_cache *c, int64_t tenant_id, int64_t id, const char *field,
+                  struct customer *out, struct arena *a, struct parley_err *err);
+int load_identities(struct stmt_cache *c, int64_t tenant_id, int64_t customer_id,
+                    struct identity **out, size_t *n, struct arena *a, struct parley_err *err);
+int load_conversation(struct stmt_cache *c, int64_t tenant_id, int64_t id, const char *field,
+                      struct conversation *out, struct arena *a, struct parley_err *err);
+
+/* ---- writer-side helpers for command handlers (store_writer.c) ---------------------------- */
+
+/* The audience and scope of an event: who may see it on the live streams. */
+struct event_scope {
+    int64_t conversation_id, customer_id;
+    const int64_t *assignees; /* owner first */
+    size_t n_assignees;
+    const char *assignees_text; /* the stored "4,7" form when the caller has it, else NULL */
+};
+
+/* Inserts an events row and remembers it for the batch's event sink. type and the JSON texts
+ * must live until the batch's done() callbacks (cmd's arena or a static string). */
+int w_event(struct store *s, struct store_cmd *cmd, const char *type, const struct event_scope *sc,
+            unsigned audience, const char *data, const char *data_customer, int64_t at);
+/* Inserts an audit row (actor from cmd, "system" when NULL). detail is JSON without personal
+ * data. */
+int w_audit(struct store *s, struct store_cmd *cmd, const char *action, const char *object,
+            const char *detail, int64_t at);
+/* The view a command's result_json is rendered for. */
+struct json_view;
+void w_view(const struct store_cmd *cmd, struct json_view *v);
+/* Timestamp rule: 0 means now. */
+int64_t w_time(int64_t t);
+
+/* Command handlers, one per kind (store_cmd_*.c). Run inside the command's savepoint; on
+ * failure they return PARLEY_E* with cmd->err filled and the savepoint is rolled back. */
+int cmd_create_tenant(struct store *s, struct store_cmd *cmd);
+int cmd_create_team(struct store *s, struct store_cmd *cmd);
+int cmd_create_user(struct store *s, struct store_cmd *cmd);
+int cmd_create_session(struct store *s, struct store_cmd *cmd);
+int cmd_delete_session(struct store *s, struct store_cmd *cmd);
+int cmd_create_api_token(struct store *s, struct store_cmd *cmd);
+int cmd_append_audit(struct store *s, struct store_cmd *cmd);
+int cmd_prune(struct store *s, struct store_cmd *cmd);
+int cmd_create_customer(struct store *s, struct store_cmd *cmd);
+int cmd_update_customer(struct store *s, struct store_cmd *cmd);
+int cmd_add_identity(struct store *s, struct store_cmd *cmd);
+int cmd_set_consent(struct store *s, struct store_cmd *cmd);
+int cmd_widget_session(struct store *s, struct store_cmd *cmd);
+int cmd_create_conversation(struct store *s, struct store_cmd *cmd);
+int cmd_update_conversation(struct store *s, struct store_cmd *cmd);
+int cmd_update_receipt(struct store *s, struct store_cmd *cmd);
+int cmd_create_message(struct store *s, struct store_cmd *cmd);
+int cmd_widget_message(struct store *s, struct store_cmd *cmd);
+
+/* Shared by conversation and message handlers (store_cmd_message.c, store_cmd_conv.c). */
+/* Appends m to its conversation (m->conversation_id, tenant-scoped, not closed): next seq,
+ * conversation last_seq/updated_at, message row, message.created event, and when a customer
+ * message reopens a pending or resolved conversation, its status and conversation.updated.
+ * Fills m->id, m->seq and *json (the Message JSON, in cmd's arena). */
+int w_append_message(struct store *s, struct store_cmd *cmd, struct message *m, char **json);
+/* Inserts a new conversation (reference from the tenant counter, assignee rows, audit
+ * conversation.create). Fills c->id, c->reference and the timestamps. */
+int w_insert_conversation(struct store *s, struct store_cmd *cmd, struct conversation *c);
+/* Loads the conversation and emits conversation.created/updated with it; *json (when not
+ * NULL) gets the Conversation JSON in the command's view. */
+int w_conversation_event(struct store *s, struct store_cmd *cmd, int64_t id, const char *type,
+                         char **json);
+/* Names of the fields in an update mask as a JSON array, for audit detail. */
+const char *w_set_names(unsigned set, struct arena *a);
+/* Creates a customer row (+audit customer.create); identities inserted by the caller. */
+int w_insert_customer(struct store *s, struct store_cmd *cmd, struct customer *c, size_t n_ids);
+int w_insert_identity(struct store *s, struct store_cmd *cmd, struct identity *i);
+/* Finds (tenant, kind, value): *customer_id and *identity_id, or 0 when none. */
+int w_find_identity(struct store *s, struct store_cmd *cmd, enum identity_kind kind,
+                    const char *value, int64_t *customer_id, int64_t *identity_id);
+
+#endif

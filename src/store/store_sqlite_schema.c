@@ -1,0 +1,200 @@
+/* The SQLite schema as an ordered list of migrations. A released migration is never edited:
+ * changes go in a new entry at the end. store_migrate() applies the pending ones in one
+ * transaction and records each in schema_version. */
+#include "store_int.h"
+
+/* Conventions: every table carries tenant_id (tenants is keyed by it); enums are stored by
+ * their API names so the database reads on its own; times are UTC milliseconds; id lists
+ * such as assignees are "4,7,9" (owner first) so the message path needs no JSON parsing. */
+static const char migration_1[] =
+    "CREATE TABLE tenants ("
+    " id INTEGER PRIMARY KEY,"
+    " slug TEXT NOT NULL UNIQUE,"
+    " name TEXT NOT NULL,"
+    " ref_prefix TEXT NOT NULL,"
+    " widget_secret TEXT NOT NULL,"
+    " token_key TEXT NOT NULL,"
+    " time_zone TEXT NOT NULL DEFAULT 'UTC',"
+    " next_ref INTEGER NOT NULL DEFAULT 10001," /* conversation reference counter */
+    " created_at INTEGER NOT NULL);"
+
+    "CREATE TABLE teams ("
+    " id INTEGER PRIMARY KEY,"
+    " tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    " slug TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " UNIQUE (tenant_id, slug));"
+
+    "CREATE TABLE users ("
+    " id INTEGER PRIMARY KEY,"
+    " tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    " email TEXT NOT NULL,"
+    " name TEXT,"
+    " role TEXT NOT NULL,"
+    " skills TEXT NOT NULL DEFAULT '[]',"
+    " languages TEXT NOT NULL DEFAULT '[]',"
+    " team_id INTEGER REFERENCES teams(id),"
+    " active INTEGER NOT NULL DEFAULT 1,"
+    " password_hash TEXT,"
+    " created_at INTEGER NOT NULL,"
+    " UNIQUE (tenant_id, email));"
+
+    "CREATE TABLE sessions ("
+    " token_hash TEXT PRIMARY KEY,"
+    " tenant_id INTEGER NOT NULL,"
+    " user_id INTEGER NOT NULL REFERENCES users(id),"
+    " expires_at INTEGER NOT NULL,"
+    " created_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX sessions_user ON sessions(user_id);"
+
+    "CREATE TABLE api_tokens ("
+    " id INTEGER PRIMARY KEY,"
+    " tenant_id INTEGER NOT NULL,"
+    " user_id INTEGER NOT NULL REFERENCES users(id),"
+    " name TEXT,"
+    " token_hash TEXT NOT NULL UNIQUE,"
+    " expires_at INTEGER NOT NULL DEFAULT 0," /* 0: never */
+    " created_at INTEGER NOT NULL);"
+    "CREATE INDEX api_tokens_user ON api_tokens(user_id);"
+
+    "CREATE TABLE customers ("
+    " id INTEGER PRIMARY KEY,"
+    " tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    " name TEXT,"
+    " locale TEXT,"
+    " time_zone TEXT,"
+    " preferred_channel TEXT,"
+    " needs INTEGER NOT NULL DEFAULT 0," /* enum need bits */
+    " needs_note TEXT,"
+    " prefers_person INTEGER NOT NULL DEFAULT 0,"
+    " merged_into INTEGER REFERENCES customers(id),"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL);"
+    "CREATE INDEX customers_tenant ON customers(tenant_id);"
+    "CREATE INDEX customers_merged ON customers(merged_into) WHERE merged_into IS NOT NULL;"
+
+    "CREATE TABLE identities ("
+    " id INTEGER PRIMARY KEY,"
+    " tenant_id INTEGER NOT NULL,"
+    " customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    " kind TEXT NOT NULL,"
+    " value TEXT NOT NULL,"
+    " verified INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL,"
+    " UNIQUE (tenant_id, kind, value));"
+    "CREATE INDEX identities_customer ON identities(customer_id);"
+
+    "CREATE TABLE consents ("
+    " id INTEGER PRIMARY KEY,"
+    " tenant_id INTEGER NOT NULL,"
+    " customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    " purpose TEXT NOT NULL,"
+    " channel TEXT NOT NULL,"
+    " granted INTEGER NOT NULL,"
+    " source TEXT,"
+    " at INTEGER NOT NULL);"
+    "CREATE INDEX consents_customer ON consents(customer_id, purpose, channel, at);"
+
+    "CREATE TABLE conversations ("
+    " id INTEGER PRIMARY KEY,"
+    " tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    " customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    " reference TEXT NOT NULL,"
+    " status TEXT NOT NULL,"
+    " priority TEXT NOT NULL,"
+    " subject TEXT,"
+    " contact_reason TEXT,"
+    " tags TEXT NOT NULL DEFAULT '[]',"
+    " owner_id INTEGER NOT NULL DEFAULT 0," /* first assignee, 0 when none */
+    " assignees TEXT NOT NULL DEFAULT '',"  /* "4,7,9", owner first */
+    " channel TEXT NOT NULL,"
+    " last_seq INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " first_response_at INTEGER,"
+    " resolved_at INTEGER,"
+    " closed_at INTEGER);"
+    "CREATE INDEX conversations_tenant ON conversations(tenant_id);"
+    "CREATE INDEX conversations_customer ON conversations(customer_id);"
+    /* The widget's "open conversation of this customer" lookup: one probe however many
+     * closed conversations the customer has. */
+    "CREATE INDEX conversations_open ON conversations(customer_id, id)"
+    " WHERE status IN ('bot','queued','assigned','pending_customer');"
+
+    /* Assignments as rows too, for "conversations assigned to user N" without a scan. */
+    "CREATE TABLE conversation_assignees ("
+    " tenant_id INTEGER NOT NULL,"
+    " conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    " user_id INTEGER NOT NULL,"
+    " position INTEGER NOT NULL,"
+    " PRIMARY KEY (conversation_id, user_id)) WITHOUT ROWID;"
+    "CREATE INDEX conversation_assignees_user"
+    " ON conversation_assignees(tenant_id, user_id, conversation_id);"
+
+    "CREATE TABLE messages ("
+    " id INTEGER PRIMARY KEY,"
+    " tenant_id INTEGER NOT NULL,"
+    " conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    " seq INTEGER NOT NULL,"
+    " sender TEXT NOT NULL,"
+    " author_id INTEGER,"
+    " channel TEXT NOT NULL,"
+    " internal INTEGER NOT NULL DEFAULT 0,"
+    " body TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " UNIQUE (conversation_id, seq));"
+
+    /* Receipts are cursors, one row per participant and conversation, never per message. */
+    "CREATE TABLE receipts ("
+    " tenant_id INTEGER NOT NULL,"
+    " conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    " participant TEXT NOT NULL,"
+    " delivered_seq INTEGER NOT NULL DEFAULT 0,"
+    " read_seq INTEGER NOT NULL DEFAULT 0,"
+    " updated_at INTEGER NOT NULL,"
+    " PRIMARY KEY (conversation_id, participant)) WITHOUT ROWID;"
+
+    /* Append-only. */
+    "CREATE TABLE audit ("
+    " id INTEGER PRIMARY KEY,"
+    " tenant_id INTEGER NOT NULL,"
+    " actor TEXT NOT NULL,"
+    " action TEXT NOT NULL,"
+    " object TEXT NOT NULL,"
+    " detail TEXT NOT NULL DEFAULT '{}',"
+    " at INTEGER NOT NULL);"
+    "CREATE INDEX audit_tenant ON audit(tenant_id);"
+
+    /* Append-only; AUTOINCREMENT so an id is never reused after pruning, which keeps
+     * "resume after event N" exact. */
+    "CREATE TABLE events ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " tenant_id INTEGER NOT NULL,"
+    " type TEXT NOT NULL,"
+    " conversation_id INTEGER NOT NULL DEFAULT 0,"
+    " customer_id INTEGER NOT NULL DEFAULT 0,"
+    " assignee_id INTEGER NOT NULL DEFAULT 0,"
+    " assignees TEXT NOT NULL DEFAULT '',"
+    " audience INTEGER NOT NULL,"
+    " data TEXT NOT NULL,"
+    " data_customer TEXT,"
+    " at INTEGER NOT NULL);"
+    "CREATE INDEX events_tenant ON events(tenant_id);"
+
+    "CREATE TABLE idempotency ("
+    " tenant_id INTEGER NOT NULL,"
+    " scope TEXT NOT NULL,"
+    " key TEXT NOT NULL,"
+    " request_hash TEXT NOT NULL,"
+    " status INTEGER NOT NULL,"
+    " created INTEGER NOT NULL,"
+    " result_id INTEGER NOT NULL,"
+    " result_id2 INTEGER NOT NULL,"
+    " result_json TEXT,"
+    " created_at INTEGER NOT NULL,"
+    " PRIMARY KEY (tenant_id, scope, key)) WITHOUT ROWID;";
+
+const char *const store_migrations[] = {
+    migration_1,
+};
+const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

@@ -1,0 +1,779 @@
+"""Integration-test harness: starts a real `parley` on a free loopback port with a fresh
+database per test module, talks HTTP to it, and checks EVERY response against
+docs/openapi.yaml (status documented for the path and method, content type, body schema,
+error code matching the status). Also checks the server never writes a sanitizer report and
+exits cleanly when stopped.
+
+Use from a test module:
+
+    import harness
+    setUpModule, tearDownModule = harness.module_server()
+
+    class Something(harness.ParleyCase):
+        def test_x(self):
+            r = self.api("GET", "/api/v1/me", token=self.token("admin"), expect=200)
+"""
+
+import base64
+import hashlib
+import hmac
+import http.client
+import io
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.parse
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+SPEC_PATH = REPO / "docs" / "openapi.yaml"
+BIN = str(Path(os.environ.get("PARLEY_BIN", REPO / "build" / "release" / "parley")).resolve())
+
+# The demo organisation written by `parley seed-demo` (src/cli/seed_demo.c).
+DEMO_TENANT = "acme"
+DEMO_PASSWORD = "parley-demo"
+DEMO_USERS = {
+    "admin": "admin@acme.example",
+    "supervisor": "sian.morgan@acme.example",
+    "agent": "tomasz.nowak@acme.example",
+    "agent2": "imran.qureshi@acme.example",
+    "expert": "owen.bradley@acme.example",
+}
+# The second tenant every module gets through `parley tenant create`.
+OTHER_TENANT = "globex"
+OTHER_ADMIN = "admin@globex.example"
+OTHER_PASSWORD = "globex-secret-1"
+
+# Limits the test servers run with (small so the size tests stay cheap).
+MAX_BODY_BYTES = 65536
+MAX_MESSAGE_BYTES = 4096
+
+ERROR_STATUS = {
+    "invalid_argument": 400,
+    "unauthenticated": 401,
+    "permission_denied": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "conflict": 409,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
+    "rate_limited": 429,
+    "unavailable": 503,
+    "internal": 500,
+}
+
+SANITIZER_MARKS = (
+    "ERROR: AddressSanitizer",
+    "ERROR: LeakSanitizer",
+    "runtime error:",
+    "SUMMARY: UndefinedBehaviorSanitizer",
+    "SUMMARY: AddressSanitizer",
+    "ThreadSanitizer",
+)
+
+
+def sanitizer_report(text):
+    """The first lines of a sanitizer report in text, or None."""
+    for mark in SANITIZER_MARKS:
+        i = text.find(mark)
+        if i >= 0:
+            start = text.rfind("\n", 0, max(0, i - 200)) + 1
+            return text[start:start + 3000]
+    return None
+
+
+# ---- the OpenAPI description as a validator --------------------------------------------
+
+def _to_json_schema(node):
+    """OpenAPI 3.0 schema objects → JSON Schema (draft 4): `nullable: true` becomes
+    anyOf [schema, null]; everything else is already draft-4 compatible."""
+    if isinstance(node, dict):
+        out = {k: _to_json_schema(v) for k, v in node.items() if k not in ("example",)}
+        if out.pop("nullable", False):
+            return {"anyOf": [out, {"type": "null"}]}
+        return out
+    if isinstance(node, list):
+        return [_to_json_schema(v) for v in node]
+    return node
+
+
+class Spec:
+    """docs/openapi.yaml, loaded once: matches a request to its operation and validates
+    a response against it. check() returns a list of problems (empty when conforming)."""
+
+    def __init__(self, path=SPEC_PATH):
+        self.text = Path(path).read_bytes()
+        self.doc = yaml.safe_load(self.text)
+        self.schema_doc = _to_json_schema(self.doc)
+        self.resolver = jsonschema.RefResolver.from_schema(self.schema_doc)
+        self.paths = []
+        for template, item in self.doc["paths"].items():
+            names = re.findall(r"{([^}]+)}", template)
+            rx = "^" + re.sub(r"\\{[^}]+\\}", "([^/]+)", re.escape(template)) + "$"
+            self.paths.append((template, item, names, re.compile(rx)))
+        # literal paths first so /a/b wins over /a/{id}
+        self.paths.sort(key=lambda p: len(p[2]))
+
+    def resolve(self, node):
+        while isinstance(node, dict) and "$ref" in node:
+            ref = node["$ref"]
+            assert ref.startswith("#/"), ref
+            target = self.doc
+            for part in ref[2:].split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    def _param_ok(self, item, name, value):
+        for p in item.get("parameters", []):
+            p = self.resolve(p)
+            if p.get("in") == "path" and p["name"] == name:
+                schema = self.resolve(p.get("schema", {}))
+                if schema.get("type") == "integer":
+                    if not re.fullmatch(r"[0-9]+", value):
+                        return False
+                    v = int(value)
+                    if "minimum" in schema and v < schema["minimum"]:
+                        return False
+                    return v < 2**63
+        return True
+
+    def match(self, path):
+        """(template, path item) for a request path, or None when no documented path
+        matches (including an {id} that is not a positive integer)."""
+        for template, item, names, rx in self.paths:
+            m = rx.match(path)
+            if m and all(self._param_ok(item, n, v) for n, v in zip(names, m.groups())):
+                return template, item
+        return None
+
+    def validate(self, schema, instance):
+        """Problems found validating instance against an OpenAPI schema object."""
+        schema = _to_json_schema(schema)
+        v = jsonschema.Draft4Validator(schema, resolver=self.resolver)
+        problems = []
+        for e in sorted(v.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+            where = "/".join(str(p) for p in e.absolute_path) or "(root)"
+            problems.append(f"{where}: {e.message[:300]}")
+        return problems
+
+    def component(self, name):
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    def check(self, method, path, status, headers, body):
+        """Problems with this response (list of strings)."""
+        path = urllib.parse.urlsplit(path).path
+        ctype = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        problems = []
+        found = self.match(path)
+        parsed = None
+        if ctype == "application/json" and body:
+            try:
+                parsed = json.loads(body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as e:
+                return [f"body is not valid JSON ({e}): {body[:200]!r}"]
+
+        def error_body():
+            if ctype != "application/json":
+                problems.append(f"error {status} has Content-Type {ctype!r}, not application/json")
+                return
+            problems.extend(self.validate(self.component("Error"), parsed))
+
+        if found is None:
+            if status != 404:
+                problems.append(f"{method} {path}: undocumented path answered {status} (want 404)")
+            error_body()
+        else:
+            template, item = found
+            op = item.get(method.lower())
+            if op is None:
+                if status != 405:
+                    problems.append(f"{method} {template}: undocumented method answered {status} "
+                                    "(want 405)")
+                error_body()
+            else:
+                responses = op["responses"]
+                if str(status) not in responses:
+                    problems.append(f"{method} {template}: status {status} is not documented "
+                                    f"(documented: {', '.join(sorted(responses))})")
+                    if status >= 400 and ctype == "application/json":
+                        problems.extend(self.validate(self.component("Error"), parsed))
+                else:
+                    resp = self.resolve(responses[str(status)])
+                    content = resp.get("content")
+                    if not content:
+                        if body:
+                            problems.append(f"{status} must have no body, got {body[:120]!r}")
+                    elif ctype not in content:
+                        problems.append(f"Content-Type {ctype!r} not documented for {status} "
+                                        f"(documented: {', '.join(content)})")
+                    elif ctype == "application/json":
+                        if not body:
+                            problems.append(f"{status} has an empty JSON body")
+                        else:
+                            problems.extend(self.validate(content[ctype].get("schema", {}), parsed))
+                    if headers.get("Idempotent-Replayed") is not None:
+                        if "Idempotent-Replayed" not in (resp.get("headers") or {}):
+                            problems.append("Idempotent-Replayed header on a response that does "
+                                            "not document it")
+                        elif headers.get("Idempotent-Replayed") != "true":
+                            problems.append("Idempotent-Replayed must be 'true'")
+        # every JSON error names the code that goes with its status
+        if status >= 400 and isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
+            code = parsed["error"].get("code")
+            if ERROR_STATUS.get(code) != status:
+                problems.append(f"error code {code!r} does not go with status {status}")
+        if status >= 500:
+            problems.append(f"server error {status}")
+        return problems
+
+
+SPEC = Spec()
+
+
+# ---- HTTP ---------------------------------------------------------------------------------
+
+class Response:
+    def __init__(self, method, path, status, headers, body):
+        self.method, self.path = method, path
+        self.status, self.headers, self.body = status, headers, body
+        self._json = None
+
+    @property
+    def json(self):
+        if self._json is None and self.body:
+            self._json = json.loads(self.body.decode("utf-8"))
+        return self._json
+
+    @property
+    def error(self):
+        j = self.json
+        return j.get("error", {}) if isinstance(j, dict) else {}
+
+    def __repr__(self):
+        return f"<{self.method} {self.path} → {self.status} {self.body[:400]!r}>"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One parley: temp dir, migrated and seeded database, a second tenant, `serve` on a free
+    port. stop() fails (AssertionError) on a sanitizer report or a non-zero exit."""
+
+    def __init__(self, env=None, args=()):
+        self.dir = Path(tempfile.mkdtemp(prefix="parley-it-"))
+        self.db = str(self.dir / "parley.db")
+        self.env = dict(os.environ)
+        self.env.update({
+            "PARLEY_SYNCHRONOUS": "normal",
+            "PARLEY_THREADS": "2",
+            "PARLEY_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
+            "PARLEY_MAX_MESSAGE_BYTES": str(MAX_MESSAGE_BYTES),
+            "PARLEY_LOG_LEVEL": "info",
+            "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
+            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+        })
+        self.env.update(env or {})
+        self.args = list(args)
+        self.proc = None
+        self.port = None
+        self._tokens = {}
+        self.stderr_path = self.dir / "serve.stderr"
+        self.stdout_path = self.dir / "serve.stdout"
+
+    # -- CLI ------------------------------------------------------------------------
+    def cli(self, *args, check=True, timeout=60):
+        """Runs `parley args...`; returns CompletedProcess (text). Fails on a sanitizer
+        report, and on a non-zero exit when check."""
+        p = subprocess.run([BIN, *args], env=self.env, capture_output=True, text=True,
+                           timeout=timeout, errors="replace")
+        rep = sanitizer_report(p.stderr)
+        if rep:
+            raise AssertionError(f"parley {' '.join(args)}: sanitizer report:\n{rep}")
+        if check and p.returncode != 0:
+            raise AssertionError(f"parley {' '.join(args)} exited {p.returncode}:\n"
+                                 f"{p.stdout[-2000:]}\n{p.stderr[-2000:]}")
+        return p
+
+    def prepare(self):
+        self.cli("migrate", "--db", self.db)
+        self.seed_out = self.cli("seed-demo", "--db", self.db).stdout
+        self.other_out = self.cli("tenant", "create", "--db", self.db, "--slug", OTHER_TENANT,
+                                  "--name", "Globex Ltd", "--admin-email", OTHER_ADMIN,
+                                  "--admin-password", OTHER_PASSWORD).stdout
+
+    # -- serve ----------------------------------------------------------------------
+    def start(self):
+        last = None
+        for _attempt in range(3):  # a free port can be taken between probe and bind
+            self.port = free_port()
+            self._out = open(self.stdout_path, "wb")
+            self._err = open(self.stderr_path, "wb")
+            self.proc = subprocess.Popen(
+                [BIN, "serve", "--db", self.db, "--listen", f"127.0.0.1:{self.port}", *self.args],
+                env=self.env, stdout=self._out, stderr=self._err, stdin=subprocess.DEVNULL)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    break
+                try:
+                    c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                    c.request("GET", "/healthz")
+                    r = c.getresponse()
+                    r.read()
+                    c.close()
+                    if r.status == 200:
+                        return
+                except OSError:
+                    pass
+                time.sleep(0.05)
+            last = self.stderr_text()
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+            self._out.close()
+            self._err.close()
+            if "in use" not in last.lower():
+                break
+        raise AssertionError(f"parley serve did not become healthy; stderr:\n{last[-3000:]}")
+
+    def stderr_text(self):
+        try:
+            return self.stderr_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def alive_problem(self):
+        """None while the server runs without a sanitizer report; else what went wrong."""
+        rep = sanitizer_report(self.stderr_text())
+        if rep:
+            return f"the server wrote a sanitizer report:\n{rep}"
+        if self.proc is not None and self.proc.poll() is not None:
+            return (f"the server exited with status {self.proc.returncode}:\n"
+                    f"{self.stderr_text()[-3000:]}")
+        return None
+
+    def stop(self):
+        problems = []
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+                    problems.append("the server did not stop within 20 s of SIGTERM")
+            self._out.close()
+            self._err.close()
+            rc = self.proc.returncode
+            if rc != 0:
+                problems.append(f"the server exited with status {rc}")
+            rep = sanitizer_report(self.stderr_text())
+            if rep:
+                problems.append(f"sanitizer report:\n{rep}")
+            if problems:
+                problems.append("stderr tail:\n" + self.stderr_text()[-2000:])
+        if problems:
+            problems.append(f"(files kept in {self.dir})")
+            raise AssertionError("\n".join(problems))
+        if not os.environ.get("PARLEY_KEEP_TMP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    # -- HTTP -----------------------------------------------------------------------
+    def request(self, method, path, body=None, *, raw=None, token=None, headers=None,
+                content_type="application/json", validate=True, timeout=30):
+        """One request on a fresh connection. body: a JSON value (serialised); raw: bytes
+        sent as they are. Returns a Response; raises AssertionError when the response does
+        not conform to docs/openapi.yaml (unless validate=False)."""
+        hdrs = {}
+        if token is not None:
+            hdrs["Authorization"] = f"Bearer {token}"
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode("utf-8")
+        if raw is not None:
+            data = raw
+        if data is not None and content_type is not None:
+            hdrs["Content-Type"] = content_type
+        hdrs.update(headers or {})
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            try:
+                conn.request(method, path, body=data, headers=hdrs)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server may answer (413) and close before reading a big body
+            r = conn.getresponse()
+            payload = r.read()
+            resp = Response(method, path, r.status, r.headers, payload)
+        finally:
+            conn.close()
+        if validate:
+            problems = SPEC.check(method, path, resp.status, resp.headers, resp.body)
+            if problems:
+                raise AssertionError(f"{method} {path} → {resp.status} does not conform to "
+                                     f"docs/openapi.yaml:\n  " + "\n  ".join(problems) +
+                                     f"\n  body: {resp.body[:600]!r}")
+        return resp
+
+    def login(self, email, password=DEMO_PASSWORD, tenant=DEMO_TENANT):
+        r = self.request("POST", "/api/v1/auth/login",
+                         {"tenant": tenant, "email": email, "password": password})
+        if r.status != 200:
+            raise AssertionError(f"login {tenant}/{email} failed: {r!r}")
+        return r.json
+
+    def token(self, who):
+        """A cached session token for a demo user ('admin', 'agent', …) or 'other' (the
+        second tenant's admin)."""
+        if who not in self._tokens:
+            if who == "other":
+                j = self.login(OTHER_ADMIN, OTHER_PASSWORD, OTHER_TENANT)
+            else:
+                j = self.login(DEMO_USERS[who])
+            self._tokens[who] = (j["token"], j["user"])
+        return self._tokens[who][0]
+
+    def user(self, who):
+        self.token(who)
+        return self._tokens[who][1]
+
+    # -- the database, read-only (secrets the API never shows; row counts) ----------
+    def db_query(self, sql, params=()):
+        con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=10)
+        try:
+            return con.execute(sql, params).fetchall()
+        finally:
+            con.close()
+
+    def tables(self):
+        return [r[0] for r in self.db_query(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+
+    def counts(self, exclude=("audit",)):
+        """Row count of every table (except those whose name contains an excluded word)."""
+        out = {}
+        for t in self.tables():
+            if any(x in t for x in exclude):
+                continue
+            out[t] = self.db_query(f'SELECT count(*) FROM "{t}"')[0][0]
+        return out
+
+    def widget_secret(self, slug=DEMO_TENANT):
+        cols = [r[1] for r in self.db_query("PRAGMA table_info(tenants)")]
+        col = "widget_secret" if "widget_secret" in cols else next(c for c in cols if "widget" in c)
+        return self.db_query(f"SELECT {col} FROM tenants WHERE slug=?", (slug,))[0][0]
+
+    def tenant_id(self, slug=DEMO_TENANT):
+        return self.db_query("SELECT id FROM tenants WHERE slug=?", (slug,))[0][0]
+
+
+def sign_identifier(secret, identifier):
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(key, identifier.encode(), hashlib.sha256).hexdigest()
+
+
+# ---- live streams -------------------------------------------------------------------------
+
+class SSE:
+    """A Server-Sent Events reader on a raw socket (http.client cannot go on reading after a
+    read timeout). next_event(timeout) returns one parsed event or None; comment lines
+    (keep-alives) are collected in .comments."""
+
+    def __init__(self, server, path, token, last_event_id=None, validate=True):
+        self.path = path
+        self.sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
+                 "Accept: text/event-stream", "Cache-Control: no-cache"]
+        if token is not None:
+            lines.append(f"Authorization: Bearer {token}")
+        if last_event_id is not None:
+            lines.append(f"Last-Event-ID: {last_event_id}")
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.raw = b""      # bytes from the socket not yet de-chunked
+        self.data = b""     # stream body bytes not yet parsed into lines
+        self.eof = False
+        self.comments = []
+        deadline = time.monotonic() + 10
+        while b"\r\n\r\n" not in self.raw:
+            if not self._recv(deadline):
+                raise AssertionError(f"GET {path}: no response head within 10 s")
+        head, self.raw = self.raw.split(b"\r\n\r\n", 1)
+        status_line, _, rest = head.partition(b"\r\n")
+        self.status = int(status_line.split()[1])
+        self.headers = http.client.parse_headers(io.BytesIO(rest + b"\r\n\r\n"))
+        self.chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+        if self.status != 200:
+            length = self.headers.get("Content-Length")
+            while not self.eof and time.monotonic() < deadline:
+                self._dechunk()
+                if length is not None and len(self.data) >= int(length):
+                    break
+                if self.chunked and self._chunks_done:
+                    break
+                self._recv(deadline)
+            self._dechunk()
+            self.body = self.data
+            self.close()
+            if validate:
+                problems = SPEC.check("GET", path, self.status, self.headers, self.body)
+                if problems:
+                    raise AssertionError(f"GET {path} → {self.status}: " + "; ".join(problems))
+        elif validate:
+            problems = SPEC.check("GET", path, 200, self.headers, b"")
+            if problems:
+                raise AssertionError(f"GET {path} → 200: " + "; ".join(problems))
+
+    _chunks_done = False
+    _partial = None
+
+    def _recv(self, deadline):
+        """Reads what is available before deadline; False on timeout or end of stream."""
+        left = deadline - time.monotonic()
+        if left <= 0 or self.eof:
+            return False
+        r, _, _ = select.select([self.sock], [], [], left)
+        if not r:
+            return False
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            self.eof = True
+            return False
+        self.raw += chunk
+        return True
+
+    def _dechunk(self):
+        if not self.chunked:
+            self.data += self.raw
+            self.raw = b""
+            return
+        while True:
+            line_end = self.raw.find(b"\r\n")
+            if line_end < 0:
+                return
+            size = int(self.raw[:line_end].split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                self._chunks_done = True
+                self.raw = b""
+                return
+            if len(self.raw) < line_end + 2 + size + 2:
+                return
+            self.data += self.raw[line_end + 2:line_end + 2 + size]
+            self.raw = self.raw[line_end + 2 + size + 2:]
+
+    def _line(self, deadline):
+        while True:
+            self._dechunk()
+            i = self.data.find(b"\n")
+            if i >= 0:
+                line, self.data = self.data[:i], self.data[i + 1:]
+                return line.decode("utf-8").rstrip("\r")
+            if self.eof or self._chunks_done:
+                raise AssertionError(f"the event stream {self.path} ended")
+            if not self._recv(deadline):
+                if self.eof:
+                    raise AssertionError(f"the event stream {self.path} ended")
+                return None
+
+    def next_event(self, timeout=5.0):
+        """The next complete event (dict: id, event, data, json) or None when none completes
+        within timeout seconds."""
+        deadline = time.monotonic() + timeout
+        ev = self._partial or {"id": None, "event": "message", "data": []}
+        self._partial = None
+        while True:
+            line = self._line(deadline)
+            if line is None:
+                # keep a partial event for the next call
+                self._partial = ev
+                return None
+            if line == "":
+                if ev["data"] or ev["id"] is not None:
+                    ev["data"] = "\n".join(ev["data"])
+                    ev["json"] = json.loads(ev["data"]) if ev["data"] else None
+                    return ev
+                continue
+            if line.startswith(":"):
+                self.comments.append(line)
+                continue
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "id":
+                ev["id"] = int(value)
+            elif field == "event":
+                ev["event"] = value
+            elif field == "data":
+                ev["data"].append(value)
+
+    def collect(self, until=None, quiet=1.5, max_wait=15.0):
+        """Events until until(events) is true, or (without until) until none arrives for
+        `quiet` seconds; never longer than max_wait."""
+        out = []
+        end = time.monotonic() + max_wait
+        while time.monotonic() < end:
+            ev = self.next_event(quiet if until is None else min(1.0, end - time.monotonic()))
+            if ev is None:
+                if until is None:
+                    break
+                continue
+            out.append(ev)
+            if until is not None and until(out):
+                break
+        return out
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+EVENT_SCHEMAS = {
+    "message.created": "Message",
+    "conversation.created": "Conversation",
+    "conversation.updated": "Conversation",
+    "receipt.updated": "Receipt",
+    "typing": "TypingEvent",
+}
+
+
+def check_event(ev, customer_view=False):
+    """Problems with an event payload, checked against the schema of its type."""
+    name = EVENT_SCHEMAS.get(ev["event"])
+    if name is None:
+        return [] if ev["event"] in ("customer.merged",) else [f"unknown event type {ev['event']!r}"]
+    if customer_view and name == "Conversation":
+        name = "WidgetConversation"
+    return SPEC.validate(SPEC.component(name), ev["json"])
+
+
+# ---- test cases -----------------------------------------------------------------------------
+
+SERVER = None
+
+
+def module_server(**kwargs):
+    """(setUpModule, tearDownModule) that start and stop one server for the module."""
+
+    def set_up():
+        global SERVER
+        s = Server(**kwargs)
+        try:
+            s.prepare()
+            s.start()
+        except BaseException:
+            try:
+                s.stop()
+            except AssertionError:
+                pass  # the set-up failure below says more
+            raise
+        SERVER = s
+
+    def tear_down():
+        global SERVER
+        s, SERVER = SERVER, None
+        if s is not None:
+            s.stop()
+
+    return set_up, tear_down
+
+
+class ParleyCase(unittest.TestCase):
+    maxDiff = 4000
+
+    @property
+    def srv(self):
+        if SERVER is None:
+            self.skipTest("no server (module set-up failed)")
+        return SERVER
+
+    def tearDown(self):
+        if SERVER is not None:
+            problem = SERVER.alive_problem()
+            if problem:
+                self.fail(problem)
+
+    # HTTP shorthands
+    def api(self, method, path, body=None, *, expect=None, who=None, **kw):
+        """A request; who='admin' etc. authenticates as that demo user; expect asserts the
+        status (an int or a tuple of ints)."""
+        if who is not None:
+            kw["token"] = self.srv.token(who)
+        r = self.srv.request(method, path, body, **kw)
+        if expect is not None:
+            ok = r.status in expect if isinstance(expect, tuple) else r.status == expect
+            if not ok:
+                self.fail(f"{method} {path}: expected {expect}, got {r.status}: {r.body[:800]!r}")
+        return r
+
+    def assertError(self, r, status, code=None, field=None):
+        self.assertEqual(r.status, status, f"{r!r}")
+        err = r.error
+        self.assertTrue(err, f"no error object: {r!r}")
+        if code is not None:
+            self.assertEqual(err.get("code"), code, f"{r!r}")
+        if field is not None:
+            self.assertEqual(err.get("field"), field, f"{r!r}")
+        self.assertTrue(err.get("message"), "an error message a person can act on")
+
+    def walk(self, path, who="admin", limit=None, token=None, max_pages=500):
+        """Every item of a cursor-paginated list, following next_cursor."""
+        items, cursor, pages = [], None, 0
+        while True:
+            q = {}
+            if limit is not None:
+                q["limit"] = limit
+            if cursor is not None:
+                q["cursor"] = cursor
+            sep = "&" if "?" in path else "?"
+            full = path + (sep + urllib.parse.urlencode(q) if q else "")
+            r = self.api("GET", full, who=None if token else who, token=token, expect=200)
+            items.extend(r.json["data"])
+            cursor = r.json["next_cursor"]
+            pages += 1
+            if cursor is None:
+                return items
+            self.assertLess(pages, max_pages, "pagination does not end")
+
+    # fixtures
+    def new_customer(self, who="admin", **fields):
+        body = {"name": "Test Customer"}
+        body.update(fields)
+        return self.api("POST", "/api/v1/customers", body, who=who, expect=201).json
+
+    def new_conversation(self, customer_id=None, who="admin", **fields):
+        if customer_id is None:
+            customer_id = self.new_customer()["id"]
+        body = {"customer_id": customer_id, "channel": "web", "subject": "Help"}
+        body.update(fields)
+        return self.api("POST", "/api/v1/conversations", body, who=who, expect=201).json
+
+    def widget_session(self, tenant=DEMO_TENANT, identifier=None, name=None, secret=None):
+        body = {"tenant": tenant}
+        if name is not None:
+            body["name"] = name
+        if identifier is not None:
+            body["identifier"] = identifier
+            body["identifier_hash"] = sign_identifier(
+                secret if secret is not None else self.srv.widget_secret(tenant), identifier)
+        return self.api("POST", "/api/v1/widget/sessions", body, expect=201).json
+
+
+def unique(prefix="x"):
+    return f"{prefix}{time.monotonic_ns() % 10**12}{base64.b32encode(os.urandom(5)).decode().lower()}"
