@@ -58,7 +58,7 @@ run: deps build
 	@echo "  health        http://$(LISTEN)/healthz"
 	@echo "  API           http://$(LISTEN)/api/v1/   (described at http://$(LISTEN)/api/openapi.yaml)"
 	@echo "  demo log-in   tenant=acme email=admin@acme.example password=parley-demo"
-	@echo "                curl -s http://$(LISTEN)/api/v1/auth/login -d '{\"tenant\":\"acme\",\"email\":\"admin@acme.example\",\"password\":\"parley-demo\"}'"
+	@echo "                curl -s -H 'Content-Type: application/json' http://$(LISTEN)/api/v1/auth/login -d '{\"tenant\":\"acme\",\"email\":\"admin@acme.example\",\"password\":\"parley-demo\"}'"
 	@echo ""
 	exec $(B)/release/parley serve --db $(DB) --listen $(LISTEN)
 

@@ -228,8 +228,15 @@ def check_database(db, acked, run_id):
     if bad_last:
         gaps += bad_last
         detail.append(f"gap: {bad_last} conversations whose last_seq differs from their newest message")
+    # every stored message has exactly one message.created event (live-stream resume needs it)
+    events_off = con.execute(
+        "SELECT count(*) FROM messages m WHERE m.body LIKE ? AND (SELECT count(*) FROM events e"
+        " WHERE e.type = 'message.created' AND e.conversation_id = m.conversation_id"
+        " AND json_extract(e.data, '$.id') = m.id) != 1", (f"crash {run_id} %",)).fetchone()[0]
+    if events_off:
+        detail.append(f"events: {events_off} messages without exactly one message.created event")
     con.close()
-    return lost, duplicated, gaps, mismatched, unacked_stored, integrity, detail
+    return lost, duplicated, gaps, mismatched, unacked_stored, events_off, integrity, detail
 
 
 def main():
@@ -302,14 +309,16 @@ def main():
     for e in errors[:5]:
         print(f"unexpected reply: {e}", flush=True)
 
-    lost, duplicated, gaps, mismatched, unacked_stored, integrity, detail = \
+    lost, duplicated, gaps, mismatched, unacked_stored, events_off, integrity, detail = \
         check_database(args.db, acked, run_id)
     for line in detail:
         print(line, flush=True)
-    print(f"check: mismatched={mismatched} stored_but_never_acked={unacked_stored}", flush=True)
+    print(f"check: mismatched={mismatched} stored_but_never_acked={unacked_stored} "
+          f"events_off={events_off}", flush=True)
     print(f"crash-test: kills={kills} acked={len(acked)} lost={lost} duplicated={duplicated} "
           f"gaps={gaps} integrity={integrity}", flush=True)
     ok = (lost == 0 and duplicated == 0 and gaps == 0 and mismatched == 0 and integrity == "ok"
+          and events_off == 0
           and not errors and len(acked) > 0 and kills >= 20)
     return 0 if ok else 1
 

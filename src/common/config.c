@@ -247,6 +247,7 @@ struct file_ctx {
     int line;            /* line the parser is on (1-based) */
     bool line_done;      /* the last chunk read ended a line */
     int failed;          /* first error already in err */
+    bool values;         /* second pass: apply values (the first checks keys only) */
     int seen[N_OPTIONS]; /* line where each key was set, 0 when not yet */
 };
 
@@ -291,12 +292,13 @@ static int on_key(void *user, const char *section, const char *name, const char 
         return 0;
     }
     size_t idx = (size_t)(opt - options);
-    if (x->seen[idx] != 0) {
+    if (!x->values && x->seen[idx] != 0) {
         x->failed = parley_fail(x->err, PARLEY_EINVAL, opt->name, "%s%s is already set on line %d",
                                 where, opt->name, x->seen[idx]);
         return 0;
     }
     x->seen[idx] = x->line;
+    if (!x->values) return 1;
 
     /* One pair of surrounding double quotes is removed, for paths with spaces. */
     char unquoted[1024];
@@ -314,22 +316,33 @@ static int on_key(void *user, const char *section, const char *name, const char 
     return 1;
 }
 
+/* One pass over the file; rc as ini_parse_stream's. */
+static int parse_pass(struct file_ctx *x, bool values)
+{
+    rewind(x->f);
+    x->line = 0;
+    x->line_done = true;
+    x->values = values;
+    return ini_parse_stream(read_line, x, on_key, x);
+}
+
 int config_load_file(struct parley_config *c, const char *path, struct parley_err *err)
 {
     struct file_ctx x;
     memset(&x, 0, sizeof(x));
-    x.c = c;
     x.err = err;
     x.path = path;
-    x.line_done = true;
     x.f = fopen(path, "r");
     if (x.f == NULL)
         return parley_fail(err, PARLEY_EINVAL, "config", "cannot open config file %s: %s", path,
                            strerror(errno));
-    /* Parse into a copy so a file that fails half-way leaves c untouched. */
+    /* Keys (sections, unknown or repeated keys) are checked over the whole file before any
+     * value: a misspelt key is the likelier mistake and often explains a value. Values go
+     * into a copy, so a file that fails half-way leaves c untouched. */
     struct parley_config work = *c;
     x.c = &work;
-    int rc = ini_parse_stream(read_line, &x, on_key, &x);
+    int rc = parse_pass(&x, false);
+    if (rc == 0 && !x.failed && !ferror(x.f)) rc = parse_pass(&x, true);
     bool read_error = ferror(x.f) != 0;
     fclose(x.f);
     if (x.failed) return x.failed;

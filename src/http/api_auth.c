@@ -74,6 +74,18 @@ static void login_after(struct api_req *r, void *arg)
         api_fail(r, PARLEY_EAUTH, NULL, LOGIN_FAILED);
         return;
     }
+    util_random_token(j->token, sizeof(j->token), SESSION_TOKEN_BYTES);
+    char hash[65];
+    util_sha256_hex(j->token, strlen(j->token), hash);
+    j->expires_at = util_now_ms() + (int64_t)r->cfg->session_ttl_s * 1000;
+    /* from the request's arena, which outlives the command: nothing can fail after
+     * api_cmd_new, whose command must be submitted once made */
+    const char *token_hash = arena_strdup(&r->arena, hash);
+    const char *actor = arena_printf(&r->arena, "user:%lld", (long long)j->user.id);
+    if (token_hash == NULL || actor == NULL) {
+        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory; retry");
+        return;
+    }
     struct store_cmd *cmd = api_cmd_new(r, STORE_CREATE_SESSION);
     if (cmd == NULL) return;
     /* a replay could not give the token back (only its hash is kept): every login is new */
@@ -81,18 +93,10 @@ static void login_after(struct api_req *r, void *arg)
     cmd->idem_scope = NULL;
     cmd->tenant_id = j->tenant_id;
     cmd->viewer_role = j->user.role;
-    cmd->actor = arena_printf(&cmd->arena, "user:%lld", (long long)j->user.id);
-    util_random_token(j->token, sizeof(j->token), SESSION_TOKEN_BYTES);
-    char hash[65];
-    util_sha256_hex(j->token, strlen(j->token), hash);
-    j->expires_at = util_now_ms() + (int64_t)r->cfg->session_ttl_s * 1000;
+    cmd->actor = actor;
     cmd->in.create_session.user_id = j->user.id;
-    cmd->in.create_session.token_hash = arena_strdup(&cmd->arena, hash);
+    cmd->in.create_session.token_hash = token_hash;
     cmd->in.create_session.expires_at = j->expires_at;
-    if (cmd->actor == NULL || cmd->in.create_session.token_hash == NULL) {
-        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory; retry");
-        return;
-    }
     r->handler_ctx = j;
     api_submit(r, cmd, login_done);
 }
@@ -145,11 +149,7 @@ void api_auth_logout(struct api_req *r)
     if (cmd == NULL) return;
     cmd->idem_key = NULL; /* deleting twice is harmless: nothing to replay */
     cmd->idem_scope = NULL;
-    cmd->in.delete_session_token_hash = arena_strdup(&cmd->arena, r->token_hash);
-    if (cmd->in.delete_session_token_hash == NULL) {
-        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory; retry");
-        return;
-    }
+    cmd->in.delete_session_token_hash = r->token_hash; /* the request outlives the command */
     api_submit(r, cmd, logout_done);
 }
 

@@ -4,7 +4,6 @@
 
 #include <string.h>
 
-#include "../common/util.h"
 #include "decode.h"
 
 void api_reply_failure(struct api_req *r, int rc, struct parley_err *err)
@@ -83,6 +82,27 @@ int api_query_text(struct api_req *r, const char *name, size_t max, const char *
     }
     *out = s;
     return 1;
+}
+
+void api_input_begin(struct api_req *r, struct store_cmd *in, enum store_cmd_kind kind)
+{
+    store_cmd_init(in, kind);
+    in->arena = r->arena; /* moved in; api_input_end moves it back with what was added */
+}
+
+void api_input_end(struct api_req *r, struct store_cmd *in)
+{
+    r->arena = in->arena;
+    arena_init(&in->arena); /* the holder owns nothing: never release it */
+}
+
+struct store_cmd *api_cmd_with(struct api_req *r, const struct store_cmd *in)
+{
+    struct store_cmd *cmd = api_cmd_new(r, in->kind);
+    if (cmd == NULL) return NULL;
+    cmd->in = in->in;
+    cmd->receipt_kind = in->receipt_kind;
+    return cmd;
 }
 
 void api_done_200(struct api_req *r, struct store_cmd *cmd)

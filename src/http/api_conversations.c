@@ -2,7 +2,6 @@
  * inside conversations they are assigned to, and there only write internal notes. */
 #include "api_handlers.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "../common/util.h"
@@ -93,19 +92,17 @@ void api_conversations_create(struct api_req *r)
 {
     json_t *body = api_body_object(r);
     if (body == NULL) return;
-    struct store_cmd *cmd = api_cmd_new(r, STORE_CREATE_CONVERSATION);
-    if (cmd == NULL) {
-        json_decref(body);
-        return;
-    }
+    struct store_cmd in;
     struct parley_err err = {0};
-    int rc = decode_conversation_create(body, cmd, (size_t)r->cfg->max_message_bytes, &err);
+    api_input_begin(r, &in, STORE_CREATE_CONVERSATION);
+    int rc = decode_conversation_create(body, &in, (size_t)r->cfg->max_message_bytes, &err);
+    api_input_end(r, &in);
     json_decref(body);
     if (rc != 0) {
         api_reply_error(r, &err);
         return;
     }
-    struct conversation *c = &cmd->in.create_conversation.conversation;
+    struct conversation *c = &in.in.create_conversation.conversation;
     c->tenant_id = r->who.tenant_id;
     /* the customer must be this tenant's: 404 here rather than trusting every backend */
     struct customer owner;
@@ -114,7 +111,8 @@ void api_conversations_create(struct api_req *r)
         api_reply_failure(r, rc, &err);
         return;
     }
-    api_submit(r, cmd, NULL);
+    struct store_cmd *cmd = api_cmd_with(r, &in);
+    if (cmd != NULL) api_submit(r, cmd, NULL);
 }
 
 void api_conversations_get(struct api_req *r)
@@ -125,57 +123,28 @@ void api_conversations_get(struct api_req *r)
     api_reply_json_or_fail(r, 200, core_json_conversation(&c, &view));
 }
 
-/* Every assignee must be an active user of the tenant: a typo'd id is a 400 naming it. */
-static int check_assignees(struct api_req *r, const struct conversation *c)
-{
-    for (size_t i = 0; i < c->n_assignees; i++) {
-        struct user u;
-        struct parley_err err = {0};
-        int rc = store_get_user(r->reader, r->who.tenant_id, c->assignees[i], &u, &r->arena, &err);
-        if (rc == 0 && u.active) continue;
-        if (rc != 0 && rc != PARLEY_ENOTFOUND) {
-            api_reply_failure(r, rc, &err);
-            return rc;
-        }
-        char field[32];
-        snprintf(field, sizeof(field), "assignees[%zu]", i);
-        api_fail(r, PARLEY_EINVAL, field, "%s: user %lld is not an active user of this tenant",
-                 field, (long long)c->assignees[i]);
-        return PARLEY_EINVAL;
-    }
-    return 0;
-}
-
 void api_conversations_update(struct api_req *r)
 {
     struct conversation current;
     if (api_load_conversation(r, r->ids[0], &current) != 0) return;
     json_t *body = api_body_object(r);
     if (body == NULL) return;
-    struct store_cmd *cmd = api_cmd_new(r, STORE_UPDATE_CONVERSATION);
-    if (cmd == NULL) {
-        json_decref(body);
-        return;
-    }
+    struct store_cmd in;
     struct parley_err err = {0};
-    int rc = decode_conversation_update(body, cmd, &err);
+    api_input_begin(r, &in, STORE_UPDATE_CONVERSATION);
+    int rc = decode_conversation_update(body, &in, &err);
+    api_input_end(r, &in);
     json_decref(body);
     if (rc != 0) {
         api_reply_error(r, &err);
         return;
     }
-    struct conversation *c = &cmd->in.update_conversation.conversation;
-    unsigned *set = &cmd->in.update_conversation.set;
-    c->id = current.id;
-    c->tenant_id = r->who.tenant_id;
-    if ((*set & SET_ASSIGNEES) && check_assignees(r, c) != 0) return;
-    /* docs/api.md: assigning someone takes a bot/queued conversation to "assigned" */
-    if ((*set & SET_ASSIGNEES) && c->n_assignees > 0 && !(*set & SET_STATUS) &&
-        (current.status == CONV_BOT || current.status == CONV_QUEUED)) {
-        c->status = CONV_ASSIGNED;
-        *set |= SET_STATUS;
-    }
-    api_submit(r, cmd, NULL);
+    /* The store checks the assignees and applies "assigning takes a bot/queued conversation
+     * to assigned" inside the write, where the status it starts from is current. */
+    in.in.update_conversation.conversation.id = current.id;
+    in.in.update_conversation.conversation.tenant_id = r->who.tenant_id;
+    struct store_cmd *cmd = api_cmd_with(r, &in);
+    if (cmd != NULL) api_submit(r, cmd, NULL);
 }
 
 void api_messages_list(struct api_req *r)
@@ -212,15 +181,13 @@ void api_messages_create(struct api_req *r)
     if (api_load_conversation(r, r->ids[0], &c) != 0) return;
     json_t *body = api_body_object(r);
     if (body == NULL) return;
-    struct store_cmd *cmd = api_cmd_new(r, STORE_CREATE_MESSAGE);
-    if (cmd == NULL) {
-        json_decref(body);
-        return;
-    }
-    struct message *m = &cmd->in.create_message;
-    m->channel = c.channel; /* replies go out where the conversation started unless told */
+    struct store_cmd in;
     struct parley_err err = {0};
-    int rc = decode_message_create(body, cmd, (size_t)r->cfg->max_message_bytes, &err);
+    api_input_begin(r, &in, STORE_CREATE_MESSAGE);
+    struct message *m = &in.in.create_message;
+    m->channel = c.channel; /* replies go out where the conversation started unless told */
+    int rc = decode_message_create(body, &in, (size_t)r->cfg->max_message_bytes, &err);
+    api_input_end(r, &in);
     json_decref(body);
     if (rc != 0) {
         api_reply_error(r, &err);
@@ -234,7 +201,8 @@ void api_messages_create(struct api_req *r)
     m->tenant_id = r->who.tenant_id;
     m->conversation_id = c.id;
     m->author_id = r->who.user_id;
-    api_submit(r, cmd, NULL);
+    struct store_cmd *cmd = api_cmd_with(r, &in);
+    if (cmd != NULL) api_submit(r, cmd, NULL);
 }
 
 void api_receipts_list(struct api_req *r)
@@ -266,33 +234,22 @@ void api_receipt_submit(struct api_req *r, const struct conversation *c)
 {
     json_t *body = api_body_object(r);
     if (body == NULL) return;
-    struct store_cmd *cmd = api_cmd_new(r, STORE_UPDATE_RECEIPT);
-    if (cmd == NULL) {
-        json_decref(body);
-        return;
-    }
+    struct store_cmd in;
     struct parley_err err = {0};
-    int rc = decode_receipt_update(body, cmd, &err);
+    api_input_begin(r, &in, STORE_UPDATE_RECEIPT);
+    int rc = decode_receipt_update(body, &in, &err);
+    api_input_end(r, &in);
     json_decref(body);
     if (rc != 0) {
         api_reply_error(r, &err);
         return;
     }
-    struct receipt *rc_in = &cmd->in.update_receipt;
-    int64_t seq = cmd->receipt_kind == RECEIPT_READ ? rc_in->read_seq : rc_in->delivered_seq;
-    if (seq > c->last_seq) {
-        api_fail(r, PARLEY_EINVAL, "seq",
-                 "seq %lld is past the conversation's last message (seq %lld)", (long long)seq,
-                 (long long)c->last_seq);
-        return;
-    }
-    rc_in->conversation_id = c->id;
-    rc_in->participant = arena_strdup(&cmd->arena, r->actor);
-    if (rc_in->participant == NULL) {
-        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory; retry");
-        return;
-    }
-    api_submit(r, cmd, api_done_200);
+    struct receipt *cursor = &in.in.update_receipt;
+    /* a seq past the last message is refused by the store, against the committed last_seq */
+    cursor->conversation_id = c->id;
+    cursor->participant = r->actor; /* the request outlives the command */
+    struct store_cmd *cmd = api_cmd_with(r, &in);
+    if (cmd != NULL) api_submit(r, cmd, api_done_200);
 }
 
 void api_receipts_update(struct api_req *r)

@@ -61,20 +61,19 @@ void api_customers_create(struct api_req *r)
 {
     json_t *body = api_body_object(r);
     if (body == NULL) return;
-    struct store_cmd *cmd = api_cmd_new(r, STORE_CREATE_CUSTOMER);
-    if (cmd == NULL) {
-        json_decref(body);
-        return;
-    }
+    struct store_cmd in;
     struct parley_err err = {0};
-    int rc = decode_customer_create(body, cmd, &err);
+    api_input_begin(r, &in, STORE_CREATE_CUSTOMER);
+    int rc = decode_customer_create(body, &in, &err);
+    api_input_end(r, &in);
     json_decref(body);
     if (rc != 0) {
         api_reply_error(r, &err);
         return;
     }
-    cmd->in.create_customer.customer.tenant_id = r->who.tenant_id;
-    api_submit(r, cmd, NULL);
+    in.in.create_customer.customer.tenant_id = r->who.tenant_id;
+    struct store_cmd *cmd = api_cmd_with(r, &in);
+    if (cmd != NULL) api_submit(r, cmd, NULL);
 }
 
 void api_customers_get(struct api_req *r)
@@ -109,21 +108,20 @@ void api_customers_update(struct api_req *r)
 {
     json_t *body = api_body_object(r);
     if (body == NULL) return;
-    struct store_cmd *cmd = api_cmd_new(r, STORE_UPDATE_CUSTOMER);
-    if (cmd == NULL) {
-        json_decref(body);
-        return;
-    }
+    struct store_cmd in;
     struct parley_err err = {0};
-    int rc = decode_customer_update(body, cmd, &err);
+    api_input_begin(r, &in, STORE_UPDATE_CUSTOMER);
+    int rc = decode_customer_update(body, &in, &err);
+    api_input_end(r, &in);
     json_decref(body);
     if (rc != 0) {
         api_reply_error(r, &err);
         return;
     }
-    cmd->in.update_customer.customer.id = r->ids[0];
-    cmd->in.update_customer.customer.tenant_id = r->who.tenant_id;
-    api_submit(r, cmd, NULL);
+    in.in.update_customer.customer.id = r->ids[0];
+    in.in.update_customer.customer.tenant_id = r->who.tenant_id;
+    struct store_cmd *cmd = api_cmd_with(r, &in);
+    if (cmd != NULL) api_submit(r, cmd, NULL);
 }
 
 void api_identities_list(struct api_req *r)
@@ -151,21 +149,20 @@ void api_identities_add(struct api_req *r)
 {
     json_t *body = api_body_object(r);
     if (body == NULL) return;
-    struct store_cmd *cmd = api_cmd_new(r, STORE_ADD_IDENTITY);
-    if (cmd == NULL) {
-        json_decref(body);
-        return;
-    }
+    struct store_cmd in;
     struct parley_err err = {0};
-    int rc = decode_identity_add(body, cmd, &err);
+    api_input_begin(r, &in, STORE_ADD_IDENTITY);
+    int rc = decode_identity_add(body, &in, &err);
+    api_input_end(r, &in);
     json_decref(body);
     if (rc != 0) {
         api_reply_error(r, &err);
         return;
     }
-    cmd->in.add_identity.customer_id = r->ids[0];
-    cmd->in.add_identity.tenant_id = r->who.tenant_id;
-    api_submit(r, cmd, NULL); /* 201 Identity, or 200 {"merged_customer_id","identity"} */
+    in.in.add_identity.customer_id = r->ids[0];
+    in.in.add_identity.tenant_id = r->who.tenant_id;
+    struct store_cmd *cmd = api_cmd_with(r, &in);
+    if (cmd != NULL) api_submit(r, cmd, NULL); /* 201 Identity, or 200 after a merge */
 }
 
 void api_consents_list(struct api_req *r)
@@ -193,22 +190,21 @@ void api_consents_set(struct api_req *r)
 {
     json_t *body = api_body_object(r);
     if (body == NULL) return;
-    struct store_cmd *cmd = api_cmd_new(r, STORE_SET_CONSENT);
-    if (cmd == NULL) {
-        json_decref(body);
-        return;
-    }
+    struct store_cmd in;
     struct parley_err err = {0};
-    int rc = decode_consent_set(body, cmd, &err);
+    api_input_begin(r, &in, STORE_SET_CONSENT);
+    int rc = decode_consent_set(body, &in, &err);
+    api_input_end(r, &in);
     json_decref(body);
     if (rc != 0) {
         api_reply_error(r, &err);
         return;
     }
-    struct consent *c = &cmd->in.set_consent;
+    struct consent *c = &in.in.set_consent;
     c->customer_id = r->ids[0];
     c->tenant_id = r->who.tenant_id;
     /* who recorded it, when the caller did not say where it came from */
-    if (c->source == NULL) c->source = arena_strdup(&cmd->arena, r->actor);
-    api_submit(r, cmd, NULL);
+    if (c->source == NULL) c->source = r->actor;
+    struct store_cmd *cmd = api_cmd_with(r, &in);
+    if (cmd != NULL) api_submit(r, cmd, NULL);
 }

@@ -69,6 +69,15 @@ int api_load_conversation(struct api_req *r, int64_t id, struct conversation *ou
 int api_query_int(struct api_req *r, const char *name, int64_t min, int64_t max, int64_t *out);
 /* Query parameter as bounded UTF-8 text: 1 when present, 0 when absent, -1 after a 400. */
 int api_query_text(struct api_req *r, const char *name, size_t max, const char **out);
+/* Commands from api_cmd_new cannot be dropped once made, so a handler first decodes and
+ * checks the body into an input holder, and makes the command only when it will submit it.
+ * Between begin and end the holder borrows the request's arena (nothing else may touch
+ * r->arena in between), so decoded strings live as long as the request, which outlives any
+ * command it submits. api_cmd_with then makes the command (NULL after replying 503) carrying
+ * the holder's input. */
+void api_input_begin(struct api_req *r, struct store_cmd *in, enum store_cmd_kind kind);
+void api_input_end(struct api_req *r, struct store_cmd *in);
+struct store_cmd *api_cmd_with(struct api_req *r, const struct store_cmd *in);
 /* Default completion for receipts: the Receipt with 200 whatever the store says about
  * "created" (a cursor moves, nothing is created). */
 void api_done_200(struct api_req *r, struct store_cmd *cmd);

@@ -37,7 +37,7 @@ void api_users_list(struct api_req *r)
 }
 
 struct user_job {
-    struct store_cmd *cmd;
+    struct store_cmd in;                 /* decoded input (strings in the request's arena) */
     char password[PASSWORD_MAX_LEN + 1]; /* the job's own copy: wiped by the worker */
     char hash[PASSWORD_HASH_MAX];
     int rc;
@@ -58,29 +58,27 @@ static void hash_after(struct api_req *r, void *arg)
         api_fail(r, j->rc, NULL, "the password could not be hashed; retry");
         return;
     }
-    j->cmd->in.create_user.password_hash = arena_strdup(&j->cmd->arena, j->hash);
-    sodium_memzero(j->hash, sizeof(j->hash));
-    if (j->cmd->in.create_user.password_hash == NULL) {
-        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory; retry");
-        return;
-    }
-    api_submit(r, j->cmd, NULL);
+    struct store_cmd *cmd = api_cmd_with(r, &j->in);
+    if (cmd == NULL) return;
+    cmd->in.create_user.password_hash = j->hash; /* j lives in the request's arena */
+    api_submit(r, cmd, NULL);
 }
 
 void api_users_create(struct api_req *r)
 {
     json_t *body = api_body_object(r);
     if (body == NULL) return;
-    struct store_cmd *cmd = api_cmd_new(r, STORE_CREATE_USER);
-    if (cmd == NULL) {
+    struct user_job *j = arena_alloc(&r->arena, sizeof(*j));
+    if (j == NULL) {
         json_decref(body);
+        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory; retry");
         return;
     }
-    struct user_job *j = arena_alloc(&r->arena, sizeof(*j));
     struct parley_err err = {0};
     const char *password = NULL;
-    int rc = j == NULL ? parley_fail(&err, PARLEY_ENOMEM, NULL, "out of memory; retry")
-                       : decode_user_create(body, cmd, &password, &err);
+    api_input_begin(r, &j->in, STORE_CREATE_USER);
+    int rc = decode_user_create(body, &j->in, &password, &err);
+    api_input_end(r, &j->in);
     json_decref(body);
     if (rc != 0) {
         api_reply_error(r, &err);
@@ -89,8 +87,7 @@ void api_users_create(struct api_req *r)
     /* decode_user_create caps the password at PASSWORD_MAX_LEN bytes, so it fits */
     size_t len = strlen(password);
     memcpy(j->password, password, len + 1);
-    sodium_memzero((char *)password, len); /* the decoder's copy in the command's arena */
-    cmd->in.create_user.user.tenant_id = r->who.tenant_id;
-    j->cmd = cmd;
+    sodium_memzero((char *)password, len); /* the decoder's copy */
+    j->in.in.create_user.user.tenant_id = r->who.tenant_id;
     api_offload(r, hash_work, j, hash_after);
 }

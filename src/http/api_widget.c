@@ -66,14 +66,12 @@ void api_widget_session(struct api_req *r)
 {
     json_t *body = api_body_object(r);
     if (body == NULL) return;
-    struct store_cmd *cmd = api_cmd_new(r, STORE_WIDGET_SESSION);
-    if (cmd == NULL) {
-        json_decref(body);
-        return;
-    }
+    struct store_cmd in;
     struct widget_session_req req;
     struct parley_err err = {0};
-    int rc = decode_widget_session(body, cmd, &req, &err);
+    api_input_begin(r, &in, STORE_WIDGET_SESSION);
+    int rc = decode_widget_session(body, &in, &req, &err);
+    api_input_end(r, &in);
     json_decref(body);
     if (rc != 0) {
         api_reply_error(r, &err);
@@ -108,6 +106,8 @@ void api_widget_session(struct api_req *r)
     }
     j->tenant_id = t.id;
     j->token_key = t.token_key;
+    struct store_cmd *cmd = api_cmd_with(r, &in);
+    if (cmd == NULL) return;
     cmd->tenant_id = t.id;
     cmd->actor = "widget";
     cmd->viewer_is_customer = true;
@@ -148,25 +148,25 @@ void api_widget_message(struct api_req *r)
 {
     json_t *body = api_body_object(r);
     if (body == NULL) return;
-    struct store_cmd *cmd = api_cmd_new(r, STORE_WIDGET_MESSAGE);
-    if (cmd == NULL) {
-        json_decref(body);
-        return;
-    }
+    struct store_cmd in;
     struct parley_err err = {0};
-    int rc = decode_widget_message(body, cmd, (size_t)r->cfg->max_message_bytes, &err);
+    api_input_begin(r, &in, STORE_WIDGET_MESSAGE);
+    int rc = decode_widget_message(body, &in, (size_t)r->cfg->max_message_bytes, &err);
+    api_input_end(r, &in);
     json_decref(body);
     if (rc != 0) {
         api_reply_error(r, &err);
         return;
     }
-    if (cmd->in.widget_message.conversation_id != 0) {
+    if (in.in.widget_message.conversation_id != 0) {
         struct conversation c; /* only the customer's own: 404 otherwise */
-        if (api_load_conversation(r, cmd->in.widget_message.conversation_id, &c) != 0) return;
+        if (api_load_conversation(r, in.in.widget_message.conversation_id, &c) != 0) return;
     }
-    cmd->in.widget_message.customer_id = r->who.customer_id;
-    cmd->in.widget_message.message.tenant_id = r->who.tenant_id;
-    cmd->in.widget_message.message.author_id = r->who.customer_id;
+    in.in.widget_message.customer_id = r->who.customer_id;
+    in.in.widget_message.message.tenant_id = r->who.tenant_id;
+    in.in.widget_message.message.author_id = r->who.customer_id;
+    struct store_cmd *cmd = api_cmd_with(r, &in);
+    if (cmd == NULL) return;
     cmd->viewer_is_customer = true;
     api_submit(r, cmd, message_done);
 }

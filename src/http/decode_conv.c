@@ -90,7 +90,6 @@ int decode_conversation_create(json_t *body, struct store_cmd *cmd, size_t max_m
         return rc;
     c->channel = (enum channel)channel;
     c->priority = (enum priority)priority;
-    c->status = CONV_QUEUED; /* opened by staff or an integration: waiting for a person */
     cmd->in.create_conversation.first_sender = SENDER_CUSTOMER;
     return 0;
 }

@@ -102,13 +102,16 @@ void http_send(struct http_req *hr, int status, const char *content_type, const 
     if (status == 204) {
         h2o_start_response(req, &oneshot);
         h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
-    } else if (is_static) {
+    } else {
+        /* An explicit length keeps HTTP/1.1 connections alive (no chunking, no close). */
         h2o_iovec_t buf = h2o_iovec_init(body, len);
+        if (!is_static && len > 0) {
+            buf.base = h2o_mem_alloc_pool(&req->pool, len);
+            memcpy(buf.base, body, len);
+        }
         req->res.content_length = len;
         h2o_start_response(req, &oneshot);
-        h2o_send(req, &buf, head ? 0 : 1, H2O_SEND_STATE_FINAL);
-    } else {
-        h2o_send_inline(req, body, len);
+        h2o_send(req, &buf, head || len == 0 ? 0 : 1, H2O_SEND_STATE_FINAL);
     }
 }
 
@@ -303,7 +306,7 @@ static int validate_param(void *ud, const char *k, size_t kl, const char *v, siz
                                                       "percent-encoded UTF-8");
     } else {
         char field[64];
-        snprintf(field, sizeof(field), "%s", buf);
+        snprintf(field, sizeof(field), "%.63s", buf);
         n = url_decode(v, vl, buf);
         if (n < 0 || !util_utf8_valid(buf, (size_t)n))
             rc = parley_fail(err, PARLEY_EINVAL, field,

@@ -192,6 +192,9 @@ static void finish_cmd(struct pending_cmd *pc)
         if (hr->req != NULL) {
             (pc->on_done != NULL ? pc->on_done : default_done)(&hr->api, &pc->cmd);
             check_replied(hr, "command");
+        } else {
+            log_msg(LOG_DEBUG, "http", "event=late_completion what=command status=%d",
+                    pc->cmd.status);
         }
         http_req_release(hr);
     }
@@ -208,6 +211,8 @@ static void finish_offload(struct offload_job *job)
     if (hr->req != NULL) {
         job->after(&hr->api, job->arg);
         check_replied(hr, "offload");
+    } else {
+        log_msg(LOG_DEBUG, "http", "event=late_completion what=offload");
     }
     http_req_release(hr);
     free(job);

@@ -391,7 +391,9 @@ static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
     struct sse_stream *s = H2O_STRUCT_FROM_MEMBER(struct sse_stream, gen, gen);
     s->inflight = false;
     s->sending.len = 0;
-    if (s->state == ST_REPLAY && s->out.len == 0) replay_step(s);
+    /* A page this client sees none of queues nothing, and nothing sent means no proceed:
+     * read on until something is queued or the replay is over. */
+    while (s->state == ST_REPLAY && s->out.len == 0) replay_step(s);
     if (s->out.len == 0 && (s->state == ST_LIVE || s->state == ST_REPLAY)) {
         /* idle: hold no buffer at all, so 10,000 quiet streams cost little */
         sbuf_free(&s->sending);
@@ -602,7 +604,7 @@ void api_stream_open(struct api_req *r)
     if (!sbuf_puts(&s->out, ": ok\n\n"))
         stream_abort(s, "nomem");
     else if (resume)
-        replay_step(s);
+        replay_step(s); /* the ": ok" already queued ends up in the same first send */
     stream_flush(s);
 }
 

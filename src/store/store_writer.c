@@ -2,6 +2,7 @@
  * batch_max of them, runs each in its own savepoint inside one IMMEDIATE transaction, handles
  * idempotency keys generically, commits once, then hands the batch's events to the sink and
  * calls every command's done(). Nothing is acknowledged before its COMMIT succeeded. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "store_int.h"
 #include "../common/log.h"
 #include "../common/util.h"
@@ -159,7 +160,7 @@ int w_event(struct store *s, struct store_cmd *cmd, const char *type, const stru
     e->conversation_id = sc->conversation_id;
     e->customer_id = sc->customer_id;
     e->assignee_id = n > 0 ? sc->assignees[0] : 0;
-    memcpy(e->assignees, sc->assignees, n * sizeof(int64_t));
+    if (n > 0) memcpy(e->assignees, sc->assignees, n * sizeof(int64_t));
     e->n_assignees = (int)n;
     e->audience = audience;
     e->data = data;
@@ -360,6 +361,7 @@ static void run_batch(struct store *s, store_event_sink_fn sink, void *sink_ud)
 void *store_writer_main(void *arg)
 {
     struct store *s = arg;
+    pthread_setname_np(pthread_self(), "parley-writer"); /* visible in top, perf and gdb */
     for (;;) {
         pthread_mutex_lock(&s->mu);
         while (s->head == NULL && !s->closing) pthread_cond_wait(&s->work_cv, &s->mu);

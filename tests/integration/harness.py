@@ -85,13 +85,12 @@ SANITIZER_MARKS = (
 
 
 def sanitizer_report(text):
-    """The first lines of a sanitizer report in text, or None."""
-    for mark in SANITIZER_MARKS:
-        i = text.find(mark)
-        if i >= 0:
-            start = text.rfind("\n", 0, max(0, i - 200)) + 1
-            return text[start:start + 3000]
-    return None
+    """The report of the first sanitizer finding in text (from its first line), or None."""
+    hits = [i for i in (text.find(m) for m in SANITIZER_MARKS) if i >= 0]
+    if not hits:
+        return None
+    start = text.rfind("\n", 0, min(hits)) + 1
+    return text[start:start + 4000]
 
 
 # ---- the OpenAPI description as a validator --------------------------------------------
@@ -172,8 +171,23 @@ class Spec:
     def component(self, name):
         return {"$ref": f"#/components/schemas/{name}"}
 
+    def record(self, method, path, status):
+        """Notes which documented operation answered what (runner.py reports operations no
+        test saw succeed)."""
+        out = os.environ.get("PARLEY_SPEC_HITS")
+        found = self.match(urllib.parse.urlsplit(path).path)
+        if out and found and method.lower() in found[1]:
+            with open(out, "a") as f:
+                f.write(f"{method} {found[0]} {status}\n")
+
+    def operations(self):
+        """Every documented (METHOD, path template)."""
+        return [(m.upper(), t) for t, item in self.doc["paths"].items() for m in item
+                if m in ("get", "post", "put", "patch", "delete")]
+
     def check(self, method, path, status, headers, body):
         """Problems with this response (list of strings)."""
+        self.record(method, path, status)
         path = urllib.parse.urlsplit(path).path
         ctype = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
         problems = []
@@ -371,6 +385,9 @@ class Server:
 
     def stop(self):
         problems = []
+        if getattr(self, "_ro", None) is not None:
+            self._ro.close()
+            self._ro = None
         if self.proc is not None:
             if self.proc.poll() is None:
                 self.proc.send_signal(signal.SIGTERM)
@@ -384,12 +401,15 @@ class Server:
             self._err.close()
             rc = self.proc.returncode
             if rc != 0:
-                problems.append(f"the server exited with status {rc}")
+                how = f"signal {signal.Signals(-rc).name}" if rc < 0 else f"status {rc}"
+                problems.append(f"the server exited with {how} after SIGTERM (want 0)")
             rep = sanitizer_report(self.stderr_text())
             if rep:
-                problems.append(f"sanitizer report:\n{rep}")
-            if problems:
-                problems.append("stderr tail:\n" + self.stderr_text()[-2000:])
+                problems.append("sanitizer report (first lines):\n" +
+                                "\n".join(rep.splitlines()[:30]))
+            elif problems:
+                problems.append("stderr tail:\n" +
+                                "\n".join(self.stderr_text().splitlines()[-12:]))
         if problems:
             problems.append(f"(files kept in {self.dir})")
             raise AssertionError("\n".join(problems))
@@ -456,24 +476,24 @@ class Server:
 
     # -- the database, read-only (secrets the API never shows; row counts) ----------
     def db_query(self, sql, params=()):
-        con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=10)
-        try:
-            return con.execute(sql, params).fetchall()
-        finally:
-            con.close()
+        """A read-only query on the server's database (a connection kept open: every
+        statement sees the latest commit, WAL readers never block the writer)."""
+        if getattr(self, "_ro", None) is None:
+            self._ro = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=10,
+                                       check_same_thread=False)
+        return self._ro.execute(sql, params).fetchall()
 
     def tables(self):
         return [r[0] for r in self.db_query(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name")]
 
-    def counts(self, exclude=("audit",)):
-        """Row count of every table (except those whose name contains an excluded word)."""
-        out = {}
-        for t in self.tables():
-            if any(x in t for x in exclude):
-                continue
-            out[t] = self.db_query(f'SELECT count(*) FROM "{t}"')[0][0]
-        return out
+    def counts(self, exclude=("audit", "sessions")):
+        """Row count of every table (except those whose name contains an excluded word: the
+        audit log, which reads append to, and sessions, which log-ins add)."""
+        names = [t for t in self.tables() if not any(x in t for x in exclude)]
+        sql = "SELECT " + ", ".join(f'(SELECT count(*) FROM "{t}")' for t in names)
+        return dict(zip(names, self.db_query(sql)[0]))
 
     def widget_secret(self, slug=DEMO_TENANT):
         cols = [r[1] for r in self.db_query("PRAGMA table_info(tenants)")]

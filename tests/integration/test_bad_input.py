@@ -16,7 +16,7 @@ MAXM = harness.MAX_MESSAGE_BYTES
 def wrong_values(v):
     """Values of the wrong JSON type for a field whose valid value is v."""
     if isinstance(v, bool):
-        return ["true", 1, None if False else []]
+        return ["true", 1, []]
     if isinstance(v, int):
         return [str(v), 1.5, True, [v], {"n": v}]
     if isinstance(v, str):
@@ -130,8 +130,6 @@ class BadInputTest(harness.ParleyCase):
         for name, method, path, token, valid, _req, _long in self.endpoints():
             for key, v in valid.items():
                 for wrong in wrong_values(v):
-                    if wrong is None or (isinstance(v, list) and not v and wrong == []):
-                        continue
                     with self.subTest(endpoint=name, field=key, value=wrong):
                         body = dict(valid)
                         body[key] = wrong

@@ -103,6 +103,11 @@ class RolesTest(harness.ParleyCase):
 
     def test_expert_posts_internal_notes_only(self):
         conv = self.new_conversation(self.customer()["id"], message="My bill is wrong")
+        # experts work the cases they are pulled into (swarming)
+        self.api("PATCH", f"/api/v1/conversations/{conv['id']}",
+                 {"assignees": [self.srv.user("agent")["id"], self.srv.user("expert")["id"]]},
+                 who="supervisor", expect=200)
+        self.srv.token("expert")
         before = self.srv.counts()
         r = self.api("POST", f"/api/v1/conversations/{conv['id']}/messages",
                      {"body": "Hello from the expert"}, who="expert")

@@ -153,6 +153,12 @@ class StreamsTest(harness.ParleyCase):
         ids = [e["id"] for e in got if e["id"] is not None]
         self.assertEqual(len(ids), len(set(ids)))
         self.assertTrue(all(i > last for i in ids))
+        # exactly the customer-audience events of this customer since `last` (audience bit 2)
+        expected = [row[0] for row in self.srv.db_query(
+            "SELECT id FROM events WHERE tenant_id=? AND customer_id=? AND (audience & 2) != 0 "
+            "AND id>? AND id<=? ORDER BY id",
+            (self.srv.tenant_id(), v["customer_id"], last, ids[-1]))]
+        self.assertEqual(ids, expected, "gap or extra event in the visitor's resumed stream")
         self.assertNotIn(mark, [(e["json"] or {}).get("body") for e in got], "replayed twice")
 
     def test_agent_and_expert_see_only_their_share(self):

@@ -152,6 +152,11 @@ static void unknown_key_names_file_line_and_key(void **state)
     assert_int_equal(config_load_file(&c, path, &err), PARLEY_EINVAL);
     assert_non_null(strstr(err.message, ":2: threads is already set on line 1"));
     unlink(path);
+    /* keys are checked before values: the unknown key is reported, not the bad port */
+    write_temp(path, "listen = 127.0.0.1:0\nno_such_setting = 5\n");
+    assert_int_equal(config_load_file(&c, path, &err), PARLEY_EINVAL);
+    assert_non_null(strstr(err.message, ":2: unknown key \"no_such_setting\""));
+    unlink(path);
     write_temp(path, "threads = 1\nnonsense\n");
     assert_int_equal(config_load_file(&c, path, &err), PARLEY_EINVAL);
     assert_non_null(strstr(err.message, ":2: cannot parse line"));
