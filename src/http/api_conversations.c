@@ -244,10 +244,9 @@ void api_receipt_submit(struct api_req *r, const struct conversation *c)
         api_reply_error(r, &err);
         return;
     }
-    struct receipt *cursor = &in.in.update_receipt;
-    /* a seq past the last message is refused by the store, against the committed last_seq */
-    cursor->conversation_id = c->id;
-    cursor->participant = r->actor; /* the request outlives the command */
+    /* the store refuses a seq past the last message, against the committed last_seq */
+    in.in.update_receipt.conversation_id = c->id;
+    in.in.update_receipt.participant = r->actor; /* the request outlives the command */
     struct store_cmd *cmd = api_cmd_with(r, &in);
     if (cmd != NULL) api_submit(r, cmd, api_done_200);
 }

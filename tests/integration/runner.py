@@ -59,6 +59,25 @@ class LineResult(unittest.TestResult):
         super().addError(test, err)
         self._bad("error", test, err)
 
+    def addSubTest(self, test, subtest, err):
+        """A failing subTest fails its test (counted once, each failing case shown)."""
+        super().addSubTest(test, subtest, err)
+        if err is None:
+            return
+        self._sub_failures = getattr(self, "_sub_failures", {})
+        n = self._sub_failures.get(test.id(), 0)
+        self._sub_failures[test.id()] = n + 1
+        if n == 0:
+            self.failed_count += 1
+            self.lines.append(f"FAIL  {test.id()}{self._took(test)} [subtest failure]")
+        if n >= 8:
+            if n == 8:
+                self.lines.append("      ... (more failing cases not shown)")
+            return
+        detail = self._exc_info_to_string(err, subtest).rstrip().splitlines()
+        self.lines.append(f"      case {subtest._subDescription()}:")
+        self.lines.extend("        " + l for l in detail[-12:])
+
     def addSkip(self, test, reason):
         super().addSkip(test, reason)
         self.lines.append(f"skip  {test.id()}: {reason}")

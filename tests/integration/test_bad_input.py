@@ -104,7 +104,10 @@ class BadInputTest(harness.ParleyCase):
         self.assertIn(r.status, want, f"{name}: {r!r}")
         self.assertTrue(r.error.get("message"), f"{name}: no error message: {r!r}")
         if field is not None and r.status == 400:
-            self.assertEqual(r.error.get("field"), field, f"{name}: wrong field: {r!r}")
+            got = r.error.get("field") or ""
+            # the field itself, or a part of it ("assignees[0]", "identities[1].value")
+            self.assertTrue(got == field or got.startswith((field + "[", field + ".")),
+                            f"{name}: error names field {got!r}, want {field!r}: {r!r}")
         after = self.srv.counts()
         self.assertEqual(after, before, f"{name}: a refused request changed the database")
         return r
@@ -183,8 +186,10 @@ class BadInputTest(harness.ParleyCase):
                 body[key] = bad
                 if key == "identifier_hash":
                     body["identifier"] = "email:x@example.com"
+                # an integer beyond 64 bits fails in the JSON parser, before any field
+                unnamed = key == "identifier_hash" or bad == 2**64
                 self.refused(name, method, path, token, 400, body=body,
-                             field=None if key == "identifier_hash" else key)
+                             field=None if unnamed else key)
 
     def test_missing_and_null_required_fields(self):
         for name, method, path, token, valid, required, _long in self.endpoints():

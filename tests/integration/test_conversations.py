@@ -242,3 +242,52 @@ class ConversationsTest(harness.ParleyCase):
         self.assertEqual(r.body, b"")
         self.assertError(self.api("POST", "/api/v1/conversations/987654321/typing",
                                   who="agent"), 404, "not_found")
+
+
+class ConcurrencyTest(harness.ParleyCase):
+    def test_concurrent_messages_get_contiguous_unique_seq(self):
+        """Customer and advisers writing at once: every message is acknowledged, seq runs
+        1..N with no gap and no duplicate, and last_seq agrees (the single writer's batches)."""
+        from concurrent.futures import ThreadPoolExecutor
+        v = self.widget_session()
+        first = self.api("POST", "/api/v1/widget/messages", {"body": "start"}, token=v["token"],
+                         expect=201).json
+        cid = first["conversation_id"]
+        for who in ("agent", "agent2", "supervisor"):
+            self.srv.token(who)
+
+        def post(i):
+            if i % 4 == 0:
+                return self.srv.request("POST", "/api/v1/widget/messages",
+                                        {"body": f"c{i}"}, token=v["token"])
+            who = ("agent", "agent2", "supervisor")[i % 3]
+            return self.srv.request("POST", f"/api/v1/conversations/{cid}/messages",
+                                    {"body": f"s{i}", "internal": i % 5 == 0},
+                                    token=self.srv.token(who))
+
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            results = list(pool.map(post, range(48)))
+        for r in results:
+            self.assertEqual(r.status, 201, r)
+        seqs = sorted(r.json["message"]["seq"] if "message" in r.json else r.json["seq"]
+                      for r in results)
+        self.assertEqual(seqs, list(range(2, 50)))
+        conv = self.api("GET", f"/api/v1/conversations/{cid}", who="agent", expect=200).json
+        self.assertEqual(conv["last_seq"], 49)
+        listed = self.walk(f"/api/v1/conversations/{cid}/messages", limit=200)
+        self.assertEqual([m["seq"] for m in listed], list(range(1, 50)))
+
+    def test_text_round_trips_exactly(self):
+        text = "Gr\u00fc\u00dfe \U0001F44B \u0645\u0631\u062d\u0628\u0627 \u4f60\u597d \"quoted\" \\ back\nslash\ttab"
+        c = self.new_customer(name="Zo\u00eb \u00c5str\u00f6m \U0001F600")
+        got = self.api("GET", f"/api/v1/customers/{c['id']}", who="agent", expect=200).json
+        self.assertEqual(got["name"], "Zo\u00eb \u00c5str\u00f6m \U0001F600")
+        v = self.widget_session()
+        sent = self.api("POST", "/api/v1/widget/messages", {"body": text}, token=v["token"],
+                        expect=201).json
+        self.assertEqual(sent["message"]["body"], text)
+        staff = self.walk(f"/api/v1/conversations/{sent['conversation_id']}/messages")
+        self.assertEqual(staff[0]["body"], text)
+        mine = self.walk(f"/api/v1/widget/conversations/{sent['conversation_id']}/messages",
+                         token=v["token"])
+        self.assertEqual(mine[0]["body"], text)

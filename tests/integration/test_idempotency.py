@@ -110,3 +110,29 @@ class IdempotencyTest(harness.ParleyCase):
         ok = self.api("POST", "/api/v1/customers", {"name": "Long Key"}, who="admin",
                       headers={"Idempotency-Key": "k" * 128}, expect=201)
         self.assertTrue(ok.json["id"])
+
+
+class ConcurrentRetryTest(harness.ParleyCase):
+    def test_simultaneous_retries_create_once(self):
+        """A client that fires the same request several times at once (a flaky network)
+        gets one creation: every answer is the original (201, same body) or a 409, never a
+        second object."""
+        from concurrent.futures import ThreadPoolExecutor
+        conv = self.new_conversation(message="race")
+        key = harness.unique("race-")
+        token = self.srv.token("agent")
+        body = {"body": "exactly once, even in a race"}
+        before = self.srv.counts()["messages"]
+
+        def post(_):
+            return self.srv.request("POST", f"/api/v1/conversations/{conv['id']}/messages",
+                                    body, token=token, headers={"Idempotency-Key": key})
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            results = list(pool.map(post, range(6)))
+        created = [r for r in results if r.status == 201]
+        self.assertTrue(created, [r.status for r in results])
+        for r in results:
+            self.assertIn(r.status, (201, 409), r)
+        self.assertEqual(len({r.json["id"] for r in created}), 1, "two messages for one key")
+        self.assertEqual(self.srv.counts()["messages"], before + 1)
