@@ -8,6 +8,7 @@ BUILD="${B:-build}"
 RESULTS="${PARLEY_RESULTS:-$BUILD/test-results}"
 PARLEY_SUITE="${PARLEY_SUITE:-integration}"
 PARLEY_BIN="${PARLEY_BIN:-$BUILD/release/parley}"
+case "$PARLEY_BIN" in /*) ;; *) PARLEY_BIN="$(pwd)/$PARLEY_BIN" ;; esac
 export PARLEY_SUITE PARLEY_BIN
 mkdir -p "$(dirname "$RESULTS")"
 here=$(cd "$(dirname "$0")" && pwd)

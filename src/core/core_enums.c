@@ -12,12 +12,9 @@ static const char *const role_names[ROLE__COUNT] = {
 };
 
 static const char *const conv_status_names[CONV__COUNT] = {
-    [CONV_BOT] = "bot",
-    [CONV_QUEUED] = "queued",
-    [CONV_ASSIGNED] = "assigned",
-    [CONV_PENDING_CUSTOMER] = "pending_customer",
-    [CONV_RESOLVED] = "resolved",
-    [CONV_CLOSED] = "closed",
+    [CONV_BOT] = "bot",           [CONV_QUEUED] = "queued",
+    [CONV_ASSIGNED] = "assigned", [CONV_PENDING_CUSTOMER] = "pending_customer",
+    [CONV_RESOLVED] = "resolved", [CONV_CLOSED] = "closed",
 };
 
 static const char *const sender_names[SENDER__COUNT] = {
@@ -28,15 +25,18 @@ static const char *const sender_names[SENDER__COUNT] = {
 };
 
 static const char *const channel_names[CHANNEL__COUNT] = {
-    [CHANNEL_WEB] = "web",       [CHANNEL_PORTAL] = "portal", [CHANNEL_EMAIL] = "email",
-    [CHANNEL_SMS] = "sms",       [CHANNEL_WHATSAPP] = "whatsapp", [CHANNEL_DEVICE] = "device",
+    [CHANNEL_WEB] = "web", [CHANNEL_PORTAL] = "portal",     [CHANNEL_EMAIL] = "email",
+    [CHANNEL_SMS] = "sms", [CHANNEL_WHATSAPP] = "whatsapp", [CHANNEL_DEVICE] = "device",
     [CHANNEL_API] = "api",
 };
 
 static const char *const identity_kind_names[IDENTITY__COUNT] = {
-    [IDENTITY_EMAIL] = "email",       [IDENTITY_PHONE] = "phone",
-    [IDENTITY_WEB_VISITOR] = "web_visitor", [IDENTITY_WHATSAPP] = "whatsapp",
-    [IDENTITY_DEVICE] = "device",     [IDENTITY_EXTERNAL] = "external",
+    [IDENTITY_EMAIL] = "email",
+    [IDENTITY_PHONE] = "phone",
+    [IDENTITY_WEB_VISITOR] = "web_visitor",
+    [IDENTITY_WHATSAPP] = "whatsapp",
+    [IDENTITY_DEVICE] = "device",
+    [IDENTITY_EXTERNAL] = "external",
 };
 
 static const char *const consent_purpose_names[PURPOSE__COUNT] = {

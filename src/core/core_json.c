@@ -3,6 +3,7 @@
 #include "core_json.h"
 #include "../common/arena.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* jansson's setters steal the value and ignore NULL on failure; set() keeps that quiet and
@@ -99,9 +100,12 @@ static json_t *initials(const char *name)
         while (*p == ' ' || *p == '\t') p++;
         if (*p == '\0') break;
         size_t len = 1;
-        if (*p >= 0xF0) len = 4;
-        else if (*p >= 0xE0) len = 3;
-        else if (*p >= 0xC0) len = 2;
+        if (*p >= 0xF0)
+            len = 4;
+        else if (*p >= 0xE0)
+            len = 3;
+        else if (*p >= 0xC0)
+            len = 2;
         if (n + len + 3 > sizeof(out)) break;
         if (n > 0) out[n++] = ' ';
         for (size_t k = 0; k < len && p[k]; k++) out[n++] = (char)p[k];
@@ -271,5 +275,69 @@ char *core_json_dump(json_t *j, struct arena *a)
         if (out != NULL) out[n] = '\0';
     }
     json_decref(j);
+    return out;
+}
+
+/* ---- the message fast path ---------------------------------------------------------------- */
+
+/* Escaping exactly as jansson does: quote, backslash and the short control escapes, \u00XX
+ * (upper-case hex) for other control characters, everything else as is. */
+static const char short_from[] = "\"\\\b\f\n\r\t";
+static const char short_to[] = "\"\\bfnrt";
+
+static size_t escaped_len(const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += strchr(short_from, *p) != NULL ? 2 : *p < 0x20 ? 6 : 1;
+    return n;
+}
+
+static char *put_escaped(char *w, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        const char *e = strchr(short_from, *p);
+        if (e != NULL) {
+            *w++ = '\\';
+            *w++ = short_to[e - short_from];
+        } else if (*p < 0x20) {
+            memcpy(w, "\\u00", 4);
+            w[4] = hex[*p >> 4];
+            w[5] = hex[*p & 15];
+            w += 6;
+        } else {
+            *w++ = (char)*p;
+        }
+    }
+    return w;
+}
+
+char *core_json_message_text(const struct message *m, struct arena *a)
+{
+    const char *body = m->body != NULL ? m->body : "";
+    /* Every name below is a fixed ASCII word; only the body needs escaping. */
+    size_t cap = escaped_len(body) + 320;
+    char *out = arena_alloc(a, cap);
+    if (out == NULL) return NULL;
+    char author[24] = "null";
+    if (m->author_id != 0) snprintf(author, sizeof(author), "%lld", (long long)m->author_id);
+    int n = snprintf(out, cap,
+                     "{\"id\":%lld,\"conversation_id\":%lld,\"seq\":%lld,\"sender\":\"%s\","
+                     "\"author_id\":%s,\"channel\":\"%s\",\"internal\":%s,\"body\":",
+                     (long long)m->id, (long long)m->conversation_id, (long long)m->seq,
+                     sender_name(m->sender), author, channel_name(m->channel),
+                     m->internal ? "true" : "false");
+    if (n < 0 || (size_t)n >= cap) return NULL;
+    char *w = out + n;
+    if (m->body == NULL) {
+        memcpy(w, "null", 4);
+        w += 4;
+    } else {
+        *w++ = '"';
+        w = put_escaped(w, body);
+        *w++ = '"';
+    }
+    snprintf(w, cap - (size_t)(w - out), ",\"created_at\":%lld}", (long long)m->created_at);
     return out;
 }

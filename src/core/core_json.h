@@ -30,6 +30,12 @@ json_t *core_json_message(const struct message *m);
 json_t *core_json_receipt(const struct receipt *r);
 json_t *core_json_audit(const struct audit_entry *a);
 
+/* The Message JSON written straight into the arena: byte for byte what
+ * core_json_dump(core_json_message(m), a) returns, without building a jansson tree (the message
+ * path renders one per message). NULL when out of memory. */
+struct arena;
+char *core_json_message_text(const struct message *m, struct arena *a);
+
 /* Serialises compactly into the arena (NULL on failure). Steals the reference to j. */
 struct arena;
 char *core_json_dump(json_t *j, struct arena *a);

@@ -5,10 +5,10 @@
 
 #include <string.h>
 
-#define EMAIL_LOCAL_MAX 64   /* RFC 5321 limits */
+#define EMAIL_LOCAL_MAX  64 /* RFC 5321 limits */
 #define EMAIL_DOMAIN_MAX 255
-#define PHONE_MIN_DIGITS 8   /* shortest national numbers plus a country code */
-#define PHONE_MAX_DIGITS 15  /* E.164 maximum */
+#define PHONE_MIN_DIGITS 8  /* shortest national numbers plus a country code */
+#define PHONE_MAX_DIGITS 15 /* E.164 maximum */
 
 static bool is_ascii_alnum(char c)
 {
@@ -105,8 +105,8 @@ static int check_phone(char *v, struct parley_err *err)
     *w = '\0';
     if (digits < PHONE_MIN_DIGITS || digits > PHONE_MAX_DIGITS)
         return parley_fail(err, PARLEY_EINVAL, "value",
-                           "a phone number must have %d to %d digits after '+'",
-                           PHONE_MIN_DIGITS, PHONE_MAX_DIGITS);
+                           "a phone number must have %d to %d digits after '+'", PHONE_MIN_DIGITS,
+                           PHONE_MAX_DIGITS);
     return 0;
 }
 
@@ -151,16 +151,15 @@ int core_check_text(const char *field, const char *s, size_t len, size_t max, bo
         return 0;
     }
     if (len > max)
-        return parley_fail(err, PARLEY_EINVAL, field,
-                           "%s is %zu bytes; at most %zu are accepted", field, len, max);
+        return parley_fail(err, PARLEY_EINVAL, field, "%s is %zu bytes; at most %zu are accepted",
+                           field, len, max);
     if (!util_utf8_valid(s, len))
         return parley_fail(err, PARLEY_EINVAL, field,
                            "%s must be valid UTF-8 text without NUL characters", field);
     if (required) {
         size_t i = 0;
         while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
-        if (i == len)
-            return parley_fail(err, PARLEY_EINVAL, field, "%s must not be blank", field);
+        if (i == len) return parley_fail(err, PARLEY_EINVAL, field, "%s must not be blank", field);
     }
     return 0;
 }

@@ -75,13 +75,30 @@ static void stream_flush(struct sse_stream *s);
 
 /* ---- buffers ------------------------------------------------------------------------------ */
 
+/* Idle streams hold no buffer; busy ones borrow 4 KiB blocks from a small per-thread pool, so
+ * the hot path does not go to malloc once per event and stream. */
+#define SBUF_BLOCK 4096
+#define SBUF_POOL_MAX 256 /* at most 1 MiB parked per event loop */
+
+static __thread struct {
+    char *blocks[SBUF_POOL_MAX];
+    int n;
+} sbuf_pool;
+
 static bool sbuf_append(struct sbuf *b, const char *p, size_t n)
 {
     if (b->len + n > b->cap) {
-        size_t cap = b->cap != 0 ? b->cap : 512;
-        while (cap < b->len + n) cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (np == NULL) return false;
+        char *np;
+        size_t cap;
+        if (b->p == NULL && n <= SBUF_BLOCK && sbuf_pool.n > 0) {
+            np = sbuf_pool.blocks[--sbuf_pool.n];
+            cap = SBUF_BLOCK;
+        } else {
+            cap = b->cap != 0 ? b->cap : SBUF_BLOCK;
+            while (cap < b->len + n) cap *= 2;
+            np = realloc(b->p, cap);
+            if (np == NULL) return false;
+        }
         b->p = np;
         b->cap = cap;
     }
@@ -97,9 +114,17 @@ static bool sbuf_puts(struct sbuf *b, const char *s)
 
 static void sbuf_free(struct sbuf *b)
 {
-    free(b->p);
+    if (b->cap == SBUF_BLOCK && sbuf_pool.n < SBUF_POOL_MAX)
+        sbuf_pool.blocks[sbuf_pool.n++] = b->p;
+    else
+        free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
+}
+
+static void sbuf_pool_drain(void)
+{
+    while (sbuf_pool.n > 0) free(sbuf_pool.blocks[--sbuf_pool.n]);
 }
 
 /* ---- the index ------------------------------------------------------------------------------ */
@@ -661,5 +686,6 @@ void sse_hub_free(struct sse_hub *hub)
     h2o_timeout_dispose(hub->t->loop, &hub->keepalive_timeout);
     free(hub->idx.buckets);
     sbuf_free(&hub->frame);
+    sbuf_pool_drain(); /* sse_hub_free runs on the hub's own thread */
     free(hub);
 }

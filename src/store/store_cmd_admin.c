@@ -17,16 +17,16 @@ static int json_result(struct store_cmd *cmd, json_t *j)
     return 0;
 }
 
-static int check_list(struct store_cmd *cmd, const char *field, const char *const *items,
-                      size_t n, size_t max_items)
+static int check_list(struct store_cmd *cmd, const char *field, const char *const *items, size_t n,
+                      size_t max_items)
 {
     if (n > max_items)
         return parley_fail(&cmd->err, PARLEY_EINVAL, field, "%s has %zu entries; at most %zu",
                            field, n, max_items);
     for (size_t i = 0; i < n; i++) {
         const char *v = items[i];
-        int rc = core_check_text(field, v, v != NULL ? strlen(v) : 0, CORE_MAX_SHORT, true,
-                                 &cmd->err);
+        int rc =
+            core_check_text(field, v, v != NULL ? strlen(v) : 0, CORE_MAX_SHORT, true, &cmd->err);
         if (rc != 0) return rc;
     }
     return 0;
@@ -48,8 +48,8 @@ static int insert_user(struct store *s, struct store_cmd *cmd, struct user *u,
     if ((unsigned)u->role >= ROLE__COUNT)
         return parley_fail(&cmd->err, PARLEY_EINVAL, "role",
                            "role must be admin, supervisor, agent or expert");
-    if ((rc = core_check_text("name", u->name, u->name ? strlen(u->name) : 0, CORE_MAX_NAME,
-                              false, &cmd->err)) != 0 ||
+    if ((rc = core_check_text("name", u->name, u->name ? strlen(u->name) : 0, CORE_MAX_NAME, false,
+                              &cmd->err)) != 0 ||
         (rc = check_list(cmd, "skills", u->skills, u->n_skills, CORE_MAX_LIST)) != 0 ||
         (rc = check_list(cmd, "languages", u->languages, u->n_languages, CORE_MAX_LIST)) != 0)
         return rc;
@@ -70,8 +70,8 @@ static int insert_user(struct store *s, struct store_cmd *cmd, struct user *u,
             return parley_fail(&cmd->err, PARLEY_EINVAL, "team",
                                "there is no team with this slug; create the team first");
     }
-    sqlite3_stmt *st = stmt_get(&s->cache, "SELECT 1 FROM users WHERE tenant_id = ?1 AND email = ?2",
-                                &cmd->err);
+    sqlite3_stmt *st =
+        stmt_get(&s->cache, "SELECT 1 FROM users WHERE tenant_id = ?1 AND email = ?2", &cmd->err);
     if (st == NULL) return cmd->err.code;
     sqlite3_bind_int64(st, 1, cmd->tenant_id);
     bind_text(st, 2, email);
@@ -87,10 +87,11 @@ static int insert_user(struct store *s, struct store_cmd *cmd, struct user *u,
     if (skills == NULL || languages == NULL)
         return parley_fail(&cmd->err, PARLEY_ENOMEM, NULL, "out of memory creating a user");
     u->created_at = w_time(u->created_at);
-    st = stmt_get(&s->cache,
-                  "INSERT INTO users(tenant_id, email, name, role, skills, languages, team_id,"
-                  " active, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9)",
-                  &cmd->err);
+    st = stmt_get(
+        &s->cache,
+        "INSERT INTO users(tenant_id, email, name, role, skills, languages, team_id,"
+        " active, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9)",
+        &cmd->err);
     if (st == NULL) return cmd->err.code;
     sqlite3_bind_int64(st, 1, cmd->tenant_id);
     bind_text(st, 2, email);
@@ -107,8 +108,8 @@ static int insert_user(struct store *s, struct store_cmd *cmd, struct user *u,
     u->email = email;
     u->active = true;
     return w_audit(s, cmd, "user.create", arena_printf(&cmd->arena, "user:%lld", (long long)u->id),
-                   arena_printf(&cmd->arena, "{\"user_id\":%lld,\"role\":\"%s\"}",
-                                (long long)u->id, role_name(u->role)),
+                   arena_printf(&cmd->arena, "{\"user_id\":%lld,\"role\":\"%s\"}", (long long)u->id,
+                                role_name(u->role)),
                    u->created_at);
 }
 
@@ -214,8 +215,8 @@ int cmd_create_team(struct store *s, struct store_cmd *cmd)
     const char *name = t->name != NULL ? t->name : t->slug;
     if ((rc = core_check_text("name", name, strlen(name), CORE_MAX_NAME, true, &cmd->err)) != 0)
         return rc;
-    sqlite3_stmt *st = stmt_get(
-        &s->cache, "SELECT 1 FROM teams WHERE tenant_id = ?1 AND slug = ?2", &cmd->err);
+    sqlite3_stmt *st =
+        stmt_get(&s->cache, "SELECT 1 FROM teams WHERE tenant_id = ?1 AND slug = ?2", &cmd->err);
     if (st == NULL) return cmd->err.code;
     sqlite3_bind_int64(st, 1, cmd->tenant_id);
     bind_text(st, 2, t->slug);
@@ -253,8 +254,8 @@ int cmd_create_user(struct store *s, struct store_cmd *cmd)
 /* A token may only be issued to an active user of the command's tenant. */
 static int check_active_user(struct store *s, struct store_cmd *cmd, int64_t user_id)
 {
-    sqlite3_stmt *st = stmt_get(
-        &s->cache, "SELECT active FROM users WHERE id = ?1 AND tenant_id = ?2", &cmd->err);
+    sqlite3_stmt *st =
+        stmt_get(&s->cache, "SELECT active FROM users WHERE id = ?1 AND tenant_id = ?2", &cmd->err);
     if (st == NULL) return cmd->err.code;
     sqlite3_bind_int64(st, 1, user_id);
     sqlite3_bind_int64(st, 2, cmd->tenant_id);
@@ -312,6 +313,8 @@ int cmd_delete_session(struct store *s, struct store_cmd *cmd)
     if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "ending a session");
     /* Logging out twice is not an error: the session is gone either way. */
     cmd->result_id = sqlite3_changes(s->db);
+    cmd->result_json =
+        arena_printf(&cmd->arena, "{\"sessions_ended\":%lld}", (long long)cmd->result_id);
     return 0;
 }
 
@@ -373,12 +376,19 @@ int cmd_append_audit(struct store *s, struct store_cmd *cmd)
                            "audit detail must be a JSON object");
     const char *saved = cmd->actor;
     if (e->actor != NULL) cmd->actor = e->actor; /* the entry may name its own actor */
-    int rc = w_audit(s, cmd, e->action, e->object, detail, e->at);
+    struct audit_entry out = {.tenant_id = cmd->tenant_id,
+                              .actor = cmd->actor != NULL ? cmd->actor : "system",
+                              .action = e->action,
+                              .object = e->object,
+                              .detail = detail,
+                              .at = w_time(e->at)};
+    int rc = w_audit(s, cmd, e->action, e->object, detail, out.at);
     cmd->actor = saved;
     if (rc != 0) return rc;
-    cmd->result_id = sqlite3_last_insert_rowid(s->db);
+    out.id = sqlite3_last_insert_rowid(s->db);
+    cmd->result_id = out.id;
     cmd->created = true;
-    return 0;
+    return json_result(cmd, core_json_audit(&out));
 }
 
 int cmd_prune(struct store *s, struct store_cmd *cmd)

@@ -101,8 +101,8 @@ int w_insert_conversation(struct store *s, struct store_cmd *cmd, struct convers
 {
     int64_t ids[CORE_MAX_LIST];
     size_t n = 0;
-    int rc = check_assignees(s, cmd, c->assignees, c->assignees != NULL ? c->n_assignees : 0,
-                             ids, &n);
+    int rc =
+        check_assignees(s, cmd, c->assignees, c->assignees != NULL ? c->n_assignees : 0, ids, &n);
     if (rc != 0) return rc;
     sqlite3_stmt *st = stmt_get(&s->cache,
                                 "UPDATE tenants SET next_ref = next_ref + 1 WHERE id = ?1"
@@ -200,7 +200,8 @@ int cmd_create_conversation(struct store *s, struct store_cmd *cmd)
     if (first != NULL) {
         enum sender sender = cmd->in.create_conversation.first_sender;
         int64_t author = 0;
-        if (sender == SENDER_CUSTOMER) author = c.customer_id;
+        if (sender == SENDER_CUSTOMER)
+            author = c.customer_id;
         else if (sender == SENDER_AGENT && cmd->actor != NULL &&
                  strncmp(cmd->actor, "user:", 5) == 0)
             author = strtoll(cmd->actor + 5, NULL, 10);
@@ -237,8 +238,7 @@ int cmd_update_conversation(struct store *s, struct store_cmd *cmd)
     const struct conversation *in = &cmd->in.update_conversation.conversation;
     unsigned set = cmd->in.update_conversation.set;
     struct conversation c;
-    int rc = load_conversation(&s->cache, cmd->tenant_id, in->id, "id", &c, &cmd->arena,
-                               &cmd->err);
+    int rc = load_conversation(&s->cache, cmd->tenant_id, in->id, "id", &c, &cmd->arena, &cmd->err);
     if (rc != 0 || (rc = check_conv_fields(cmd, in, set)) != 0) return rc;
     int64_t now = w_time(in->updated_at);
     enum conv_status before = c.status;
@@ -293,8 +293,7 @@ int cmd_update_conversation(struct store *s, struct store_cmd *cmd)
     bind_id0(st, 10, c.closed_at);
     sqlite3_bind_int64(st, 11, c.id);
     sqlite3_bind_int64(st, 12, cmd->tenant_id);
-    if (stmt_run(st) != SQLITE_DONE)
-        return db_fail(&cmd->err, s->db, "updating a conversation");
+    if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "updating a conversation");
     if ((set & SET_ASSIGNEES) && (rc = write_assignee_rows(s, cmd, c.id, ids, n)) != 0) return rc;
     unsigned changed = set;
     if (c.status != before) changed |= SET_STATUS;
@@ -336,17 +335,18 @@ int cmd_update_receipt(struct store *s, struct store_cmd *cmd)
                            (long long)seq, (long long)c.last_seq);
     int64_t now = w_time(in->updated_at);
     /* Cursors only move forward; reading a message implies it was delivered. */
-    sqlite3_stmt *st = stmt_get(&s->cache,
-                                "INSERT INTO receipts(tenant_id, conversation_id, participant,"
-                                " delivered_seq, read_seq, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-                                " ON CONFLICT (conversation_id, participant) DO UPDATE SET"
-                                " delivered_seq = max(delivered_seq, excluded.delivered_seq),"
-                                " read_seq = max(read_seq, excluded.read_seq),"
-                                " updated_at = CASE WHEN excluded.delivered_seq > delivered_seq"
-                                " OR excluded.read_seq > read_seq THEN excluded.updated_at"
-                                " ELSE updated_at END"
-                                " RETURNING delivered_seq, read_seq, updated_at",
-                                &cmd->err);
+    sqlite3_stmt *st =
+        stmt_get(&s->cache,
+                 "INSERT INTO receipts(tenant_id, conversation_id, participant,"
+                 " delivered_seq, read_seq, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                 " ON CONFLICT (conversation_id, participant) DO UPDATE SET"
+                 " delivered_seq = max(delivered_seq, excluded.delivered_seq),"
+                 " read_seq = max(read_seq, excluded.read_seq),"
+                 " updated_at = CASE WHEN excluded.delivered_seq > delivered_seq"
+                 " OR excluded.read_seq > read_seq THEN excluded.updated_at"
+                 " ELSE updated_at END"
+                 " RETURNING delivered_seq, read_seq, updated_at",
+                 &cmd->err);
     if (st == NULL) return cmd->err.code;
     sqlite3_bind_int64(st, 1, cmd->tenant_id);
     sqlite3_bind_int64(st, 2, c.id);

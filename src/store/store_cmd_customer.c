@@ -21,9 +21,8 @@ static int check_customer_fields(struct store_cmd *cmd, const struct customer *c
 {
     struct parley_err *e = &cmd->err;
     int rc = 0;
-    if ((set & SET_NAME) &&
-        (rc = core_check_text("name", c->name, c->name ? strlen(c->name) : 0, CORE_MAX_NAME,
-                              false, e)) != 0)
+    if ((set & SET_NAME) && (rc = core_check_text("name", c->name, c->name ? strlen(c->name) : 0,
+                                                  CORE_MAX_NAME, false, e)) != 0)
         return rc;
     if ((set & SET_LOCALE) &&
         (rc = core_check_text("locale", c->locale, c->locale ? strlen(c->locale) : 0,
@@ -33,10 +32,9 @@ static int check_customer_fields(struct store_cmd *cmd, const struct customer *c
         (rc = core_check_text("time_zone", c->time_zone, c->time_zone ? strlen(c->time_zone) : 0,
                               CORE_MAX_SHORT, false, e)) != 0)
         return rc;
-    if ((set & SET_NEEDS_NOTE) &&
-        (rc = core_check_text("needs_note", c->needs_note,
-                              c->needs_note ? strlen(c->needs_note) : 0, CORE_MAX_NOTE, false,
-                              e)) != 0)
+    if ((set & SET_NEEDS_NOTE) && (rc = core_check_text("needs_note", c->needs_note,
+                                                        c->needs_note ? strlen(c->needs_note) : 0,
+                                                        CORE_MAX_NOTE, false, e)) != 0)
         return rc;
     if ((set & SET_PREFERRED_CHANNEL) &&
         (c->preferred_channel < -1 || c->preferred_channel >= CHANNEL__COUNT))
@@ -371,12 +369,11 @@ int cmd_add_identity(struct store *s, struct store_cmd *cmd)
         i.value = value;
         i.created_at = now;
         if ((rc = w_insert_identity(s, cmd, &i)) != 0) return rc;
-        rc = w_audit(s, cmd, "identity.add",
-                     arena_printf(&cmd->arena, "customer:%lld", (long long)a.id),
-                     arena_printf(&cmd->arena,
-                                  "{\"customer_id\":%lld,\"identity_id\":%lld,\"kind\":\"%s\"}",
-                                  (long long)a.id, (long long)i.id, identity_kind_name(i.kind)),
-                     now);
+        rc = w_audit(
+            s, cmd, "identity.add", arena_printf(&cmd->arena, "customer:%lld", (long long)a.id),
+            arena_printf(&cmd->arena, "{\"customer_id\":%lld,\"identity_id\":%lld,\"kind\":\"%s\"}",
+                         (long long)a.id, (long long)i.id, identity_kind_name(i.kind)),
+            now);
         if (rc != 0) return rc;
         cmd->result_id = i.id;
         cmd->created = true;
@@ -432,15 +429,14 @@ int cmd_set_consent(struct store *s, struct store_cmd *cmd)
     sqlite3_bind_int64(st, 7, c.at);
     if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "recording a consent");
     c.id = sqlite3_last_insert_rowid(s->db);
-    rc = w_audit(s, cmd, "consent.set",
-                 arena_printf(&cmd->arena, "customer:%lld", (long long)c.customer_id),
-                 arena_printf(&cmd->arena,
-                              "{\"customer_id\":%lld,\"consent_id\":%lld,\"purpose\":\"%s\","
-                              "\"channel\":\"%s\",\"granted\":%s}",
-                              (long long)c.customer_id, (long long)c.id,
-                              consent_purpose_name(c.purpose), channel_name(c.channel),
-                              c.granted ? "true" : "false"),
-                 c.at);
+    rc = w_audit(
+        s, cmd, "consent.set", arena_printf(&cmd->arena, "customer:%lld", (long long)c.customer_id),
+        arena_printf(&cmd->arena,
+                     "{\"customer_id\":%lld,\"consent_id\":%lld,\"purpose\":\"%s\","
+                     "\"channel\":\"%s\",\"granted\":%s}",
+                     (long long)c.customer_id, (long long)c.id, consent_purpose_name(c.purpose),
+                     channel_name(c.channel), c.granted ? "true" : "false"),
+        c.at);
     if (rc != 0) return rc;
     cmd->result_id = c.id;
     cmd->created = true;
@@ -462,8 +458,7 @@ int cmd_widget_session(struct store *s, struct store_cmd *cmd)
             return rc;
         if (owner != 0) { /* a known customer, on this or another device */
             struct customer c;
-            rc = load_customer(&s->cache, cmd->tenant_id, owner, NULL, &c, &cmd->arena,
-                               &cmd->err);
+            rc = load_customer(&s->cache, cmd->tenant_id, owner, NULL, &c, &cmd->arena, &cmd->err);
             if (rc != 0) return rc;
             cmd->result_id = c.id;
             return json_result(cmd, core_json_customer(&c, NULL, 0, &v));
@@ -471,13 +466,13 @@ int cmd_widget_session(struct store *s, struct store_cmd *cmd)
     } else {
         char token[2 * VISITOR_ID_BYTES + 4];
         kind = IDENTITY_WEB_VISITOR;
-        value = arena_strdup(&cmd->arena,
-                             util_random_token(token, sizeof(token), VISITOR_ID_BYTES));
+        value =
+            arena_strdup(&cmd->arena, util_random_token(token, sizeof(token), VISITOR_ID_BYTES));
     }
     struct customer c = {.name = name, .preferred_channel = -1};
     if ((rc = w_insert_customer(s, cmd, &c, 1)) != 0) return rc;
-    struct identity i = {.customer_id = c.id, .kind = kind, .value = value,
-                         .created_at = c.created_at};
+    struct identity i = {
+        .customer_id = c.id, .kind = kind, .value = value, .created_at = c.created_at};
     if ((rc = w_insert_identity(s, cmd, &i)) != 0) return rc;
     cmd->result_id = c.id;
     cmd->created = true;

@@ -13,21 +13,23 @@
  * not assigned here, so the partial index of open conversations is left alone. */
 #define APPEND_SET                                                                                 \
     "UPDATE conversations SET last_seq = last_seq + 1, updated_at = max(updated_at, ?1),"          \
-    " first_response_at = CASE WHEN ?2 AND first_response_at IS NULL THEN ?1"                     \
+    " first_response_at = CASE WHEN ?2 AND first_response_at IS NULL THEN ?1"                      \
     " ELSE first_response_at END "
 #define APPEND_RETURNING " RETURNING id, customer_id, status, last_seq, assignees"
 
 enum append_target {
     BY_ID,          /* ?3 conversation, ?4 tenant */
     BY_ID_CUSTOMER, /* and ?5 customer: the widget may only write to its own */
-    OPEN_OF,        /* ?5 customer's newest conversation that is not resolved or closed */
+    OPEN_OF,        /* ?5 customer's newest conversation that is not resolved or closed: the
+                       partial index makes that one probe however many closed ones it has */
 };
 
 static const char *const append_sql[] = {
     [BY_ID] = APPEND_SET "WHERE id = ?3 AND tenant_id = ?4 AND status <> 'closed'" APPEND_RETURNING,
     [BY_ID_CUSTOMER] = APPEND_SET "WHERE id = ?3 AND tenant_id = ?4 AND customer_id = ?5"
                                   " AND status <> 'closed'" APPEND_RETURNING,
-    [OPEN_OF] = APPEND_SET "WHERE id = (SELECT id FROM conversations WHERE customer_id = ?5"
+    [OPEN_OF] = APPEND_SET "WHERE id = (SELECT id FROM conversations INDEXED BY conversations_open"
+                           " WHERE customer_id = ?5"
                            " AND status IN ('bot','queued','assigned','pending_customer')"
                            " AND tenant_id = ?4 ORDER BY id DESC LIMIT 1)" APPEND_RETURNING,
 };
@@ -39,8 +41,8 @@ static int check_message(struct store_cmd *cmd, const struct message *m)
                            "sender must be customer, agent, bot or system");
     if ((unsigned)m->channel >= CHANNEL__COUNT)
         return parley_fail(&cmd->err, PARLEY_EINVAL, "channel", "unknown channel");
-    return core_check_text("body", m->body, m->body != NULL ? strlen(m->body) : 0,
-                           STORE_MAX_BODY, true, &cmd->err);
+    return core_check_text("body", m->body, m->body != NULL ? strlen(m->body) : 0, STORE_MAX_BODY,
+                           true, &cmd->err);
 }
 
 /* Why did the UPDATE match nothing: missing (or another tenant's / customer's), or closed. */
@@ -118,7 +120,7 @@ static int append(struct store *s, struct store_cmd *cmd, enum append_target tar
     if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "saving a message");
     m->id = sqlite3_last_insert_rowid(s->db);
 
-    *json = core_json_dump(core_json_message(m), &cmd->arena);
+    *json = core_json_message_text(m, &cmd->arena);
     if (*json == NULL)
         return parley_fail(&cmd->err, PARLEY_ENOMEM, NULL, "out of memory rendering a message");
     rc = w_event(s, cmd, "message.created", &sc,
@@ -162,8 +164,8 @@ int cmd_create_message(struct store *s, struct store_cmd *cmd)
 }
 
 /* The widget's customer has no open conversation: open one (queued, web) for it. */
-static int open_for_widget(struct store *s, struct store_cmd *cmd, int64_t customer_id,
-                           int64_t at, int64_t *conv_id)
+static int open_for_widget(struct store *s, struct store_cmd *cmd, int64_t customer_id, int64_t at,
+                           int64_t *conv_id)
 {
     struct conversation c = {.customer_id = customer_id,
                              .status = CONV_QUEUED,
@@ -212,8 +214,8 @@ int cmd_widget_message(struct store *s, struct store_cmd *cmd)
     cmd->result_id = m->id;
     cmd->result_id2 = m->conversation_id;
     cmd->created = true;
-    cmd->result_json = arena_printf(&cmd->arena, "{\"message\":%s,\"conversation_id\":%lld}",
-                                    json, (long long)m->conversation_id);
+    cmd->result_json = arena_printf(&cmd->arena, "{\"message\":%s,\"conversation_id\":%lld}", json,
+                                    (long long)m->conversation_id);
     if (cmd->result_json == NULL)
         return parley_fail(&cmd->err, PARLEY_ENOMEM, NULL, "out of memory rendering a message");
     return 0;

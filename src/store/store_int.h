@@ -97,8 +97,7 @@ int store_migrations_applied(struct store *s);
 
 /* ---- row loaders (store_rows.c): same columns for writer and readers ------------------- */
 
-#define TENANT_COLS                                                                                \
-    "id, slug, name, ref_prefix, widget_secret, token_key, time_zone, created_at"
+#define TENANT_COLS "id, slug, name, ref_prefix, widget_secret, token_key, time_zone, created_at"
 #define USER_COLS                                                                                  \
     "u.id, u.tenant_id, u.email, u.name, u.role, u.skills, u.languages, "                          \
     "(SELECT t.slug FROM teams t WHERE t.id = u.team_id), u.active, u.created_at"
@@ -106,7 +105,7 @@ int store_migrations_applied(struct store *s);
     "id, tenant_id, name, locale, time_zone, preferred_channel, needs, needs_note, "               \
     "prefers_person, merged_into, created_at, updated_at"
 #define IDENTITY_COLS "id, tenant_id, customer_id, kind, value, verified, created_at"
-#define CONSENT_COLS "id, tenant_id, customer_id, purpose, channel, granted, source, at"
+#define CONSENT_COLS  "id, tenant_id, customer_id, purpose, channel, granted, source, at"
 #define CONV_COLS                                                                                  \
     "id, tenant_id, customer_id, reference, status, priority, subject, contact_reason, tags, "     \
     "assignees, channel, last_seq, created_at, updated_at, first_response_at, resolved_at, "       \
@@ -114,7 +113,7 @@ int store_migrations_applied(struct store *s);
 #define MESSAGE_COLS                                                                               \
     "id, tenant_id, conversation_id, seq, sender, author_id, channel, internal, body, created_at"
 #define RECEIPT_COLS "conversation_id, participant, delivered_seq, read_seq, updated_at"
-#define AUDIT_COLS "id, tenant_id, actor, action, object, detail, at"
+#define AUDIT_COLS   "id, tenant_id, actor, action, object, detail, at"
 #define EVENT_COLS                                                                                 \
     "id, tenant_id, type, conversation_id, customer_id, assignee_id, assignees, audience, data, "  \
     "data_customer, at"
@@ -136,7 +135,9 @@ void *list_grow(struct arena *a, void *items, size_t n, size_t *cap, size_t elem
 /* Page limit clamped to 1..200 (0 means the default 50). */
 int page_limit(const struct store_page *page);
 /* Public calls accept err == NULL: they then write into a scratch struct. */
-#define STORE_ERR(err)                                                                                 struct parley_err err##_scratch;                                                                   if ((err) == NULL) (err) = &err##_scratch
+#define STORE_ERR(err)                                                                             \
+    struct parley_err err##_scratch;                                                               \
+    if ((err) == NULL) (err) = &err##_scratch
 
 /* Tenant-scoped loads by id: PARLEY_ENOTFOUND (field "id" unless given) when missing or when
  * the row belongs to another tenant. */

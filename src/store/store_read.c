@@ -60,8 +60,8 @@ int store_get_tenant_by_slug(struct store_reader *r, const char *slug, struct te
                              struct arena *a, struct parley_err *err)
 {
     STORE_ERR(err);
-    sqlite3_stmt *st = stmt_get(&r->cache, "SELECT " TENANT_COLS " FROM tenants WHERE slug = ?1",
-                                err);
+    sqlite3_stmt *st =
+        stmt_get(&r->cache, "SELECT " TENANT_COLS " FROM tenants WHERE slug = ?1", err);
     if (st == NULL) return err->code;
     bind_text(st, 1, slug);
     int step = sqlite3_step(st);
@@ -219,8 +219,7 @@ int store_list_customers(struct store_reader *r, int64_t tenant_id, const struct
 }
 
 int store_list_identities(struct store_reader *r, int64_t tenant_id, int64_t customer_id,
-                          struct identity **out, size_t *n, struct arena *a,
-                          struct parley_err *err)
+                          struct identity **out, size_t *n, struct arena *a, struct parley_err *err)
 {
     STORE_ERR(err);
     struct customer c;
@@ -239,14 +238,15 @@ int store_list_consents(struct store_reader *r, int64_t tenant_id, int64_t custo
     int rc = load_customer(&r->cache, tenant_id, customer_id, "id", &cust, a, err);
     if (rc != 0) return rc;
     /* The latest record per purpose and channel is the customer's current choice. */
-    sqlite3_stmt *st = stmt_get(&r->cache,
-                                "SELECT " CONSENT_COLS " FROM consents c"
-                                " WHERE c.customer_id = ?1 AND c.tenant_id = ?2 AND c.id ="
-                                " (SELECT c2.id FROM consents c2 WHERE c2.customer_id = c.customer_id"
-                                " AND c2.purpose = c.purpose AND c2.channel = c.channel"
-                                " ORDER BY c2.at DESC, c2.id DESC LIMIT 1)"
-                                " ORDER BY c.purpose, c.channel",
-                                err);
+    sqlite3_stmt *st =
+        stmt_get(&r->cache,
+                 "SELECT " CONSENT_COLS " FROM consents c"
+                 " WHERE c.customer_id = ?1 AND c.tenant_id = ?2 AND c.id ="
+                 " (SELECT c2.id FROM consents c2 WHERE c2.customer_id = c.customer_id"
+                 " AND c2.purpose = c.purpose AND c2.channel = c.channel"
+                 " ORDER BY c2.at DESC, c2.id DESC LIMIT 1)"
+                 " ORDER BY c.purpose, c.channel",
+                 err);
     if (st == NULL) return err->code;
     sqlite3_bind_int64(st, 1, customer_id);
     sqlite3_bind_int64(st, 2, tenant_id);

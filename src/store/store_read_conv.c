@@ -10,8 +10,8 @@
 static int check_conversation(struct store_reader *r, int64_t tenant_id, int64_t id,
                               struct parley_err *err)
 {
-    sqlite3_stmt *st = stmt_get(
-        &r->cache, "SELECT 1 FROM conversations WHERE id = ?1 AND tenant_id = ?2", err);
+    sqlite3_stmt *st =
+        stmt_get(&r->cache, "SELECT 1 FROM conversations WHERE id = ?1 AND tenant_id = ?2", err);
     if (st == NULL) return err->code;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, tenant_id);
@@ -32,8 +32,8 @@ int store_get_conversation(struct store_reader *r, int64_t tenant_id, int64_t id
 
 int store_list_conversations(struct store_reader *r, int64_t tenant_id,
                              const struct conversation_filter *f, const struct store_page *page,
-                             struct conversation **out, size_t *n, int64_t *next,
-                             struct arena *a, struct parley_err *err)
+                             struct conversation **out, size_t *n, int64_t *next, struct arena *a,
+                             struct parley_err *err)
 {
     STORE_ERR(err);
     *out = NULL;
@@ -83,7 +83,8 @@ int store_list_conversations(struct store_reader *r, int64_t tenant_id,
         row_conversation(st, &(*out)[(*n)++], a);
     }
     int rc = 0;
-    if (step != SQLITE_DONE && step != SQLITE_ROW) rc = db_fail(err, r->db, "listing conversations");
+    if (step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = db_fail(err, r->db, "listing conversations");
     else if (*out == NULL && step == SQLITE_ROW)
         rc = parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory listing conversations");
     sqlite3_finalize(st);
@@ -91,9 +92,8 @@ int store_list_conversations(struct store_reader *r, int64_t tenant_id,
 }
 
 int store_list_messages(struct store_reader *r, int64_t tenant_id, int64_t conversation_id,
-                        bool include_internal, const struct store_page *page,
-                        struct message **out, size_t *n, int64_t *next, struct arena *a,
-                        struct parley_err *err)
+                        bool include_internal, const struct store_page *page, struct message **out,
+                        size_t *n, int64_t *next, struct arena *a, struct parley_err *err)
 {
     STORE_ERR(err);
     *out = NULL;
@@ -129,8 +129,7 @@ int store_list_messages(struct store_reader *r, int64_t tenant_id, int64_t conve
 }
 
 int store_list_receipts(struct store_reader *r, int64_t tenant_id, int64_t conversation_id,
-                        struct receipt **out, size_t *n, struct arena *a,
-                        struct parley_err *err)
+                        struct receipt **out, size_t *n, struct arena *a, struct parley_err *err)
 {
     STORE_ERR(err);
     *out = NULL;

@@ -32,8 +32,7 @@ void row_user(sqlite3_stmt *st, struct user *u, struct arena *a)
     u->name = col_text(st, 3, a);
     u->role = (enum role)enum_col(st, 4, role_parse);
     u->skills = strings_from_json((const char *)sqlite3_column_text(st, 5), &u->n_skills, a);
-    u->languages =
-        strings_from_json((const char *)sqlite3_column_text(st, 6), &u->n_languages, a);
+    u->languages = strings_from_json((const char *)sqlite3_column_text(st, 6), &u->n_languages, a);
     u->team = col_text(st, 7, a);
     u->active = sqlite3_column_int(st, 8) != 0;
     u->created_at = sqlite3_column_int64(st, 9);
@@ -182,8 +181,8 @@ int load_tenant(struct stmt_cache *c, int64_t id, struct tenant *out, struct are
 int load_user(struct stmt_cache *c, int64_t tenant_id, int64_t id, struct user *out,
               struct arena *a, struct parley_err *err)
 {
-    sqlite3_stmt *st = stmt_get(
-        c, "SELECT " USER_COLS " FROM users u WHERE u.id = ?1 AND u.tenant_id = ?2", err);
+    sqlite3_stmt *st =
+        stmt_get(c, "SELECT " USER_COLS " FROM users u WHERE u.id = ?1 AND u.tenant_id = ?2", err);
     if (st == NULL) return err->code;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, tenant_id);

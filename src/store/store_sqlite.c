@@ -68,7 +68,8 @@ int db_fail(struct parley_err *err, sqlite3 *db, const char *what)
 int stmt_run(sqlite3_stmt *st)
 {
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    }
     sqlite3_reset(st);
     return rc;
 }
@@ -76,14 +77,18 @@ int stmt_run(sqlite3_stmt *st)
 void bind_text(sqlite3_stmt *st, int idx, const char *s)
 {
     /* Strings outlive the statement's step, so SQLite need not copy them. */
-    if (s == NULL) sqlite3_bind_null(st, idx);
-    else sqlite3_bind_text(st, idx, s, -1, SQLITE_STATIC);
+    if (s == NULL)
+        sqlite3_bind_null(st, idx);
+    else
+        sqlite3_bind_text(st, idx, s, -1, SQLITE_STATIC);
 }
 
 void bind_id0(sqlite3_stmt *st, int idx, int64_t v)
 {
-    if (v == 0) sqlite3_bind_null(st, idx);
-    else sqlite3_bind_int64(st, idx, v);
+    if (v == 0)
+        sqlite3_bind_null(st, idx);
+    else
+        sqlite3_bind_int64(st, idx, v);
 }
 
 const char *col_text(sqlite3_stmt *st, int col, struct arena *a)
@@ -170,9 +175,8 @@ static int configure(sqlite3 *db, bool writer, bool sync_full, int busy_ms, stru
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK)
             return db_fail(err, db, "enabling WAL");
-        const char *mode = sqlite3_step(st) == SQLITE_ROW
-                               ? (const char *)sqlite3_column_text(st, 0)
-                               : NULL;
+        const char *mode =
+            sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
         bool wal = mode != NULL && strcmp(mode, "wal") == 0;
         sqlite3_finalize(st);
         if (!wal)

@@ -60,8 +60,10 @@ int store_submit(struct store *s, struct store_cmd *cmd)
                                    : "the store's write queue is full; retry shortly");
     }
     cmd->next_queued = NULL;
-    if (s->tail != NULL) s->tail->next_queued = cmd;
-    else s->head = cmd;
+    if (s->tail != NULL)
+        s->tail->next_queued = cmd;
+    else
+        s->head = cmd;
     s->tail = cmd;
     s->queued++;
     pthread_cond_signal(&s->work_cv);

@@ -160,6 +160,8 @@ def main():
         batches = [[n] for n in names]
 
     suite_name = os.environ.get("PARLEY_SUITE", "integration")
+    if os.environ.get("PARLEY_BIN"):
+        os.environ["PARLEY_BIN"] = os.path.abspath(os.environ["PARLEY_BIN"])
     hits_file = Path(tempfile.mkstemp(prefix="parley-spec-hits-")[1])
     os.environ["PARLEY_SPEC_HITS"] = str(hits_file)
     print(f"== {suite_name}: {len(batches)} module(s) against {os.environ.get('PARLEY_BIN')}",
@@ -173,7 +175,7 @@ def main():
         while pending and len(running) < max(1, a.jobs):
             names = pending.pop(0)
             p = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--child", *names],
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=str(HERE))
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             running.append((names, p, time.monotonic()))
         done = None
         for item in running:

@@ -194,6 +194,18 @@ class ConversationsTest(harness.ParleyCase):
             self.assertEqual(r2["data"], [])
             self.assertIsNone(r2["next_cursor"])
 
+    def test_default_page_is_50(self):
+        total = self.srv.db_query("SELECT count(*) FROM conversations WHERE tenant_id=?",
+                                  (self.srv.tenant_id(),))[0][0]
+        while total <= 50:  # the demo data may be smaller than a page: top it up
+            self.new_conversation()
+            total += 1
+        r = self.api("GET", "/api/v1/conversations", who="admin", expect=200).json
+        self.assertEqual(len(r["data"]), 50)
+        self.assertIsNotNone(r["next_cursor"])
+        r = self.api("GET", "/api/v1/conversations?limit=200", who="admin", expect=200).json
+        self.assertEqual(len(r["data"]), min(200, total))
+
     def test_pagination_is_stable_while_new_items_arrive(self):
         cust = self.new_customer(name="Moving Target")
         made = [self.new_conversation(cust["id"])["id"] for _ in range(4)]

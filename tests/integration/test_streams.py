@@ -51,6 +51,10 @@ class StreamsTest(harness.ParleyCase):
             evs = self.wait_for(s, body)
             m = next(e for e in evs if is_msg(e, body))
             self.assertEqual(m["json"], sent["message"])
+            opened = [e for e in evs if e["event"] == "conversation.created"]
+            self.assertEqual([e["json"]["id"] for e in opened], [sent["conversation_id"]],
+                             f"{s.path}: the new conversation was not announced first")
+            self.assertLess(opened[0]["id"], m["id"])
         ids = [e["id"] for e in evs if e["id"] is not None]
         self.assertEqual(ids, sorted(ids))
 
@@ -237,3 +241,38 @@ class StreamsTest(harness.ParleyCase):
                                 last_event_id=bad)
                 s.close()
                 self.assertIn(s.status, (200, 400))  # ignoring it is tolerated; never a 5xx
+
+    def test_visitor_sees_read_receipts_and_typing_of_the_adviser(self):
+        """The "two ticks": the customer's stream shows the adviser reading and typing."""
+        v = self.widget_session()
+        sent = self.api("POST", "/api/v1/widget/messages", {"body": "did you see this?"},
+                        token=v["token"], expect=201).json
+        cid = sent["conversation_id"]
+        s = self.open("/api/v1/widget/stream", v["token"])
+        self.assertEqual(s.status, 200)
+        self.api("POST", f"/api/v1/conversations/{cid}/typing", who="agent", expect=204)
+        self.api("POST", f"/api/v1/conversations/{cid}/receipts", {"kind": "read", "seq": 1},
+                 who="agent", expect=200)
+        evs = s.collect(until=lambda e: any(x["event"] == "receipt.updated" for x in e))
+        agent = self.srv.user("agent")["id"]
+        receipts = [e for e in evs if e["event"] == "receipt.updated"]
+        self.assertTrue(receipts, f"no receipt.updated on the visitor stream: {evs}")
+        self.assertEqual((receipts[0]["json"]["participant"], receipts[0]["json"]["read_seq"]),
+                         (f"user:{agent}", 1))
+        self.assertIn("typing", [e["event"] for e in evs])
+        for e in evs:
+            self.assertEqual(harness.check_event(e, customer_view=True), [], f"event {e}")
+
+    def test_merge_is_announced_to_staff(self):
+        keep = self.new_customer(name="Stream Keeper")
+        gone = self.new_customer(name="Stream Dup",
+                                 identities=[{"kind": "email", "value": "stream.dup@example.com"}])
+        s = self.staff_stream("admin")
+        self.api("POST", f"/api/v1/customers/{keep['id']}/identities",
+                 {"kind": "email", "value": "stream.dup@example.com"}, who="admin", expect=200)
+        evs = s.collect(until=lambda e: any(x["event"] == "customer.merged" for x in e))
+        merged = [e for e in evs if e["event"] == "customer.merged"]
+        self.assertTrue(merged, f"no customer.merged event: {[e['event'] for e in evs]}")
+        self.assertIsNotNone(merged[0]["id"])
+        self.assertIn(str(gone["id"]), merged[0]["data"])
+        self.assertIn(str(keep["id"]), merged[0]["data"])

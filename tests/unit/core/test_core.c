@@ -25,8 +25,7 @@ static void enum_names_round_trip(void **state)
         assert_int_equal(consent_purpose_parse(consent_purpose_name(i)), i);
     for (int i = 0; i < RECEIPT__COUNT; i++)
         assert_int_equal(receipt_kind_parse(receipt_kind_name(i)), i);
-    for (int i = 0; i < PRIORITY__COUNT; i++)
-        assert_int_equal(priority_parse(priority_name(i)), i);
+    for (int i = 0; i < PRIORITY__COUNT; i++) assert_int_equal(priority_parse(priority_name(i)), i);
     assert_string_equal(conv_status_name(CONV_PENDING_CUSTOMER), "pending_customer");
     assert_string_equal(identity_kind_name(IDENTITY_WEB_VISITOR), "web_visitor");
     assert_int_equal(channel_parse("fax"), -1);
@@ -38,8 +37,13 @@ static void enum_names_round_trip(void **state)
 static void needs_parse_and_list_in_table_order(void **state)
 {
     (void)state;
-    const char *names[] = {"hearing", "sight", "dexterity", "mental_health",
-                           "low_digital_confidence", "financial_difficulty", "bereavement"};
+    const char *names[] = {"hearing",
+                           "sight",
+                           "dexterity",
+                           "mental_health",
+                           "low_digital_confidence",
+                           "financial_difficulty",
+                           "bereavement"};
     unsigned all = 0;
     for (size_t i = 0; i < 7; i++) {
         unsigned bit = need_parse(names[i]);
@@ -66,8 +70,14 @@ static void identities_are_normalised_or_refused(void **state)
     strcpy(v, "Jane.Smith@Example.COM");
     assert_int_equal(core_normalise_identity(IDENTITY_EMAIL, v, &err), 0);
     assert_string_equal(v, "jane.smith@example.com");
-    const char *bad_emails[] = {"jane", "@example.com", "jane@", "jane@example", "a@b@c.com",
-                                "jane smith@example.com", "jane@exa mple.com", "jane@.com",
+    const char *bad_emails[] = {"jane",
+                                "@example.com",
+                                "jane@",
+                                "jane@example",
+                                "a@b@c.com",
+                                "jane smith@example.com",
+                                "jane@exa mple.com",
+                                "jane@.com",
                                 "jane@example..com"};
     for (size_t i = 0; i < sizeof(bad_emails) / sizeof(bad_emails[0]); i++) {
         strcpy(v, bad_emails[i]);
@@ -112,8 +122,7 @@ static void text_and_slug_checks_name_the_field(void **state)
     assert_string_equal(err.field, "name");
     assert_int_equal(core_check_text("body", "   \n", 4, 10, true, &err), PARLEY_EINVAL);
     assert_non_null(strstr(err.message, "blank"));
-    assert_int_equal(core_check_text("subject", "0123456789x", 11, 10, true, &err),
-                     PARLEY_EINVAL);
+    assert_int_equal(core_check_text("subject", "0123456789x", 11, 10, true, &err), PARLEY_EINVAL);
     assert_non_null(strstr(err.message, "at most 10"));
     assert_int_equal(core_check_text("body", "caf\xc3", 4, 10, true, &err), PARLEY_EINVAL);
     assert_non_null(strstr(err.message, "UTF-8"));
@@ -141,11 +150,19 @@ static void customer_json_respects_the_viewer(void **state)
     (void)state;
     struct arena a;
     arena_init(&a);
-    struct customer c = {.id = 17, .name = "jane van smith", .locale = "en-GB",
-                         .preferred_channel = -1, .needs = NEED_SIGHT,
-                         .needs_note = "large print", .created_at = 1, .updated_at = 2};
-    struct identity id = {.id = 3, .customer_id = 17, .kind = IDENTITY_EMAIL,
-                          .value = "jane@example.com", .created_at = 1};
+    struct customer c = {.id = 17,
+                         .name = "jane van smith",
+                         .locale = "en-GB",
+                         .preferred_channel = -1,
+                         .needs = NEED_SIGHT,
+                         .needs_note = "large print",
+                         .created_at = 1,
+                         .updated_at = 2};
+    struct identity id = {.id = 3,
+                          .customer_id = 17,
+                          .kind = IDENTITY_EMAIL,
+                          .value = "jane@example.com",
+                          .created_at = 1};
     struct json_view agent = {.role = ROLE_AGENT}, expert = {.role = ROLE_EXPERT};
     char *s = dump(core_json_customer(&c, &id, 1, &agent), &a);
     assert_non_null(strstr(s, "\"name\":\"jane van smith\""));
@@ -174,10 +191,18 @@ static void conversation_and_message_json_shapes(void **state)
     arena_init(&a);
     const char *tags[] = {"billing"};
     int64_t assignees[] = {4, 9};
-    struct conversation c = {.id = 9, .customer_id = 17, .reference = "ACME-10001",
-                             .status = CONV_ASSIGNED, .priority = PRIORITY_HIGH, .tags = tags,
-                             .n_tags = 1, .assignees = assignees, .n_assignees = 2,
-                             .channel = CHANNEL_WEB, .last_seq = 3, .created_at = 5,
+    struct conversation c = {.id = 9,
+                             .customer_id = 17,
+                             .reference = "ACME-10001",
+                             .status = CONV_ASSIGNED,
+                             .priority = PRIORITY_HIGH,
+                             .tags = tags,
+                             .n_tags = 1,
+                             .assignees = assignees,
+                             .n_assignees = 2,
+                             .channel = CHANNEL_WEB,
+                             .last_seq = 3,
+                             .created_at = 5,
                              .updated_at = 6};
     struct json_view staff = {.role = ROLE_SUPERVISOR}, self = {.customer_self = true};
     char *s = dump(core_json_conversation(&c, &staff), &a);
@@ -193,23 +218,40 @@ static void conversation_and_message_json_shapes(void **state)
     assert_null(strstr(s, "tags"));
     assert_non_null(strstr(s, "\"last_seq\":3"));
 
-    struct message m = {.id = 1, .conversation_id = 9, .seq = 3, .sender = SENDER_CUSTOMER,
-                        .channel = CHANNEL_SMS, .body = "line one\n\"two\"", .created_at = 7};
+    struct message m = {.id = 1,
+                        .conversation_id = 9,
+                        .seq = 3,
+                        .sender = SENDER_CUSTOMER,
+                        .channel = CHANNEL_SMS,
+                        .body = "line one\n\"two\"",
+                        .created_at = 7};
     s = dump(core_json_message(&m), &a);
     assert_string_equal(s, "{\"id\":1,\"conversation_id\":9,\"seq\":3,\"sender\":\"customer\","
                            "\"author_id\":null,\"channel\":\"sms\",\"internal\":false,"
                            "\"body\":\"line one\\n\\\"two\\\"\",\"created_at\":7}");
-    struct receipt r = {.conversation_id = 9, .participant = "customer:17", .delivered_seq = 3,
-                        .read_seq = 2, .updated_at = 8};
+    struct receipt r = {.conversation_id = 9,
+                        .participant = "customer:17",
+                        .delivered_seq = 3,
+                        .read_seq = 2,
+                        .updated_at = 8};
     s = dump(core_json_receipt(&r), &a);
     assert_string_equal(s, "{\"conversation_id\":9,\"participant\":\"customer:17\","
                            "\"delivered_seq\":3,\"read_seq\":2,\"updated_at\":8}");
-    struct audit_entry au = {.id = 2, .actor = "user:4", .action = "customer.view",
-                             .object = "customer:17", .detail = "{\"customer_id\":17}", .at = 9};
+    struct audit_entry au = {.id = 2,
+                             .actor = "user:4",
+                             .action = "customer.view",
+                             .object = "customer:17",
+                             .detail = "{\"customer_id\":17}",
+                             .at = 9};
     s = dump(core_json_audit(&au), &a);
     assert_non_null(strstr(s, "\"detail\":{\"customer_id\":17}"));
-    struct tenant t = {.id = 1, .slug = "acme", .name = "Acme", .ref_prefix = "ACME",
-                       .widget_secret = "s3cret", .token_key = "k3y", .time_zone = "UTC"};
+    struct tenant t = {.id = 1,
+                       .slug = "acme",
+                       .name = "Acme",
+                       .ref_prefix = "ACME",
+                       .widget_secret = "s3cret",
+                       .token_key = "k3y",
+                       .time_zone = "UTC"};
     s = dump(core_json_tenant(&t), &a);
     assert_null(strstr(s, "s3cret"));
     assert_null(strstr(s, "k3y"));
@@ -219,10 +261,40 @@ static void conversation_and_message_json_shapes(void **state)
     m.body = big;
     s = dump(core_json_message(&m), &a);
     assert_int_equal(strlen(s), 10000 + strlen("{\"id\":1,\"conversation_id\":9,\"seq\":3,"
-                                              "\"sender\":\"customer\",\"author_id\":null,"
-                                              "\"channel\":\"sms\",\"internal\":false,"
-                                              "\"body\":\"\",\"created_at\":7}"));
+                                               "\"sender\":\"customer\",\"author_id\":null,"
+                                               "\"channel\":\"sms\",\"internal\":false,"
+                                               "\"body\":\"\",\"created_at\":7}"));
     assert_null(core_json_dump(NULL, &a));
+    arena_free(&a);
+}
+
+static void message_fast_path_matches_jansson_byte_for_byte(void **state)
+{
+    (void)state;
+    struct arena a;
+    arena_init(&a);
+    const char *bodies[] = {"plain",
+                            "quote \" and \\ backslash",
+                            "tab\tnew\nline\r\b\f",
+                            "ctrl \x01\x1f del \x7f",
+                            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+                            "slash / <script>",
+                            ""};
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        struct message m = {.id = 12,
+                            .conversation_id = 9,
+                            .seq = 3,
+                            .sender = SENDER_AGENT,
+                            .author_id = (int64_t)i * 7,
+                            .channel = CHANNEL_WHATSAPP,
+                            .internal = i % 2 == 1,
+                            .body = bodies[i],
+                            .created_at = 1700000000123};
+        char *slow = dump(core_json_message(&m), &a);
+        char *fast = core_json_message_text(&m, &a);
+        assert_non_null(fast);
+        assert_string_equal(fast, slow);
+    }
     arena_free(&a);
 }
 
@@ -232,8 +304,13 @@ static void user_json_lists_skills_and_team(void **state)
     struct arena a;
     arena_init(&a);
     const char *skills[] = {"billing:3"};
-    struct user u = {.id = 4, .email = "ann@acme.example", .name = "Ann", .role = ROLE_AGENT,
-                     .skills = skills, .n_skills = 1, .active = true};
+    struct user u = {.id = 4,
+                     .email = "ann@acme.example",
+                     .name = "Ann",
+                     .role = ROLE_AGENT,
+                     .skills = skills,
+                     .n_skills = 1,
+                     .active = true};
     char *s = dump(core_json_user(&u), &a);
     assert_non_null(strstr(s, "\"skills\":[\"billing:3\"]"));
     assert_non_null(strstr(s, "\"languages\":[]"));
@@ -251,6 +328,7 @@ int main(void)
         cmocka_unit_test(text_and_slug_checks_name_the_field),
         cmocka_unit_test(customer_json_respects_the_viewer),
         cmocka_unit_test(conversation_and_message_json_shapes),
+        cmocka_unit_test(message_fast_path_matches_jansson_byte_for_byte),
         cmocka_unit_test(user_json_lists_skills_and_team),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,9 +59,9 @@ static void waiter_wait(struct waiter *w)
 
 /* ---- group commit ------------------------------------------------------------------------ */
 
-#define THREADS 8
+#define THREADS    8
 #define PER_THREAD 150
-#define CONVS 4
+#define CONVS      4
 
 struct submitter {
     struct fixture *f;
@@ -124,8 +124,8 @@ static void concurrent_submitters_all_commit_with_contiguous_seqs(void **state)
             struct message *m;
             size_t n;
             int64_t next;
-            assert_int_equal(store_list_messages(f->r, tenant, convs[i], true, &page, &m, &n,
-                                                 &next, &f->a, NULL),
+            assert_int_equal(store_list_messages(f->r, tenant, convs[i], true, &page, &m, &n, &next,
+                                                 &f->a, NULL),
                              0);
             for (size_t k = 0; k < n; k++) assert_int_equal(m[k].seq, expect++);
             if (next == 0) break;

@@ -125,9 +125,13 @@ static void tenants_users_and_references(void **state)
     const char *langs[] = {"en", "fr"};
     store_cmd_init(&c, STORE_CREATE_USER);
     c.tenant_id = tenant;
-    c.in.create_user.user = (struct user){.email = "Agent@Acme.example", .name = "Ann Agent",
-                                          .role = ROLE_AGENT, .skills = skills, .n_skills = 2,
-                                          .languages = langs, .n_languages = 2,
+    c.in.create_user.user = (struct user){.email = "Agent@Acme.example",
+                                          .name = "Ann Agent",
+                                          .role = ROLE_AGENT,
+                                          .skills = skills,
+                                          .n_skills = 2,
+                                          .languages = langs,
+                                          .n_languages = 2,
                                           .team = "billing"};
     assert_int_equal(run(f, &c), 0);
     assert_true(c.created);
@@ -250,9 +254,9 @@ static void customer_create_update_and_identity_conflict(void **state)
     store_cmd_init(&c, STORE_CREATE_CUSTOMER);
     c.tenant_id = tenant;
     c.viewer_role = ROLE_AGENT;
-    c.in.create_customer.customer =
-        (struct customer){.name = "Jane Smith", .preferred_channel = CHANNEL_EMAIL,
-                          .needs = NEED_HEARING | NEED_BEREAVEMENT};
+    c.in.create_customer.customer = (struct customer){.name = "Jane Smith",
+                                                      .preferred_channel = CHANNEL_EMAIL,
+                                                      .needs = NEED_HEARING | NEED_BEREAVEMENT};
     c.in.create_customer.identities = ids;
     c.in.create_customer.n_identities = 2;
     assert_int_equal(run(f, &c), 0);
@@ -275,8 +279,8 @@ static void customer_create_update_and_identity_conflict(void **state)
     store_cmd_init(&c, STORE_UPDATE_CUSTOMER);
     c.tenant_id = tenant;
     c.viewer_role = ROLE_EXPERT;
-    c.in.update_customer.customer = (struct customer){.id = jane, .locale = "en-GB",
-                                                      .prefers_person = true};
+    c.in.update_customer.customer =
+        (struct customer){.id = jane, .locale = "en-GB", .prefers_person = true};
     c.in.update_customer.set = SET_LOCALE | SET_PREFERS_PERSON;
     assert_int_equal(run(f, &c), 0);
     /* an expert's view: initials, no needs */
@@ -318,8 +322,8 @@ static void adding_another_customers_identity_merges_them(void **state)
     struct store_cmd c;
     store_cmd_init(&c, STORE_ADD_IDENTITY);
     c.tenant_id = tenant;
-    c.in.add_identity = (struct identity){.customer_id = b, .kind = IDENTITY_PHONE,
-                                          .value = "+447700900123"};
+    c.in.add_identity =
+        (struct identity){.customer_id = b, .kind = IDENTITY_PHONE, .value = "+447700900123"};
     assert_int_equal(run(f, &c), 0);
     assert_true(c.created);
     store_cmd_release(&c);
@@ -327,8 +331,10 @@ static void adding_another_customers_identity_merges_them(void **state)
     assert_int_equal(post(f, tenant, b_conv, SENDER_CUSTOMER, "my bill is wrong", NULL), 0);
     store_cmd_init(&c, STORE_SET_CONSENT);
     c.tenant_id = tenant;
-    c.in.set_consent = (struct consent){.customer_id = b, .purpose = PURPOSE_OUTAGE_UPDATES,
-                                        .channel = CHANNEL_SMS, .granted = true,
+    c.in.set_consent = (struct consent){.customer_id = b,
+                                        .purpose = PURPOSE_OUTAGE_UPDATES,
+                                        .channel = CHANNEL_SMS,
+                                        .granted = true,
                                         .source = "widget"};
     assert_int_equal(run(f, &c), 0);
     store_cmd_release(&c);
@@ -337,8 +343,8 @@ static void adding_another_customers_identity_merges_them(void **state)
     store_cmd_init(&c, STORE_ADD_IDENTITY);
     c.tenant_id = tenant;
     c.actor = "user:1";
-    c.in.add_identity = (struct identity){.customer_id = a, .kind = IDENTITY_PHONE,
-                                          .value = "+44 7700 900123"};
+    c.in.add_identity =
+        (struct identity){.customer_id = a, .kind = IDENTITY_PHONE, .value = "+44 7700 900123"};
     assert_int_equal(run(f, &c), 0);
     assert_false(c.created);
     assert_int_equal(c.result_id2, b);
@@ -389,8 +395,8 @@ static void adding_another_customers_identity_merges_them(void **state)
     /* Adding it again is a no-op that returns it. */
     store_cmd_init(&c, STORE_ADD_IDENTITY);
     c.tenant_id = tenant;
-    c.in.add_identity = (struct identity){.customer_id = a, .kind = IDENTITY_PHONE,
-                                          .value = "+447700900123"};
+    c.in.add_identity =
+        (struct identity){.customer_id = a, .kind = IDENTITY_PHONE, .value = "+447700900123"};
     assert_int_equal(run(f, &c), 0);
     assert_false(c.created);
     assert_int_equal(c.result_id2, 0);
@@ -414,9 +420,12 @@ static void consents_list_latest_per_purpose_and_channel(void **state)
         struct store_cmd c;
         store_cmd_init(&c, STORE_SET_CONSENT);
         c.tenant_id = tenant;
-        c.in.set_consent = (struct consent){.customer_id = jane, .purpose = steps[i].p,
-                                            .channel = steps[i].ch, .granted = steps[i].granted,
-                                            .source = "import", .at = steps[i].at};
+        c.in.set_consent = (struct consent){.customer_id = jane,
+                                            .purpose = steps[i].p,
+                                            .channel = steps[i].ch,
+                                            .granted = steps[i].granted,
+                                            .source = "import",
+                                            .at = steps[i].at};
         assert_int_equal(run(f, &c), 0);
         store_cmd_release(&c);
     }
@@ -532,8 +541,10 @@ static void receipts_only_move_forward(void **state)
         c.receipt_kind = steps[i].kind;
         c.in.update_receipt.conversation_id = conv;
         c.in.update_receipt.participant = "customer:1";
-        if (steps[i].kind == RECEIPT_READ) c.in.update_receipt.read_seq = steps[i].seq;
-        else c.in.update_receipt.delivered_seq = steps[i].seq;
+        if (steps[i].kind == RECEIPT_READ)
+            c.in.update_receipt.read_seq = steps[i].seq;
+        else
+            c.in.update_receipt.delivered_seq = steps[i].seq;
         assert_int_equal(run(f, &c), steps[i].expect);
         if (steps[i].expect != 0) assert_string_equal(c.err.field, "seq");
         store_cmd_release(&c);
