@@ -86,8 +86,8 @@ int bus_publish(struct bus *b, const struct event *events, size_t n, unsigned fl
         return 0;
     }
     /* Sized under the lock so the link array matches the subscriber list exactly. */
-    size_t size = sizeof(struct batch) + n * sizeof(struct event) +
-                  nsubs * sizeof(struct bus_link) + strings;
+    size_t size =
+        sizeof(struct batch) + n * sizeof(struct event) + nsubs * sizeof(struct bus_link) + strings;
     struct batch *bt = malloc(size);
     if (bt == NULL) {
         pthread_mutex_unlock(&b->mu);
@@ -125,7 +125,8 @@ int bus_subscribe(struct bus *b, bus_wake_fn wake, void *ud, struct bus_sub **ou
                   struct parley_err *err)
 {
     struct bus_sub *s = calloc(1, sizeof(*s));
-    if (s == NULL) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory for a bus subscriber");
+    if (s == NULL)
+        return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory for a bus subscriber");
     s->bus = b;
     s->wake = wake;
     s->ud = ud;

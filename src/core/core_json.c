@@ -281,15 +281,19 @@ char *core_json_dump(json_t *j, struct arena *a)
 /* ---- the message fast path ---------------------------------------------------------------- */
 
 /* Escaping exactly as jansson does: quote, backslash and the short control escapes, \u00XX
- * (upper-case hex) for other control characters, everything else as is. */
-static const char short_from[] = "\"\\\b\f\n\r\t";
-static const char short_to[] = "\"\\bfnrt";
+ * (upper-case hex) for other control characters, everything else as is. For each control
+ * character its short escape letter, or 'u'. */
+static const char control_escape[32] = "uuuuuuuubtnufruuuuuuuuuuuuuuuuuu";
 
 static size_t escaped_len(const char *s)
 {
     size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        n += strchr(short_from, *p) != NULL ? 2 : *p < 0x20 ? 6 : 1;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p >= 0x20)
+            n += *p == '"' || *p == '\\' ? 2 : 1;
+        else
+            n += control_escape[*p] == 'u' ? 6 : 2;
+    }
     return n;
 }
 
@@ -297,47 +301,76 @@ static char *put_escaped(char *w, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        const char *e = strchr(short_from, *p);
-        if (e != NULL) {
+        if (*p >= 0x20) {
+            if (*p == '"' || *p == '\\') *w++ = '\\';
+            *w++ = (char)*p;
+        } else if (control_escape[*p] != 'u') {
             *w++ = '\\';
-            *w++ = short_to[e - short_from];
-        } else if (*p < 0x20) {
+            *w++ = control_escape[*p];
+        } else {
             memcpy(w, "\\u00", 4);
             w[4] = hex[*p >> 4];
             w[5] = hex[*p & 15];
             w += 6;
-        } else {
-            *w++ = (char)*p;
         }
     }
     return w;
 }
 
+static char *put_str(char *w, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(w, s, n);
+    return w + n;
+}
+
+static char *put_i64(char *w, int64_t v)
+{
+    char digits[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0) *w++ = '-';
+    while (n > 0) *w++ = digits[--n];
+    return w;
+}
+
 char *core_json_message_text(const struct message *m, struct arena *a)
 {
-    const char *body = m->body != NULL ? m->body : "";
-    /* Every name below is a fixed ASCII word; only the body needs escaping. */
-    size_t cap = escaped_len(body) + 320;
+    /* Fixed ASCII names and numbers (at most 20 bytes each) around the one escaped string;
+     * written by hand because snprintf alone cost more than the rest of the rendering. */
+    const char *sender = sender_name(m->sender), *channel = channel_name(m->channel);
+    size_t cap =
+        (m->body != NULL ? escaped_len(m->body) : 0) + strlen(sender) + strlen(channel) + 250;
     char *out = arena_alloc(a, cap);
     if (out == NULL) return NULL;
-    char author[24] = "null";
-    if (m->author_id != 0) snprintf(author, sizeof(author), "%lld", (long long)m->author_id);
-    int n = snprintf(out, cap,
-                     "{\"id\":%lld,\"conversation_id\":%lld,\"seq\":%lld,\"sender\":\"%s\","
-                     "\"author_id\":%s,\"channel\":\"%s\",\"internal\":%s,\"body\":",
-                     (long long)m->id, (long long)m->conversation_id, (long long)m->seq,
-                     sender_name(m->sender), author, channel_name(m->channel),
-                     m->internal ? "true" : "false");
-    if (n < 0 || (size_t)n >= cap) return NULL;
-    char *w = out + n;
+    char *w = put_str(out, "{\"id\":");
+    w = put_i64(w, m->id);
+    w = put_str(w, ",\"conversation_id\":");
+    w = put_i64(w, m->conversation_id);
+    w = put_str(w, ",\"seq\":");
+    w = put_i64(w, m->seq);
+    w = put_str(w, ",\"sender\":\"");
+    w = put_str(w, sender);
+    w = put_str(w, "\",\"author_id\":");
+    w = m->author_id != 0 ? put_i64(w, m->author_id) : put_str(w, "null");
+    w = put_str(w, ",\"channel\":\"");
+    w = put_str(w, channel);
+    w = put_str(w,
+                m->internal ? "\",\"internal\":true,\"body\":" : "\",\"internal\":false,\"body\":");
     if (m->body == NULL) {
-        memcpy(w, "null", 4);
-        w += 4;
+        w = put_str(w, "null");
     } else {
         *w++ = '"';
-        w = put_escaped(w, body);
+        w = put_escaped(w, m->body);
         *w++ = '"';
     }
-    snprintf(w, cap - (size_t)(w - out), ",\"created_at\":%lld}", (long long)m->created_at);
+    w = put_str(w, ",\"created_at\":");
+    w = put_i64(w, m->created_at);
+    *w++ = '}';
+    *w = '\0';
     return out;
 }

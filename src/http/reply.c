@@ -11,27 +11,41 @@
 #include "server_int.h"
 
 #define PAGE_DEFAULT 50
-#define PAGE_MAX 200
+#define PAGE_MAX     200
 
-/* ---- status ------------------------------------------------------------------------------ */
+/* ---- status ---------------------------------------------------------------------------------- */
 
 int http_status_for_err(int code)
 {
     switch (code) {
-    case PARLEY_OK: return 200;
-    case PARLEY_EINVAL: return 400;
-    case PARLEY_EAUTH: return 401;
-    case PARLEY_EPERM: return 403;
-    case PARLEY_ENOTFOUND: return 404;
-    case HTTP_EMETHOD: return 405;
-    case PARLEY_ECONFLICT: return 409;
-    case PARLEY_ETOOBIG: return 413;
-    case PARLEY_EUNSUPPORTED: return 415;
-    case PARLEY_ELIMIT: return 429;
-    case PARLEY_ENOMEM: return 503;
-    case PARLEY_EBUSY: return 503;
-    case PARLEY_EIO: return 500;
-    default: return 500; /* PARLEY_EINTERNAL and anything unknown: a bug */
+    case PARLEY_OK:
+        return 200;
+    case PARLEY_EINVAL:
+        return 400;
+    case PARLEY_EAUTH:
+        return 401;
+    case PARLEY_EPERM:
+        return 403;
+    case PARLEY_ENOTFOUND:
+        return 404;
+    case HTTP_EMETHOD:
+        return 405;
+    case PARLEY_ECONFLICT:
+        return 409;
+    case PARLEY_ETOOBIG:
+        return 413;
+    case PARLEY_EUNSUPPORTED:
+        return 415;
+    case PARLEY_ELIMIT:
+        return 429;
+    case PARLEY_ENOMEM:
+        return 503;
+    case PARLEY_EBUSY:
+        return 503;
+    case PARLEY_EIO:
+        return 500;
+    default:
+        return 500; /* PARLEY_EINTERNAL and anything unknown: a bug */
     }
 }
 
@@ -43,25 +57,40 @@ static const char *code_name(int code)
 static const char *reason_phrase(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return status < 400 ? "OK" : "Error";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status < 400 ? "OK" : "Error";
     }
 }
 
-/* ---- sending ----------------------------------------------------------------------------- */
+/* ---- sending --------------------------------------------------------------------------------- */
 
 void http_add_header(struct http_req *hr, const char *name, const char *value)
 {
@@ -84,8 +113,8 @@ void http_send(struct http_req *hr, int status, const char *content_type, const 
                size_t len, bool is_static)
 {
     if (hr->replied || hr->streaming) {
-        log_msg(LOG_ERROR, "http", "event=double_reply method=%s path=%s status=%d",
-                hr->api.method, hr->api.path, status);
+        log_msg(LOG_ERROR, "http", "event=double_reply method=%s path=%s status=%d", hr->api.method,
+                hr->api.path, status);
         return;
     }
     hr->replied = true;
@@ -155,7 +184,7 @@ static json_t *safe_string(const char *s)
     if (j != NULL) return j;
     char buf[256];
     size_t i = 0;
-    for (; s[i] != '\0' && i < sizeof(buf) - 1; i++)
+    for (; i < sizeof(buf) - 1 && s[i] != '\0'; i++)
         buf[i] = ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e) ? '?' : s[i];
     buf[i] = '\0';
     return json_string(buf);
@@ -207,7 +236,7 @@ void api_reply_list(struct api_req *r, json_t *data, int64_t next)
     api_reply_json(r, 200, json_pack("{s:o,s:o}", "data", data, "next_cursor", cursor));
 }
 
-/* ---- request bodies ------------------------------------------------------------------------ */
+/* ---- request bodies -------------------------------------------------------------------------- */
 
 json_t *api_body_object(struct api_req *r)
 {
@@ -216,8 +245,8 @@ json_t *api_body_object(struct api_req *r)
         return NULL;
     }
     if (r->body_len > (size_t)r->cfg->max_body_bytes) {
-        api_fail(r, PARLEY_ETOOBIG, "body", "the body is %zu bytes; the limit is %lld",
-                 r->body_len, (long long)r->cfg->max_body_bytes);
+        api_fail(r, PARLEY_ETOOBIG, "body", "the body is %zu bytes; the limit is %lld", r->body_len,
+                 (long long)r->cfg->max_body_bytes);
         return NULL;
     }
     if (!util_utf8_valid(r->body, r->body_len)) {
@@ -239,7 +268,7 @@ json_t *api_body_object(struct api_req *r)
     return j;
 }
 
-/* ---- query strings ----------------------------------------------------------------------- */
+/* ---- query strings --------------------------------------------------------------------------- */
 
 static int hex_value(char c)
 {
@@ -271,8 +300,8 @@ static long url_decode(const char *s, size_t n, char *out)
 
 /* Walks "k=v&k2=v2"; calls fn for each parameter with the raw key and value. Stops when fn
  * returns non-zero and returns that. */
-static int query_each(const char *q, int (*fn)(void *ud, const char *k, size_t kl, const char *v,
-                                               size_t vl),
+static int query_each(const char *q,
+                      int (*fn)(void *ud, const char *k, size_t kl, const char *v, size_t vl),
                       void *ud)
 {
     while (*q != '\0') {
@@ -302,8 +331,9 @@ static int validate_param(void *ud, const char *k, size_t kl, const char *v, siz
     int rc = 0;
     long n = url_decode(k, kl, buf);
     if (n < 0 || !util_utf8_valid(buf, (size_t)n)) {
-        rc = parley_fail(err, PARLEY_EINVAL, "query", "a query parameter name is not valid "
-                                                      "percent-encoded UTF-8");
+        rc = parley_fail(err, PARLEY_EINVAL, "query",
+                         "a query parameter name is not valid "
+                         "percent-encoded UTF-8");
     } else {
         char field[64];
         snprintf(field, sizeof(field), "%.63s", buf);
@@ -379,8 +409,9 @@ int api_page(struct api_req *r, struct store_page *page)
     /* Cursors are the decimal form of the store's int64 position; clients treat them as
      * opaque strings (docs/internals/http.md). */
     if (cursor != NULL && cursor[0] != '\0' && !parse_decimal(cursor, 19, &page->after)) {
-        api_fail(r, PARLEY_EINVAL, "cursor", "cursor must be a next_cursor value from an "
-                                             "earlier page");
+        api_fail(r, PARLEY_EINVAL, "cursor",
+                 "cursor must be a next_cursor value from an "
+                 "earlier page");
         return -1;
     }
     return 0;

@@ -22,11 +22,11 @@
 #include "../common/util.h"
 #include "server_int.h"
 
-#define MAX_THREADS 256
-#define ACCEPT_BURST 32             /* connections accepted per readiness callback */
-#define STOP_IDLE_TIMEOUT_MS 200    /* idle keep-alive connections close this fast when stopping */
+#define MAX_THREADS           256
+#define ACCEPT_BURST          32    /* connections accepted per readiness callback */
+#define STOP_IDLE_TIMEOUT_MS  200   /* idle keep-alive connections close this fast when stopping */
 #define STOP_CONN_DEADLINE_MS 10000 /* connections still open after this are abandoned */
-#define FD_RESERVE 128              /* descriptors kept for the store, pipes and logs */
+#define FD_RESERVE            128   /* descriptors kept for the store, pipes and logs */
 
 /* LeakSanitizer's hook, consulted only in sanitizer builds: h2o 2.2.5 keeps a cache of
  * memory-pool chunks in a static thread-local that nothing can release, so every stopped
@@ -38,7 +38,7 @@ const char *__lsan_default_suppressions(void)
     return "leak:h2o_mem_alloc_recycle\n";
 }
 
-/* ---- signals: a self-pipe, so whichever thread the kernel picks only writes one byte ---- */
+/* ---- signals: a self-pipe, so whichever thread the kernel picks only writes one byte --------- */
 
 static int stop_pipe[2] = {-1, -1};
 
@@ -68,10 +68,16 @@ static int signals_install(struct sigaction old[2], struct parley_err *err)
     return 0;
 }
 
-static void signals_restore(const struct sigaction old[2])
+/* After the first signal: a second one acts as before us (usually: stop at once). */
+static void signals_reset(const struct sigaction old[2])
 {
     sigaction(SIGINT, &old[0], NULL);
     sigaction(SIGTERM, &old[1], NULL);
+}
+
+static void signals_restore(const struct sigaction old[2])
+{
+    signals_reset(old);
     close(stop_pipe[0]);
     close(stop_pipe[1]);
     stop_pipe[0] = stop_pipe[1] = -1;
@@ -87,7 +93,7 @@ static int wait_for_stop_signal(void)
     }
 }
 
-/* ---- listening sockets ---------------------------------------------------------------- */
+/* ---- listening sockets ----------------------------------------------------------------------- */
 
 /* "host:port", "[v6]:port", ":port" or "*:port" → a resolved address. */
 static int resolve_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen,
@@ -172,8 +178,8 @@ static int open_listeners(struct http_server *srv, struct parley_err *err)
     int probe;
     rc = bind_socket(&ss, len, false, &probe, err);
     if (rc != 0)
-        return parley_fail(err, PARLEY_EIO, "listen", "cannot listen on %s: %s",
-                           srv->cfg->listen, err->message);
+        return parley_fail(err, PARLEY_EIO, "listen", "cannot listen on %s: %s", srv->cfg->listen,
+                           err->message);
     struct sockaddr_storage bound;
     socklen_t blen = sizeof(bound);
     getsockname(probe, (struct sockaddr *)&bound, &blen);
@@ -201,7 +207,7 @@ static int open_listeners(struct http_server *srv, struct parley_err *err)
     return 0;
 }
 
-/* ---- connections ---------------------------------------------------------------------- */
+/* ---- connections ----------------------------------------------------------------------------- */
 
 static void on_accept(h2o_socket_t *listener, const char *err);
 
@@ -242,7 +248,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     }
 }
 
-/* ---- per-thread messages ------------------------------------------------------------------ */
+/* ---- per-thread messages --------------------------------------------------------------------- */
 
 static void on_bus_wake(void *ud)
 {
@@ -283,7 +289,7 @@ static void on_ctl_messages(h2o_multithread_receiver_t *rc, h2o_linklist_t *mess
     begin_stop(t);
 }
 
-/* ---- thread lifecycle --------------------------------------------------------------------- */
+/* ---- thread lifecycle ------------------------------------------------------------------------ */
 
 static pthread_mutex_t start_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t start_cv = PTHREAD_COND_INITIALIZER;
@@ -387,7 +393,7 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-/* ---- the store's event sink (writer thread) ------------------------------------------------ */
+/* ---- the store's event sink (writer thread) -------------------------------------------------- */
 
 static void on_store_events(void *ud, const struct event *events, size_t n)
 {
@@ -396,7 +402,7 @@ static void on_store_events(void *ud, const struct event *events, size_t n)
         log_msg(LOG_WARN, "http", "event=bus_drop events=%zu", n);
 }
 
-/* ---- http_serve --------------------------------------------------------------------------- */
+/* ---- http_serve ------------------------------------------------------------------------------ */
 
 static int thread_count(const struct parley_config *cfg)
 {
@@ -508,6 +514,7 @@ int http_serve(const struct parley_config *cfg, struct store *store, struct parl
                 srv->listen_addr, srv->nthreads, PARLEY_VERSION, budget,
                 (long long)cfg->max_body_bytes, srv->entity_cap);
         int sig = wait_for_stop_signal();
+        signals_reset(old_sig);
         log_msg(LOG_INFO, "http", "event=stopping signal=%d connections=%ld streams=%ld", sig,
                 atomic_load(&srv->connections), atomic_load(&srv->streams));
     }
@@ -519,8 +526,7 @@ int http_serve(const struct parley_config *cfg, struct store *store, struct parl
     if (signals) signals_restore(old_sig);
     if (rc == 0)
         log_msg(LOG_INFO, "http", "event=stop uptime_s=%lld requests=%ld",
-                (long long)((util_now_ms() - srv->started_ms) / 1000),
-                atomic_load(&srv->requests));
+                (long long)((util_now_ms() - srv->started_ms) / 1000), atomic_load(&srv->requests));
     free(srv->threads);
     free(srv);
     return rc;

@@ -11,15 +11,15 @@
 #include "server_int.h"
 #include "visitor_token.h"
 
-#define MAX_BEARER_LEN 512
-#define MAX_IDEMPOTENCY_KEY 128
-#define MAX_LAST_EVENT_ID 32
-#define MAX_ID ((int64_t)1 << 53) /* ids stay exact in JavaScript numbers */
+#define MAX_BEARER_LEN       512
+#define MAX_IDEMPOTENCY_KEY  128
+#define MAX_LAST_EVENT_ID    32
+#define MAX_ID               ((int64_t)1 << 53) /* ids stay exact in JavaScript numbers */
 #define TENANT_CACHE_BUCKETS 256
-#define TENANT_CACHE_MAX 4096
-#define TENANT_CACHE_TTL_MS 60000 /* a rotated token_key takes effect within a minute */
+#define TENANT_CACHE_MAX     4096
+#define TENANT_CACHE_TTL_MS  60000 /* a rotated token_key takes effect within a minute */
 
-/* ---- request lifetime ------------------------------------------------------------------- */
+/* ---- request lifetime ------------------------------------------------------------------------ */
 
 void http_req_release(struct http_req *hr)
 {
@@ -58,10 +58,9 @@ static struct http_req *req_new(struct http_thread *t, h2o_req_t *req)
     size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     r->method = arena_strndup(&r->arena, req->method.base, req->method.len);
     r->path = arena_strndup(&r->arena, req->path.base, path_len);
-    r->query = req->query_at != SIZE_MAX
-                   ? arena_strndup(&r->arena, req->path.base + path_len + 1,
-                                   req->path.len - path_len - 1)
-                   : "";
+    r->query = req->query_at != SIZE_MAX ? arena_strndup(&r->arena, req->path.base + path_len + 1,
+                                                         req->path.len - path_len - 1)
+                                         : "";
     if (r->method == NULL || r->path == NULL || r->query == NULL) {
         arena_free(&r->arena);
         free(hr);
@@ -82,7 +81,7 @@ static struct http_req *req_new(struct http_thread *t, h2o_req_t *req)
     return hr;
 }
 
-/* ---- headers ---------------------------------------------------------------------------- */
+/* ---- headers --------------------------------------------------------------------------------- */
 
 static bool header(struct http_req *hr, const char *name, size_t len, h2o_iovec_t *out)
 {
@@ -144,7 +143,7 @@ static bool json_media_type(h2o_iovec_t v)
            (cs[5] == '\0' || cs[5] == '"' || cs[5] == ';' || cs[5] == ' ');
 }
 
-/* ---- tenant key cache (visitor tokens) ------------------------------------------------------ */
+/* ---- tenant key cache (visitor tokens) ------------------------------------------------------- */
 
 struct tenant_entry {
     struct tenant_entry *next;
@@ -233,7 +232,7 @@ static int tenant_key(struct http_thread *t, int64_t tenant_id, const struct ten
     return 0;
 }
 
-/* ---- authentication ------------------------------------------------------------------------ */
+/* ---- authentication -------------------------------------------------------------------------- */
 
 /* Store failures other than "no such token" are the store's (503/500), not the caller's. */
 static bool is_credential_error(int rc)
@@ -262,6 +261,7 @@ static int auth_staff(struct http_req *hr, const struct api_route *route)
         return -1;
     }
     r->who = p;
+    memcpy(r->token_hash, hash, sizeof(r->token_hash)); /* logout ends this very session */
     snprintf(r->actor, sizeof(r->actor), "user:%lld", (long long)p.user_id);
     unsigned roles = route->roles != 0 ? route->roles : ROLES_ALL;
     if (p.role >= ROLE__COUNT || (roles & (1u << p.role)) == 0) {
@@ -303,7 +303,7 @@ static int auth_visitor(struct http_req *hr)
     return 0;
 }
 
-/* ---- routing -------------------------------------------------------------------------------- */
+/* ---- routing --------------------------------------------------------------------------------- */
 
 /* Matches path against pattern; "{id}" takes a positive integer up to 2^53 without leading
  * zero. Fills ids[] in order. */
@@ -335,8 +335,8 @@ static bool pattern_match(const char *pat, const char *path, int64_t ids[2])
 static void fail_method(struct http_req *hr, const char *allow)
 {
     http_add_header(hr, "allow", allow);
-    api_fail(&hr->api, HTTP_EMETHOD, NULL, "%s is not allowed here; allowed: %s",
-             hr->api.method, allow);
+    api_fail(&hr->api, HTTP_EMETHOD, NULL, "%s is not allowed here; allowed: %s", hr->api.method,
+             allow);
 }
 
 /* Fixed service pages: GET and HEAD only. */

@@ -68,8 +68,8 @@ struct http_thread {
  * offloaded job in flight, one to the dispatcher while a handler runs. */
 struct http_req {
     struct api_req api;
-    h2o_req_t *req;               /* NULL once h2o has disposed of the request */
-    struct http_req **sentinel;   /* in req->pool; cleared when the request is detached */
+    h2o_req_t *req;             /* NULL once h2o has disposed of the request */
+    struct http_req **sentinel; /* in req->pool; cleared when the request is detached */
     unsigned refs;
     unsigned ops; /* commands and offloaded jobs in flight */
     bool replied;

@@ -12,8 +12,8 @@
 #include "../common/log.h"
 #include "server_int.h"
 
-#define SSE_PAGE 100                 /* events read from the store per replay step */
-#define SSE_MAX_PENDING (256 * 1024) /* bytes queued for a slow client before it is cut off */
+#define SSE_PAGE          100          /* events read from the store per replay step */
+#define SSE_MAX_PENDING   (256 * 1024) /* bytes queued for a slow client before it is cut off */
 #define INDEX_MIN_BUCKETS 64
 
 enum stream_state {
@@ -73,11 +73,11 @@ struct sse_hub {
 
 static void stream_flush(struct sse_stream *s);
 
-/* ---- buffers ------------------------------------------------------------------------------ */
+/* ---- buffers --------------------------------------------------------------------------------- */
 
 /* Idle streams hold no buffer; busy ones borrow 4 KiB blocks from a small per-thread pool, so
  * the hot path does not go to malloc once per event and stream. */
-#define SBUF_BLOCK 4096
+#define SBUF_BLOCK    4096
 #define SBUF_POOL_MAX 256 /* at most 1 MiB parked per event loop */
 
 static __thread struct {
@@ -127,7 +127,7 @@ static void sbuf_pool_drain(void)
     while (sbuf_pool.n > 0) free(sbuf_pool.blocks[--sbuf_pool.n]);
 }
 
-/* ---- the index ------------------------------------------------------------------------------ */
+/* ---- the index ------------------------------------------------------------------------------- */
 
 static uint64_t make_key(enum key_kind kind, uint64_t id)
 {
@@ -168,8 +168,7 @@ static bool index_grow(struct sse_index *idx)
     return true;
 }
 
-static bool index_add(struct sse_index *idx, struct sse_stream *s, enum key_kind kind,
-                      uint64_t id)
+static bool index_add(struct sse_index *idx, struct sse_stream *s, enum key_kind kind, uint64_t id)
 {
     if ((idx->buckets == NULL || idx->count >= idx->mask + 1) && !index_grow(idx) &&
         idx->buckets == NULL)
@@ -193,7 +192,7 @@ static void index_remove_all(struct sse_index *idx, struct sse_stream *s)
     s->nlinks = 0;
 }
 
-/* ---- who gets what (docs/api.md "Live streams") ------------------------------------------------ */
+/* ---- who gets what (docs/api.md "Live streams") ---------------------------------------------- */
 
 static bool unassigned(const struct event *ev)
 {
@@ -217,14 +216,18 @@ static bool stream_wants(const struct sse_stream *s, const struct event *ev)
     if ((ev->audience & AUDIENCE_STAFF) == 0) return false;
     switch (s->who.role) {
     case ROLE_ADMIN:
-    case ROLE_SUPERVISOR: return true;
-    case ROLE_AGENT: return unassigned(ev) || is_assignee(ev, s->who.user_id);
-    case ROLE_EXPERT: return is_assignee(ev, s->who.user_id);
-    default: return false;
+    case ROLE_SUPERVISOR:
+        return true;
+    case ROLE_AGENT:
+        return unassigned(ev) || is_assignee(ev, s->who.user_id);
+    case ROLE_EXPERT:
+        return is_assignee(ev, s->who.user_id);
+    default:
+        return false;
     }
 }
 
-/* ---- frames --------------------------------------------------------------------------------- */
+/* ---- frames ---------------------------------------------------------------------------------- */
 
 /* "id: N\nevent: TYPE\ndata: JSON\n\n"; no id line for ephemeral events. Payloads are compact
  * JSON without raw newlines, but a newline would end the field, so it starts another. */
@@ -249,7 +252,7 @@ static bool frame_event(struct sbuf *b, const struct event *ev, bool ephemeral)
     return sbuf_puts(b, "\n");
 }
 
-/* ---- stream lifetime --------------------------------------------------------------------------- */
+/* ---- stream lifetime ------------------------------------------------------------------------- */
 
 static void stream_free(struct sse_stream *s)
 {
@@ -361,7 +364,7 @@ static void stream_queue(struct sse_stream *s, const struct sbuf *frame)
     mark_dirty(s);
 }
 
-/* ---- replay --------------------------------------------------------------------------------- */
+/* ---- replay ---------------------------------------------------------------------------------- */
 
 /* Reads the next page of the backlog into s->out. Live events that reach this thread
  * meanwhile are skipped: they were committed before they were published, so a later page
@@ -408,7 +411,7 @@ static void replay_step(struct sse_stream *s)
     }
 }
 
-/* ---- h2o callbacks ------------------------------------------------------------------------------ */
+/* ---- h2o callbacks --------------------------------------------------------------------------- */
 
 static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
 {
@@ -452,7 +455,8 @@ static void on_keepalive(h2o_timeout_entry_t *entry)
  * once. h2o takes the socket back (read_start with its own callback) when the response ends. */
 static void on_http1_readable(h2o_socket_t *sock, const char *err)
 {
-    struct http_thread *t = H2O_STRUCT_FROM_MEMBER(struct http_thread, ctx, ((h2o_conn_t *)sock->data)->ctx);
+    struct http_thread *t =
+        H2O_STRUCT_FROM_MEMBER(struct http_thread, ctx, ((h2o_conn_t *)sock->data)->ctx);
     h2o_socket_read_stop(sock);
     struct sse_hub *hub = t->hub;
     uint64_t key = make_key(K_CONN, (uint64_t)(uintptr_t)sock);
@@ -466,7 +470,7 @@ static void on_http1_readable(h2o_socket_t *sock, const char *err)
     flush_dirty(hub);
 }
 
-/* ---- delivery --------------------------------------------------------------------------------- */
+/* ---- delivery -------------------------------------------------------------------------------- */
 
 static void deliver_key(struct sse_hub *hub, uint64_t key, const struct event *ev, bool ephemeral,
                         bool *framed)
@@ -551,14 +555,17 @@ static int resume_point(struct api_req *r, int64_t *after)
 static bool index_stream(struct sse_hub *hub, struct sse_stream *s)
 {
     const struct principal *w = &s->who;
-    if (w->kind == PRINCIPAL_CUSTOMER) return index_add(&hub->idx, s, K_CUSTOMER, (uint64_t)w->customer_id);
+    if (w->kind == PRINCIPAL_CUSTOMER)
+        return index_add(&hub->idx, s, K_CUSTOMER, (uint64_t)w->customer_id);
     switch (w->role) {
     case ROLE_ADMIN:
-    case ROLE_SUPERVISOR: return index_add(&hub->idx, s, K_TENANT_ALL, (uint64_t)w->tenant_id);
+    case ROLE_SUPERVISOR:
+        return index_add(&hub->idx, s, K_TENANT_ALL, (uint64_t)w->tenant_id);
     case ROLE_AGENT:
         return index_add(&hub->idx, s, K_USER, (uint64_t)w->user_id) &&
                index_add(&hub->idx, s, K_TENANT_AGENTS, (uint64_t)w->tenant_id);
-    default: return index_add(&hub->idx, s, K_USER, (uint64_t)w->user_id);
+    default:
+        return index_add(&hub->idx, s, K_USER, (uint64_t)w->user_id);
     }
 }
 
@@ -642,7 +649,7 @@ void api_publish_ephemeral(struct api_req *r, const struct event *ev)
         log_msg(LOG_WARN, "http", "event=ephemeral_dropped type=%s", e.type != NULL ? e.type : "");
 }
 
-/* ---- the hub ------------------------------------------------------------------------------------ */
+/* ---- the hub --------------------------------------------------------------------------------- */
 
 struct sse_hub *sse_hub_new(struct http_thread *t)
 {

@@ -1,6 +1,7 @@
 /* The service pages outside the API: GET / (a plain HTML status page for people), GET
  * /healthz (for load balancers and tests) and GET /api/openapi.yaml (embedded at build
  * time by assets.S). */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +13,8 @@ extern const char parley_openapi_yaml_end[];
 
 void http_openapi(struct http_req *hr)
 {
-    size_t len = (size_t)(parley_openapi_yaml_end - parley_openapi_yaml);
+    /* two assembler symbols, not one C object: subtract addresses, not pointers */
+    size_t len = (size_t)((uintptr_t)parley_openapi_yaml_end - (uintptr_t)parley_openapi_yaml);
     http_add_header(hr, "cache-control", "no-cache");
     http_send(hr, 200, "application/yaml", parley_openapi_yaml, len, true);
 }
@@ -22,16 +24,14 @@ void http_healthz(struct http_req *hr)
     struct http_thread *t = hr->api.thread;
     /* A stopping node says so, so a load balancer drains it before it goes. */
     int status = t->stopping ? 503 : 200;
-    json_t *body = json_pack("{s:s,s:s,s:i}", "status", t->stopping ? "stopping" : "ok",
-                             "version", PARLEY_VERSION, "schema_version",
-                             store_schema_version(hr->api.store));
+    json_t *body = json_pack("{s:s,s:s,s:i}", "status", t->stopping ? "stopping" : "ok", "version",
+                             PARLEY_VERSION, "schema_version", store_schema_version(hr->api.store));
     api_reply_json(&hr->api, status, body);
 }
 
 static void format_uptime(int64_t seconds, char *out, size_t size)
 {
-    long long d = seconds / 86400, h = seconds / 3600 % 24, m = seconds / 60 % 60,
-              s = seconds % 60;
+    long long d = seconds / 86400, h = seconds / 3600 % 24, m = seconds / 60 % 60, s = seconds % 60;
     if (d > 0)
         snprintf(out, size, "%lldd %lldh %lldm", d, h, m);
     else if (h > 0)
@@ -40,15 +40,30 @@ static void format_uptime(int64_t seconds, char *out, size_t size)
         snprintf(out, size, "%lldm %llds", m, s);
 }
 
+#define STATS_TTL_MS 5000
+
+/* Counting rows takes time on a big database and runs on the event loop, so each loop keeps
+ * the last counts for a few seconds: reloading the page cannot stall a loop. */
+static __thread struct {
+    int64_t at;
+    bool ok;
+    struct store_stats st;
+} stats_cache;
+
 void http_status_page(struct http_req *hr)
 {
     struct http_thread *t = hr->api.thread;
     struct http_server *srv = t->srv;
-    struct store_stats st;
-    struct parley_err err;
-    bool have_stats = store_stats(t->reader, &st, &err) == 0;
+    int64_t now = util_now_ms();
+    if (stats_cache.at == 0 || now - stats_cache.at >= STATS_TTL_MS) {
+        struct parley_err err;
+        stats_cache.ok = store_stats(t->reader, &stats_cache.st, &err) == 0;
+        stats_cache.at = now;
+    }
+    struct store_stats st = stats_cache.st;
+    bool have_stats = stats_cache.ok;
     char uptime[48];
-    format_uptime((util_now_ms() - srv->started_ms) / 1000, uptime, sizeof(uptime));
+    format_uptime((now - srv->started_ms) / 1000, uptime, sizeof(uptime));
 
     char counts[512];
     if (have_stats)
@@ -89,9 +104,9 @@ void http_status_page(struct http_req *hr)
         "<code>/api/v1/</code>), <code>docs/streams.md</code> (live streams), "
         "<code>docs/configuration.md</code> in the distribution</li>\n"
         "</ul>\n</body></html>\n",
-        PARLEY_VERSION, PARLEY_VERSION, t->stopping ? "stopping" : "running", uptime,
-        srv->nthreads, atomic_load(&srv->connections), atomic_load(&srv->streams),
-        atomic_load(&srv->requests), store_schema_version(hr->api.store), counts);
+        PARLEY_VERSION, PARLEY_VERSION, t->stopping ? "stopping" : "running", uptime, srv->nthreads,
+        atomic_load(&srv->connections), atomic_load(&srv->streams), atomic_load(&srv->requests),
+        store_schema_version(hr->api.store), counts);
     if (page == NULL) {
         api_fail(&hr->api, PARLEY_ENOMEM, NULL, "out of memory");
         return;

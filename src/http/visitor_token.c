@@ -8,7 +8,7 @@
 
 #include "../common/util.h"
 
-#define MAC_HEX 64
+#define MAC_HEX      64
 #define FIELD_DIGITS 19 /* INT64_MAX has 19 digits */
 
 /* Reads one positive decimal field ending at `stop` (or at the end when stop is 0). No sign,
@@ -42,9 +42,8 @@ int visitor_token_parse(const char *token, size_t len, struct visitor_token *out
     size_t pos = 3;
     struct visitor_token t;
     if (!read_field(token, len, &pos, '.', &t.tenant_id) || pos >= len || token[pos++] != '.' ||
-        !read_field(token, len, &pos, '.', &t.customer_id) || pos >= len ||
-        token[pos++] != '.' || !read_field(token, len, &pos, '.', &t.expires_ms) ||
-        pos >= len || token[pos++] != '.')
+        !read_field(token, len, &pos, '.', &t.customer_id) || pos >= len || token[pos++] != '.' ||
+        !read_field(token, len, &pos, '.', &t.expires_ms) || pos >= len || token[pos++] != '.')
         return parley_fail(err, PARLEY_EAUTH, NULL, "malformed visitor token");
     if (len - pos != MAC_HEX)
         return parley_fail(err, PARLEY_EAUTH, NULL, "malformed visitor token");

@@ -5,6 +5,7 @@
 #include "store_int.h"
 #include "../core/core_json.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define STORE_MAX_BODY (1 << 20) /* backstop only: the edge enforces max_message_bytes */
@@ -214,8 +215,15 @@ int cmd_widget_message(struct store *s, struct store_cmd *cmd)
     cmd->result_id = m->id;
     cmd->result_id2 = m->conversation_id;
     cmd->created = true;
-    cmd->result_json = arena_printf(&cmd->arena, "{\"message\":%s,\"conversation_id\":%lld}", json,
-                                    (long long)m->conversation_id);
+    /* {"message":Message,"conversation_id":N}, concatenated: the Message is already JSON. */
+    size_t len = strlen(json);
+    char *out = arena_alloc(&cmd->arena, len + 64);
+    if (out != NULL) {
+        memcpy(out, "{\"message\":", 11);
+        memcpy(out + 11, json, len);
+        snprintf(out + 11 + len, 53, ",\"conversation_id\":%lld}", (long long)m->conversation_id);
+    }
+    cmd->result_json = out;
     if (cmd->result_json == NULL)
         return parley_fail(&cmd->err, PARLEY_ENOMEM, NULL, "out of memory rendering a message");
     return 0;

@@ -48,8 +48,12 @@ static void close_store(struct fixture *f)
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
+    if (f == NULL) return -1;
     snprintf(f->dir, sizeof(f->dir), "/tmp/parley-store-XXXXXX");
-    if (mkdtemp(f->dir) == NULL) return -1;
+    if (mkdtemp(f->dir) == NULL) {
+        free(f);
+        return -1;
+    }
     snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
     arena_init(&f->a);
     *state = f;
