@@ -85,7 +85,11 @@ ${CC:-cc} $CFLAGS -o "$BB/raw_sqlite" bench/raw_sqlite.c $(pkg-config --cflags -
 ${CC:-cc} $CFLAGS -DH2O_USE_LIBUV=0 -Isrc $PKG_CFLAGS -o "$BB/store_bench" bench/store_bench.c "$LIB" $PKG_LIBS
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-echo "bench-core: $(nproc) cores, $(uname -r), open files $(ulimit -n), wrk -t$WRK_THREADS -c$CONNS -d${SECONDS_RUN}s, batch $BATCH"
+LOAD0=$(cut -d' ' -f1 /proc/loadavg)
+echo "bench-core: $(nproc) cores, $(uname -r), open files $(ulimit -n), wrk -t$WRK_THREADS -c$CONNS -d${SECONDS_RUN}s, batch $BATCH, load average $LOAD0"
+if awk -v l="$LOAD0" 'BEGIN { exit !(l > 1.0) }'; then
+    echo "bench-core: warning: the machine is already busy (load $LOAD0); throughput figures will be low and noisy" >&2
+fi
 
 # ---- demo database, made once and copied for each server run --------------------------
 "$BIN" migrate --db "$TMP/base.db" >"$TMP/setup.log" 2>&1
@@ -132,6 +136,10 @@ start_parley() { # db, log → sets PARLEY_PID, PARLEY_ADDR
     wait_http "http://$PARLEY_ADDR/healthz" 20
 }
 rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+# CPU time (user + system, all threads) a process has used so far, in ms: the server's CPU
+# cost per request is steadier than its throughput when other work shares the machine.
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.0f", ($12 + $13) * 1000 / hz }' "/proc/$1/stat"; }
+per_req_us() { awk -v ms="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.0f", ms * 1000 / n; else print 0 }'; }
 
 # ---- 4 + 6. Parley over HTTP, idle RSS first ----------------------------------------------
 fresh_db "$TMP/ingest.db"
@@ -140,14 +148,16 @@ sleep 1
 IDLE_RSS=$(rss_mb "$PARLEY_PID")
 echo "idle RSS: ${IDLE_RSS} MB (VmRSS after start-up with the demo data, before any load)"
 "$BB/fanout" sessions "$PARLEY_ADDR" "$NTOKENS" "$TMP/tokens-ingest.txt"
+CPU0=$(cpu_ms "$PARLEY_PID")
 wrk -t$WRK_THREADS -c"$CONNS" -d"${SECONDS_RUN}s" --latency -s bench/post_message.lua \
     "http://$PARLEY_ADDR" -- "$TMP/tokens-ingest.txt" "$$-$(date +%s)" >"$TMP/wrk-parley.txt" 2>"$TMP/wrk-parley.err" || true
+CPU1=$(cpu_ms "$PARLEY_PID")
 L=$(grep '^WRK ' "$TMP/wrk-parley.txt" || true)
 [ -n "$L" ] || { cat "$TMP/wrk-parley.txt" "$TMP/wrk-parley.err" >&2; exit 1; }
 INGEST_RPS=$(field rps "$L")
 INGEST_P99=$(field p99_ms "$L")
 NON2XX=$(field non2xx "$L")
-echo "parley ingest: rps=$INGEST_RPS p50_ms=$(field p50_ms "$L") p99_ms=$INGEST_P99 max_ms=$(field max_ms "$L") non2xx=$NON2XX errors=$(field errors "$L") statuses=$(field statuses "$L") tokens=$NTOKENS vs_nginx=$(ratio "$INGEST_RPS" "$NGINX_RPS") rss_after_mb=$(rss_mb "$PARLEY_PID")"
+echo "parley ingest: rps=$INGEST_RPS p50_ms=$(field p50_ms "$L") p99_ms=$INGEST_P99 max_ms=$(field max_ms "$L") non2xx=$NON2XX errors=$(field errors "$L") statuses=$(field statuses "$L") tokens=$NTOKENS vs_nginx=$(ratio "$INGEST_RPS" "$NGINX_RPS") server_cpu_us_per_req=$(per_req_us $((CPU1 - CPU0)) "$(field requests "$L")") rss_after_mb=$(rss_mb "$PARLEY_PID")"
 [ -s "$TMP/wrk-parley.err" ] && head -n 5 "$TMP/wrk-parley.err" >&2
 stop_pid "$PARLEY_PID"
 
@@ -160,16 +170,19 @@ STAFF_TOKEN=$(curl -fsS "http://$PARLEY_ADDR/api/v1/auth/login" -H 'Content-Type
 [ -n "$STAFF_TOKEN" ] || { echo "bench-core: demo admin login failed" >&2; exit 1; }
 NVISITORS=$((FANOUT_STREAMS - FANOUT_STAFF))
 "$BB/fanout" sessions "$PARLEY_ADDR" "$NVISITORS" "$TMP/tokens-fanout.txt"
+CPU0=$(cpu_ms "$PARLEY_PID")
 set +e
 "$BB/fanout" run "$PARLEY_ADDR" "$TMP/tokens-fanout.txt" "$STAFF_TOKEN" --visitors "$NVISITORS" \
     --staff "$FANOUT_STAFF" --rate "$FANOUT_RATE" --seconds "$FANOUT_SECONDS" | tee "$TMP/fanout.txt"
 FANOUT_RC=${PIPESTATUS[0]}
 set -e
-echo "fan-out server: rss_mb=$(rss_mb "$PARLEY_PID") with $FANOUT_STREAMS streams open"
+CPU1=$(cpu_ms "$PARLEY_PID")
+echo "fan-out server: rss_mb=$(rss_mb "$PARLEY_PID") with $FANOUT_STREAMS streams open, cpu_ms=$((CPU1 - CPU0)) for the run (conversations, streams, posts)"
 L=$(grep '^fanout: streams=' "$TMP/fanout.txt" || true)
 FANOUT_P99=$(field visitor_p99_ms "$L")
 stop_pid "$PARLEY_PID"
 
+echo "bench-core: load average at start $LOAD0, at end $(cut -d' ' -f1 /proc/loadavg)"
 echo "bench-core: ingest_rps=$(round "$INGEST_RPS") nginx_rps=$(round "$NGINX_RPS") ingest_vs_nginx=$(ratio "$INGEST_RPS" "$NGINX_RPS") ingest_p99_ms=$(round "$INGEST_P99") store_msgs_per_s=$(round "$STORE_MPS") sqlite_msgs_per_s=$(round "$SQLITE_MPS") store_vs_sqlite=$(ratio "$STORE_MPS" "$SQLITE_MPS") fanout_p99_ms=$(round "${FANOUT_P99:-0}") idle_rss_mb=$(round "$IDLE_RSS")"
 if [ "${NON2XX:-1}" != 0 ] || [ "$FANOUT_RC" != 0 ]; then
     echo "bench-core: FAILED: non2xx=${NON2XX:-?} fanout_rc=$FANOUT_RC" >&2

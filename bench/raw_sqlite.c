@@ -3,11 +3,14 @@
  * runs on a database made by `parley migrate` + `parley seed-demo`, so the schema and indexes
  * are exactly Parley's, and issues the statements the store issues for a widget message on a
  * customer's open conversation (docs/internals/store.md): idempotency probe, open-conversation
- * lookup, conversation head update, message insert, message.created event, idempotency
- * record. Single thread, prepared statements, no savepoints unless --savepoints.
+ * lookup (the partial index conversations_open), conversation head update, message insert,
+ * message.created event, idempotency record. Single thread, prepared statements.
  *
  *   raw_sqlite --db FILE [--batch 256] [--seconds 5] [--conversations 1000] [--savepoints]
- *              [--synchronous FULL|NORMAL|OFF]   (FULL unless exploring what fsync costs)
+ *              [--returning] [--synchronous FULL|NORMAL|OFF]
+ * --savepoints and --returning add what the store does on top of the bare rows (a savepoint
+ * per command; one UPDATE … RETURNING instead of SELECT + UPDATE), to see what each costs;
+ * --synchronous other than FULL is for exploring what fsync costs, never for the ceiling.
  *
  * Prints `raw_sqlite: msgs_per_s=N …`. */
 #define _GNU_SOURCE
@@ -69,7 +72,7 @@ int main(int argc, char **argv)
     const char *path = NULL;
     int batch = 256, nconv = 1000;
     double seconds = 5;
-    bool savepoints = false;
+    bool savepoints = false, returning = false;
     const char *sync = "FULL";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--db") && i + 1 < argc) path = argv[++i];
@@ -77,10 +80,11 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--conversations") && i + 1 < argc) nconv = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--savepoints")) savepoints = true;
+        else if (!strcmp(argv[i], "--returning")) returning = true;
         else if (!strcmp(argv[i], "--synchronous") && i + 1 < argc) sync = argv[++i];
         else {
             fprintf(stderr, "usage: raw_sqlite --db FILE [--batch N] [--seconds S] "
-                            "[--conversations N] [--savepoints]\n");
+                            "[--conversations N] [--savepoints] [--returning] [--synchronous MODE]\n");
             return 64;
         }
     }
@@ -130,12 +134,22 @@ int main(int argc, char **argv)
     /* the statements of one widget message, as the store issues them */
     sqlite3_stmt *idem_get = prep("SELECT request_hash, status, created, result_id, result_id2, result_json "
                                   "FROM idempotency WHERE tenant_id = ? AND scope = ? AND key = ?");
-    sqlite3_stmt *open_conv = prep("SELECT id, customer_id, last_seq, status, owner_id, assignees, "
-                                   "first_response_at, resolved_at FROM conversations "
+    sqlite3_stmt *open_conv = prep("SELECT id, customer_id, last_seq, status, assignees "
+                                   "FROM conversations INDEXED BY conversations_open "
                                    "WHERE customer_id = ? AND tenant_id = ? "
                                    "AND status IN ('bot','queued','assigned','pending_customer') "
                                    "ORDER BY id DESC LIMIT 1");
-    sqlite3_stmt *conv_upd = prep("UPDATE conversations SET last_seq = ?, updated_at = ? WHERE id = ?");
+    sqlite3_stmt *conv_upd = prep("UPDATE conversations SET last_seq = ?, updated_at = max(updated_at, ?) "
+                                  "WHERE id = ?");
+    /* --returning: the store's own shape, one UPDATE … RETURNING that finds the open
+     * conversation, claims the seq and reads what the event needs */
+    sqlite3_stmt *conv_ret = prep("UPDATE conversations SET last_seq = last_seq + 1, "
+                                  "updated_at = max(updated_at, ?1), first_response_at = CASE WHEN 0 "
+                                  "AND first_response_at IS NULL THEN ?1 ELSE first_response_at END "
+                                  "WHERE id = (SELECT id FROM conversations INDEXED BY conversations_open "
+                                  "WHERE customer_id = ?2 AND status IN ('bot','queued','assigned',"
+                                  "'pending_customer') AND tenant_id = ?3 ORDER BY id DESC LIMIT 1) "
+                                  "RETURNING id, customer_id, status, last_seq, assignees");
     sqlite3_stmt *msg_ins = prep("INSERT INTO messages (tenant_id, conversation_id, seq, sender, author_id, "
                                  "channel, internal, body, created_at) VALUES (?, ?, ?, 'customer', ?, 'web', 0, ?, ?)");
     sqlite3_stmt *ev_ins = prep("INSERT INTO events (tenant_id, type, conversation_id, customer_id, assignee_id, "
@@ -169,17 +183,29 @@ int main(int argc, char **argv)
             if (sqlite3_step(idem_get) == SQLITE_ROW) die("idempotency key already used");
             sqlite3_reset(idem_get);
 
-            sqlite3_bind_int64(open_conv, 1, cust);
-            sqlite3_bind_int64(open_conv, 2, tenant);
-            if (sqlite3_step(open_conv) != SQLITE_ROW) die("no open conversation");
-            int64_t conv = sqlite3_column_int64(open_conv, 0);
-            int64_t seq = sqlite3_column_int64(open_conv, 2) + 1;
-            sqlite3_reset(open_conv);
+            int64_t conv, seq;
+            if (returning) {
+                sqlite3_bind_int64(conv_ret, 1, at);
+                sqlite3_bind_int64(conv_ret, 2, cust);
+                sqlite3_bind_int64(conv_ret, 3, tenant);
+                if (sqlite3_step(conv_ret) != SQLITE_ROW) die("no open conversation");
+                conv = sqlite3_column_int64(conv_ret, 0);
+                seq = sqlite3_column_int64(conv_ret, 3);
+                while (sqlite3_step(conv_ret) == SQLITE_ROW) {}
+                sqlite3_reset(conv_ret);
+            } else {
+                sqlite3_bind_int64(open_conv, 1, cust);
+                sqlite3_bind_int64(open_conv, 2, tenant);
+                if (sqlite3_step(open_conv) != SQLITE_ROW) die("no open conversation");
+                conv = sqlite3_column_int64(open_conv, 0);
+                seq = sqlite3_column_int64(open_conv, 2) + 1;
+                sqlite3_reset(open_conv);
 
-            sqlite3_bind_int64(conv_upd, 1, seq);
-            sqlite3_bind_int64(conv_upd, 2, at);
-            sqlite3_bind_int64(conv_upd, 3, conv);
-            run(conv_upd, "update conversation");
+                sqlite3_bind_int64(conv_upd, 1, seq);
+                sqlite3_bind_int64(conv_upd, 2, at);
+                sqlite3_bind_int64(conv_upd, 3, conv);
+                run(conv_upd, "update conversation");
+            }
 
             sqlite3_bind_int64(msg_ins, 1, tenant);
             sqlite3_bind_int64(msg_ins, 2, conv);
@@ -226,10 +252,10 @@ int main(int argc, char **argv)
     }
     double el = mono_s() - t0;
     printf("raw_sqlite: msgs_per_s=%.0f msgs=%lld batches=%lld batch=%d seconds=%.2f "
-           "commits_per_s=%.0f savepoints=%s synchronous=%s conversations=%d\n",
+           "commits_per_s=%.0f savepoints=%s returning=%s synchronous=%s conversations=%d\n",
            (double)msgs / el, (long long)msgs, (long long)batches, batch, el, (double)batches / el,
-           savepoints ? "yes" : "no", sync, nconv);
-    sqlite3_stmt *all[] = {idem_get, open_conv, conv_upd, msg_ins, ev_ins, idem_put, sp_begin, sp_release, tx_begin, tx_commit};
+           savepoints ? "yes" : "no", returning ? "yes" : "no", sync, nconv);
+    sqlite3_stmt *all[] = {idem_get, open_conv, conv_upd, conv_ret, msg_ins, ev_ins, idem_put, sp_begin, sp_release, tx_begin, tx_commit};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
     sqlite3_close(db);
     free(customers);

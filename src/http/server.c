@@ -176,10 +176,11 @@ static int open_listeners(struct http_server *srv, struct parley_err *err)
     int rc = resolve_listen(srv->cfg->listen, &ss, &len, err);
     if (rc != 0) return rc;
     int probe;
-    rc = bind_socket(&ss, len, false, &probe, err);
+    struct parley_err bind_err = {0};
+    rc = bind_socket(&ss, len, false, &probe, &bind_err);
     if (rc != 0)
         return parley_fail(err, PARLEY_EIO, "listen", "cannot listen on %s: %s", srv->cfg->listen,
-                           err->message);
+                           bind_err.message);
     struct sockaddr_storage bound;
     socklen_t blen = sizeof(bound);
     getsockname(probe, (struct sockaddr *)&bound, &blen);
