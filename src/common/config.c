@@ -49,7 +49,8 @@ static const struct option options[] = {
     {"max_message_bytes", OPT_INT64, FIELD(max_message_bytes), "16384", 16, MIB, NULL, NULL,
      "BYTES", "Largest message body (UTF-8 bytes) in a conversation."},
     {"max_connections", OPT_INT, FIELD(max_connections), "20000", 1, 1000000, NULL, NULL, "N",
-     "Most open client connections (live streams included) before new ones are refused."},
+     "Most open client connections (live streams included) before new ones wait in the kernel "
+     "accept queue."},
     {"session_ttl_s", OPT_INT, FIELD(session_ttl_s), "43200", 60, 31536000, NULL, NULL, "SECONDS",
      "Lifetime of a staff log-in session token."},
     {"visitor_token_ttl_s", OPT_INT, FIELD(visitor_token_ttl_s), "2592000", 60, 31536000, NULL,
