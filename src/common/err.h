@@ -9,18 +9,18 @@
 
 enum {
     PARLEY_OK = 0,
-    PARLEY_EINVAL = -1,     /* invalid_argument: bad input from outside (400) */
-    PARLEY_ENOTFOUND = -2,  /* not_found: unknown id, or another tenant's (404) */
-    PARLEY_ECONFLICT = -3,  /* conflict: idempotency key reused with another body, duplicate (409) */
-    PARLEY_EAUTH = -4,      /* unauthenticated: missing or bad credentials (401) */
-    PARLEY_EPERM = -5,      /* permission_denied: role does not allow it (403) */
-    PARLEY_ETOOBIG = -6,    /* payload_too_large (413) */
-    PARLEY_ENOMEM = -7,     /* out of memory (503) */
-    PARLEY_EIO = -8,        /* storage or system failure (500/503) */
-    PARLEY_EBUSY = -9,      /* overloaded / shutting down: retry later (503) */
-    PARLEY_EINTERNAL = -10, /* a bug: should never happen (500) */
+    PARLEY_EINVAL = -1,    /* invalid_argument: bad input from outside (400) */
+    PARLEY_ENOTFOUND = -2, /* not_found: unknown id, or another tenant's (404) */
+    PARLEY_ECONFLICT = -3, /* conflict: idempotency key reused with another body, duplicate (409) */
+    PARLEY_EAUTH = -4,     /* unauthenticated: missing or bad credentials (401) */
+    PARLEY_EPERM = -5,     /* permission_denied: role does not allow it (403) */
+    PARLEY_ETOOBIG = -6,   /* payload_too_large (413) */
+    PARLEY_ENOMEM = -7,    /* out of memory (503) */
+    PARLEY_EIO = -8,       /* storage or system failure (500/503) */
+    PARLEY_EBUSY = -9,     /* overloaded / shutting down: retry later (503) */
+    PARLEY_EINTERNAL = -10,    /* a bug: should never happen (500) */
     PARLEY_EUNSUPPORTED = -11, /* unsupported_media_type (415) */
-    PARLEY_ELIMIT = -12,    /* rate or capacity limit reached (429) */
+    PARLEY_ELIMIT = -12,       /* rate or capacity limit reached (429) */
 };
 
 struct parley_err {

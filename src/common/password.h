@@ -7,8 +7,8 @@
 #include <stddef.h>
 
 #define PASSWORD_HASH_MAX 128 /* >= crypto_pwhash_STRBYTES */
-#define PASSWORD_MIN_LEN 8
-#define PASSWORD_MAX_LEN 256
+#define PASSWORD_MIN_LEN  8
+#define PASSWORD_MAX_LEN  256
 
 /* Writes the encoded hash ($argon2id$…) into out. Returns 0, or PARLEY_ENOMEM. */
 int password_hash(const char *password, char out[PASSWORD_HASH_MAX]);

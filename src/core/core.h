@@ -212,11 +212,11 @@ struct event {
     int64_t id, tenant_id;
     const char *type; /* "message.created", "receipt.updated", "conversation.updated", … */
     int64_t conversation_id, customer_id;
-    int64_t assignee_id; /* owner at the time, 0 when none */
+    int64_t assignee_id;  /* owner at the time, 0 when none */
     int64_t assignees[8]; /* everyone assigned or invited at the time (first 8), owner first */
     int n_assignees;
-    unsigned audience;   /* enum event_audience bits */
-    const char *data;    /* JSON text of the payload */
+    unsigned audience; /* enum event_audience bits */
+    const char *data;  /* JSON text of the payload */
     /* The payload for the customer audience when it differs from data (a Conversation without
      * staff fields), else NULL: use data. */
     const char *data_customer;
@@ -236,12 +236,12 @@ struct principal {
 
 /* ---- limits and validation (pure) ------------------------------------------------- */
 
-#define CORE_MAX_NAME 200         /* bytes: names, subjects, contact reasons */
-#define CORE_MAX_SHORT 64         /* bytes: slugs, locales, tags, time zones */
-#define CORE_MAX_IDENTITY 320     /* bytes: identity values (an email can be 320) */
-#define CORE_MAX_NOTE 2000        /* bytes: needs note */
-#define CORE_MAX_TAGS 32
-#define CORE_MAX_LIST 64          /* skills, languages, assignees */
+#define CORE_MAX_NAME         200  /* bytes: names, subjects, contact reasons */
+#define CORE_MAX_SHORT        64   /* bytes: slugs, locales, tags, time zones */
+#define CORE_MAX_IDENTITY     320  /* bytes: identity values (an email can be 320) */
+#define CORE_MAX_NOTE         2000 /* bytes: needs note */
+#define CORE_MAX_TAGS         32
+#define CORE_MAX_LIST         64    /* skills, languages, assignees */
 #define CORE_DEFAULT_MAX_BODY 16384 /* message body bytes, configurable */
 
 /* Validates and normalises (lower-cases emails, strips spaces from phones into E.164) an

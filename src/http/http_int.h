@@ -50,10 +50,11 @@ enum api_auth {
 };
 
 /* Role masks for routes. */
-#define ROLES_ALL ((1u << ROLE_ADMIN) | (1u << ROLE_SUPERVISOR) | (1u << ROLE_AGENT) | (1u << ROLE_EXPERT))
-#define ROLES_ADVISERS ((1u << ROLE_ADMIN) | (1u << ROLE_SUPERVISOR) | (1u << ROLE_AGENT))
+#define ROLES_ALL                                                                                  \
+    ((1u << ROLE_ADMIN) | (1u << ROLE_SUPERVISOR) | (1u << ROLE_AGENT) | (1u << ROLE_EXPERT))
+#define ROLES_ADVISERS    ((1u << ROLE_ADMIN) | (1u << ROLE_SUPERVISOR) | (1u << ROLE_AGENT))
 #define ROLES_SUPERVISORS ((1u << ROLE_ADMIN) | (1u << ROLE_SUPERVISOR))
-#define ROLES_ADMIN (1u << ROLE_ADMIN)
+#define ROLES_ADMIN       (1u << ROLE_ADMIN)
 
 /* The declarative route table (routes.c). pattern segments "{id}" match a positive integer
  * and land in r->ids[]. A path that matches with another method is 405; no match is 404.

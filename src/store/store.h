@@ -58,24 +58,24 @@ void store_set_event_sink(struct store *s, store_event_sink_fn fn, void *ud);
  * kept, so seeding and imports can write history. */
 
 enum store_cmd_kind {
-    STORE_CREATE_TENANT,   /* in: tenant + admin user (+password_hash) → out: tenant, user */
-    STORE_CREATE_TEAM,     /* in: team → out: team */
-    STORE_CREATE_USER,     /* in: user (+password_hash) → out: user */
-    STORE_CREATE_SESSION,  /* in: session → (no result body) */
-    STORE_CREATE_API_TOKEN,/* in: api_token → out: id */
-    STORE_DELETE_SESSION,  /* in: token hash (logout) */
-    STORE_CREATE_CUSTOMER, /* in: customer (+identities) → out: customer */
-    STORE_UPDATE_CUSTOMER, /* in: customer + set mask → out: customer */
-    STORE_ADD_IDENTITY,    /* in: identity; merges when the identity belongs to another customer */
-    STORE_SET_CONSENT,     /* in: consent → out: consent */
+    STORE_CREATE_TENANT,    /* in: tenant + admin user (+password_hash) → out: tenant, user */
+    STORE_CREATE_TEAM,      /* in: team → out: team */
+    STORE_CREATE_USER,      /* in: user (+password_hash) → out: user */
+    STORE_CREATE_SESSION,   /* in: session → (no result body) */
+    STORE_CREATE_API_TOKEN, /* in: api_token → out: id */
+    STORE_DELETE_SESSION,   /* in: token hash (logout) */
+    STORE_CREATE_CUSTOMER,  /* in: customer (+identities) → out: customer */
+    STORE_UPDATE_CUSTOMER,  /* in: customer + set mask → out: customer */
+    STORE_ADD_IDENTITY,     /* in: identity; merges when the identity belongs to another customer */
+    STORE_SET_CONSENT,      /* in: consent → out: consent */
     STORE_CREATE_CONVERSATION, /* in: conversation (+optional first message) → out: conversation */
     STORE_UPDATE_CONVERSATION, /* in: conversation + set mask → out: conversation */
-    STORE_CREATE_MESSAGE,  /* in: message → out: message (seq assigned) */
-    STORE_WIDGET_SESSION,  /* in: tenant, optional identity → out: customer (found or created) */
-    STORE_WIDGET_MESSAGE,  /* in: customer id, message; opens a conversation when none open */
-    STORE_UPDATE_RECEIPT,  /* in: receipt cursor (only moves forward) → out: receipt */
-    STORE_APPEND_AUDIT,    /* in: audit entry (views are audited this way) */
-    STORE_PRUNE,           /* in: cutoff: deletes events and idempotency keys older than it */
+    STORE_CREATE_MESSAGE,      /* in: message → out: message (seq assigned) */
+    STORE_WIDGET_SESSION, /* in: tenant, optional identity → out: customer (found or created) */
+    STORE_WIDGET_MESSAGE, /* in: customer id, message; opens a conversation when none open */
+    STORE_UPDATE_RECEIPT, /* in: receipt cursor (only moves forward) → out: receipt */
+    STORE_APPEND_AUDIT,   /* in: audit entry (views are audited this way) */
+    STORE_PRUNE,          /* in: cutoff: deletes events and idempotency keys older than it */
     STORE_CMD__COUNT
 };
 
@@ -101,17 +101,17 @@ typedef void (*store_done_fn)(struct store_cmd *cmd);
 
 struct store_cmd {
     enum store_cmd_kind kind;
-    int64_t tenant_id;      /* every command is tenant-scoped (0 only for CREATE_TENANT) */
-    const char *actor;      /* "user:4", "customer:17", "cli", "system": written to audit */
-    enum role viewer_role;  /* representation of result_json (needs hidden from experts …) */
-    bool viewer_is_customer;/* result_json for the customer's own view (no internal fields) */
+    int64_t tenant_id;       /* every command is tenant-scoped (0 only for CREATE_TENANT) */
+    const char *actor;       /* "user:4", "customer:17", "cli", "system": written to audit */
+    enum role viewer_role;   /* representation of result_json (needs hidden from experts …) */
+    bool viewer_is_customer; /* result_json for the customer's own view (no internal fields) */
 
     /* Idempotency: when key is set, a command with the same (tenant, scope, key) that already
      * committed returns its stored result_json and status instead of running again; the
      * same key with a different request_hash fails with PARLEY_ECONFLICT. */
     const char *idem_scope; /* who the key belongs to: the actor string */
     const char *idem_key;
-    char request_hash[65];  /* hex SHA-256 of the canonical request */
+    char request_hash[65]; /* hex SHA-256 of the canonical request */
 
     union {
         struct {
@@ -188,8 +188,8 @@ struct store_cmd {
 
     struct arena arena; /* owned by the submitter; store allocates results from it */
     store_done_fn done;
-    void *ud;                     /* submitter's context */
-    struct store_cmd *next_queued;/* private to the store */
+    void *ud;                      /* submitter's context */
+    struct store_cmd *next_queued; /* private to the store */
 };
 
 /* Initialises cmd (zeroes it, sets kind, inits its arena). */
@@ -256,16 +256,14 @@ int store_get_conversation(struct store_reader *r, int64_t tenant_id, int64_t id
 /* Newest first; the cursor is opaque to callers (the last id). */
 int store_list_conversations(struct store_reader *r, int64_t tenant_id,
                              const struct conversation_filter *f, const struct store_page *page,
-                             struct conversation **out, size_t *n, int64_t *next,
-                             struct arena *a, struct parley_err *err);
+                             struct conversation **out, size_t *n, int64_t *next, struct arena *a,
+                             struct parley_err *err);
 /* Oldest first by seq; page->after is a seq. include_internal false hides internal notes. */
 int store_list_messages(struct store_reader *r, int64_t tenant_id, int64_t conversation_id,
-                        bool include_internal, const struct store_page *page,
-                        struct message **out, size_t *n, int64_t *next, struct arena *a,
-                        struct parley_err *err);
+                        bool include_internal, const struct store_page *page, struct message **out,
+                        size_t *n, int64_t *next, struct arena *a, struct parley_err *err);
 int store_list_receipts(struct store_reader *r, int64_t tenant_id, int64_t conversation_id,
-                        struct receipt **out, size_t *n, struct arena *a,
-                        struct parley_err *err);
+                        struct receipt **out, size_t *n, struct arena *a, struct parley_err *err);
 
 struct audit_filter {
     const char *action; /* exact, optional */

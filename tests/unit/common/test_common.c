@@ -50,7 +50,8 @@ static void utf8_validation_rejects_malformed_sequences(void **state)
 static void errors_carry_code_field_and_message(void **state)
 {
     struct parley_err e;
-    assert_int_equal(parley_fail(&e, PARLEY_EINVAL, "body", "body is %d bytes", 20000), PARLEY_EINVAL);
+    assert_int_equal(parley_fail(&e, PARLEY_EINVAL, "body", "body is %d bytes", 20000),
+                     PARLEY_EINVAL);
     assert_int_equal(e.code, PARLEY_EINVAL);
     assert_string_equal(e.field, "body");
     assert_string_equal(e.message, "body is 20000 bytes");
