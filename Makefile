@@ -82,6 +82,7 @@ test: deps build asan $(UNIT_BIN) fuzz-replay-bin
 # ---- fuzzing (clang, libFuzzer) --------------------------------------------------------------
 # The library is compiled once with coverage instrumentation; each target links against it.
 # Replay binaries (run by `make test` over fuzz/corpus/) use the ASan/UBSan library instead.
+# `make fuzz` grows a working corpus under $(B)/fuzz/work/ and leaves the committed seeds alone.
 FUZZ_SRC   := $(wildcard fuzz/fuzz_*.c)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_OBJS  := $(patsubst %.c,$(B)/fuzz/%.o,$(LIB_SRC)) $(patsubst %.S,$(B)/fuzz/%.o,$(LIB_ASM))
@@ -106,9 +107,11 @@ fuzz-build: $(FUZZ_BIN)
 fuzz-replay-bin: $(REPLAY_BIN)
 FUZZ_SECONDS ?= 30
 fuzz: deps fuzz-build
-	@for t in $(FUZZ_BIN); do n=$$(basename $$t); mkdir -p fuzz/corpus/$$n; \
+	@for t in $(FUZZ_BIN); do n=$$(basename $$t); mkdir -p $(B)/fuzz/work/$$n fuzz/corpus/$$n; \
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	  $$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 fuzz/corpus/$$n || exit 1; done
+	  $$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=$(B)/fuzz/ \
+	    $(B)/fuzz/work/$$n fuzz/corpus/$$n || exit 1; done
+	@echo "new inputs are in $(B)/fuzz/work/; keep the interesting ones with -merge=1 into fuzz/corpus/"
 
 # ---- benches and crash test ------------------------------------------------------------------
 bench-core: deps build
