@@ -83,13 +83,41 @@ static void signals_restore(const struct sigaction old[2])
     stop_pipe[0] = stop_pipe[1] = -1;
 }
 
-static int wait_for_stop_signal(void)
+/* Housekeeping on the main thread, which otherwise only waits for a signal: old events and
+ * idempotency keys past event_retention_days are pruned a minute after start, then hourly
+ * (each prune is bounded, see cmd_prune, so it never stalls the writer for long). */
+#define HOUSEKEEPING_FIRST_MS (60 * 1000)
+#define HOUSEKEEPING_EVERY_MS (60 * 60 * 1000)
+
+static void housekeeping(struct http_server *srv)
 {
+    struct store_cmd cmd;
+    store_cmd_init(&cmd, STORE_PRUNE);
+    cmd.actor = "system";
+    cmd.in.prune_before_ms =
+        util_now_ms() - (int64_t)srv->cfg->event_retention_days * 24 * 60 * 60 * 1000;
+    if (store_exec(srv->store, &cmd) == 0)
+        log_msg(LOG_INFO, "http", "event=prune events=%lld", (long long)cmd.result_id);
+    else
+        log_msg(LOG_WARN, "http", "event=prune_failed code=%s", parley_err_code_name(cmd.status));
+    store_cmd_release(&cmd);
+}
+
+static int wait_for_stop_signal(struct http_server *srv)
+{
+    int64_t next = util_now_ms() + HOUSEKEEPING_FIRST_MS;
     for (;;) {
+        int64_t wait = next - util_now_ms();
         struct pollfd p = {.fd = stop_pipe[0], .events = POLLIN};
-        if (poll(&p, 1, -1) < 0 && errno != EINTR) return SIGTERM;
+        int n = poll(&p, 1, wait > 0 ? (int)wait : 0);
+        if (n < 0 && errno != EINTR) return SIGTERM;
+        if (n == 0) {
+            housekeeping(srv);
+            next = util_now_ms() + HOUSEKEEPING_EVERY_MS;
+            continue;
+        }
         char c;
-        if (read(stop_pipe[0], &c, 1) == 1) return (unsigned char)c;
+        if (n > 0 && read(stop_pipe[0], &c, 1) == 1) return (unsigned char)c;
     }
 }
 
@@ -514,7 +542,7 @@ int http_serve(const struct parley_config *cfg, struct store *store, struct parl
                 "max_body_bytes=%lld entity_cap=%zu",
                 srv->listen_addr, srv->nthreads, PARLEY_VERSION, budget,
                 (long long)cfg->max_body_bytes, srv->entity_cap);
-        int sig = wait_for_stop_signal();
+        int sig = wait_for_stop_signal(srv);
         signals_reset(old_sig);
         log_msg(LOG_INFO, "http", "event=stopping signal=%d connections=%ld streams=%ld", sig,
                 atomic_load(&srv->connections), atomic_load(&srv->streams));

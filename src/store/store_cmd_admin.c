@@ -393,16 +393,28 @@ int cmd_append_audit(struct store *s, struct store_cmd *cmd)
 
 int cmd_prune(struct store *s, struct store_cmd *cmd)
 {
-    /* Maintenance: tenant 0 prunes every tenant. Both deletes scan their table; pruning runs
-     * rarely and keeps these tables short, which is cheaper than an index the message path
-     * would have to maintain. */
-    sqlite3_stmt *st = stmt_get(
-        &s->cache, "DELETE FROM events WHERE at < ?1 AND (?2 = 0 OR tenant_id = ?2)", &cmd->err);
+    /* Maintenance, tenant 0 prunes every tenant. Event ids grow with commit time, so old
+     * events are a prefix of the rowid order: each round deletes at most PRUNE_CHUNK rows by
+     * rowid range (O(chunk), never a scan), and a command does a bounded number of rounds so
+     * the writer stays responsive; housekeeping calls again until nothing is left.
+     * Idempotency keys have no time order (their key is the primary key), so that delete scans
+     * its table: it runs rarely and the table only holds the retention window. */
+    enum { PRUNE_CHUNK = 2000, PRUNE_ROUNDS = 10 };
+    sqlite3_stmt *st = stmt_get(&s->cache,
+                                "DELETE FROM events WHERE id < (SELECT min(id) FROM events) + ?3"
+                                " AND at < ?1 AND (?2 = 0 OR tenant_id = ?2)",
+                                &cmd->err);
     if (st == NULL) return cmd->err.code;
-    sqlite3_bind_int64(st, 1, cmd->in.prune_before_ms);
-    sqlite3_bind_int64(st, 2, cmd->tenant_id);
-    if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "pruning events");
-    int64_t events = sqlite3_changes(s->db);
+    int64_t events = 0;
+    for (int round = 0; round < PRUNE_ROUNDS; round++) {
+        sqlite3_bind_int64(st, 1, cmd->in.prune_before_ms);
+        sqlite3_bind_int64(st, 2, cmd->tenant_id);
+        sqlite3_bind_int64(st, 3, PRUNE_CHUNK);
+        if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "pruning events");
+        int changed = sqlite3_changes(s->db);
+        events += changed;
+        if (changed == 0) break;
+    }
     st = stmt_get(&s->cache,
                   "DELETE FROM idempotency WHERE created_at < ?1 AND (?2 = 0 OR tenant_id = ?2)",
                   &cmd->err);

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "store_fixture.h"
+#include "common/util.h"
 
 /* ---- event sink and async completion ------------------------------------------------------ */
 
@@ -347,6 +348,34 @@ static void event_ids_increase_and_resume_without_gaps_or_duplicates(void **stat
     assert_true(left[0].id > all[n_all - 1].id);
 }
 
+static void prune_removes_only_events_older_than_the_cutoff(void **state)
+{
+    struct fixture *f = *state;
+    int64_t tenant = new_tenant(f, "acme", NULL);
+    int64_t customer = new_customer(f, tenant, "Jane Smith", "jane@example.com");
+    int64_t conv = new_conversation(f, tenant, customer);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(post(f, tenant, conv, SENDER_CUSTOMER, "old", NULL), 0);
+    usleep(5000);
+    int64_t cutoff = util_now_ms();
+    usleep(5000);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(post(f, tenant, conv, SENDER_CUSTOMER, "new", NULL), 0);
+    struct store_cmd p;
+    store_cmd_init(&p, STORE_PRUNE);
+    p.in.prune_before_ms = cutoff;
+    assert_int_equal(run(f, &p), 0);
+    assert_int_equal(p.result_id, 6); /* conversation.created + 5 old messages */
+    store_cmd_release(&p);
+    struct event *left;
+    size_t n_left;
+    assert_int_equal(store_list_events(f->r, tenant, 0, 100, &left, &n_left, &f->a, NULL), 0);
+    assert_int_equal(n_left, 4);
+    for (size_t i = 0; i < n_left; i++) assert_true(left[i].at >= cutoff);
+    /* messages themselves are never pruned */
+    assert_int_equal(get_conv(f, tenant, conv).last_seq, 9);
+}
+
 static void internal_notes_are_staff_only_events(void **state)
 {
     struct fixture *f = *state;
@@ -463,6 +492,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(idempotency_key_replays_and_conflicts, setup, teardown),
         cmocka_unit_test_setup_teardown(event_ids_increase_and_resume_without_gaps_or_duplicates,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(prune_removes_only_events_older_than_the_cutoff, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(internal_notes_are_staff_only_events, setup, teardown),
         cmocka_unit_test_setup_teardown(reopening_applies_no_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(integrity_check_passes_after_a_workload, setup, teardown),
