@@ -10,7 +10,7 @@
 # Ends with one `bench-core: …` line. Everything it starts it stops; temp files in one dir.
 # Knobs (environment): BENCH_SECONDS (20), BENCH_CONNS (64), BENCH_STORE_SECONDS (5),
 # BENCH_TOKENS (1000), FANOUT_STREAMS (10000), FANOUT_STAFF (100), FANOUT_RATE (200),
-# FANOUT_SECONDS (10), KEEP_TMP=1 to keep the temp dir.
+# BENCH_BATCH (256), FANOUT_SECONDS (10), KEEP_TMP=1 to keep the temp dir. See docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${B:-build}
@@ -80,15 +80,25 @@ mkdir -p "$BB"
 PKG_CFLAGS=$(pkg-config --cflags libh2o-evloop jansson sqlite3 libsodium inih openssl)
 PKG_LIBS="$(pkg-config --libs libh2o-evloop jansson sqlite3 libsodium inih openssl) -lpthread -lm"
 CFLAGS="-std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter"
-${CC:-cc} $CFLAGS -o "$BB/fanout" bench/fanout.c
+${CC:-cc} $CFLAGS -o "$BB/fanout" bench/fanout.c bench/httpc.c
 ${CC:-cc} $CFLAGS -o "$BB/raw_sqlite" bench/raw_sqlite.c $(pkg-config --cflags --libs sqlite3) -lpthread
 ${CC:-cc} $CFLAGS -DH2O_USE_LIBUV=0 -Isrc $PKG_CFLAGS -o "$BB/store_bench" bench/store_bench.c "$LIB" $PKG_LIBS
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-LOAD0=$(cut -d' ' -f1 /proc/loadavg)
-echo "bench-core: $(nproc) cores, $(uname -r), open files $(ulimit -n), wrk -t$WRK_THREADS -c$CONNS -d${SECONDS_RUN}s, batch $BATCH, load average $LOAD0"
-if awk -v l="$LOAD0" 'BEGIN { exit !(l > 1.0) }'; then
-    echo "bench-core: warning: the machine is already busy (load $LOAD0); throughput figures will be low and noisy" >&2
+# How busy the machine is before we start (other processes share these 2 cores): CPU time
+# not idle over one second, from /proc/stat.
+busy_pct() {
+    local a b
+    a=$(head -n 1 /proc/stat)
+    sleep 1
+    b=$(head -n 1 /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN { n = split(a, x); split(b, y); t = 0; for (i = 2; i <= n; i++) t += y[i] - x[i];
+        idle = (y[5] - x[5]) + (y[6] - x[6]); printf "%.0f", (t > 0 ? 100 * (t - idle) / t : 0) }'
+}
+BUSY0=$(busy_pct)
+echo "bench-core: $(nproc) cores, $(uname -r), open files $(ulimit -n), wrk -t$WRK_THREADS -c$CONNS -d${SECONDS_RUN}s, batch $BATCH, machine ${BUSY0}% busy before start"
+if [ "$BUSY0" -gt 10 ]; then
+    echo "bench-core: warning: other processes keep the machine ${BUSY0}% busy; throughput figures will be low and noisy" >&2
 fi
 
 # ---- demo database, made once and copied for each server run --------------------------
@@ -116,12 +126,16 @@ echo "nginx ceiling: rps=$NGINX_RPS p50_ms=$(field p50_ms "$L") p99_ms=$(field p
 
 # ---- 2. storage ceiling: raw SQLite ---------------------------------------------------------
 fresh_db "$TMP/raw.db"
-L=$("$BB/raw_sqlite" --db "$TMP/raw.db" --batch "$BATCH" --seconds "$STORE_SECONDS" | tee /dev/stderr | grep '^raw_sqlite:' | tail -n 1)
+OUT=$("$BB/raw_sqlite" --db "$TMP/raw.db" --batch "$BATCH" --seconds "$STORE_SECONDS")
+echo "$OUT"
+L=$(grep '^raw_sqlite:' <<<"$OUT" | tail -n 1)
 SQLITE_MPS=$(field msgs_per_s "$L")
 
 # ---- 3. Parley's store alone ---------------------------------------------------------------
 fresh_db "$TMP/store.db"
-L=$("$BB/store_bench" --db "$TMP/store.db" --batch "$BATCH" --seconds "$STORE_SECONDS" | tee /dev/stderr | grep '^store_bench:' | tail -n 1)
+OUT=$("$BB/store_bench" --db "$TMP/store.db" --batch "$BATCH" --seconds "$STORE_SECONDS")
+echo "$OUT"
+L=$(grep '^store_bench:' <<<"$OUT" | tail -n 1)
 STORE_MPS=$(field msgs_per_s "$L")
 echo "store vs raw SQLite: $(ratio "$STORE_MPS" "$SQLITE_MPS")"
 
@@ -160,6 +174,11 @@ NON2XX=$(field non2xx "$L")
 echo "parley ingest: rps=$INGEST_RPS p50_ms=$(field p50_ms "$L") p99_ms=$INGEST_P99 max_ms=$(field max_ms "$L") non2xx=$NON2XX errors=$(field errors "$L") statuses=$(field statuses "$L") tokens=$NTOKENS vs_nginx=$(ratio "$INGEST_RPS" "$NGINX_RPS") server_cpu_us_per_req=$(per_req_us $((CPU1 - CPU0)) "$(field requests "$L")") rss_after_mb=$(rss_mb "$PARLEY_PID")"
 [ -s "$TMP/wrk-parley.err" ] && head -n 5 "$TMP/wrk-parley.err" >&2
 stop_pid "$PARLEY_PID"
+if command -v sqlite3 >/dev/null; then
+    NMSG=$(sqlite3 "$TMP/ingest.db" 'SELECT count(*) FROM messages')
+    BYTES=$(cat "$TMP"/ingest.db* | wc -c)
+    echo "parley ingest: database $((BYTES / 1048576)) MB for $NMSG messages: $((BYTES / NMSG)) bytes per message (rows, indexes, events, idempotency keys)"
+fi
 
 # ---- 5. fan-out ---------------------------------------------------------------------------
 fresh_db "$TMP/fanout.db"
@@ -182,7 +201,6 @@ L=$(grep '^fanout: streams=' "$TMP/fanout.txt" || true)
 FANOUT_P99=$(field visitor_p99_ms "$L")
 stop_pid "$PARLEY_PID"
 
-echo "bench-core: load average at start $LOAD0, at end $(cut -d' ' -f1 /proc/loadavg)"
 echo "bench-core: ingest_rps=$(round "$INGEST_RPS") nginx_rps=$(round "$NGINX_RPS") ingest_vs_nginx=$(ratio "$INGEST_RPS" "$NGINX_RPS") ingest_p99_ms=$(round "$INGEST_P99") store_msgs_per_s=$(round "$STORE_MPS") sqlite_msgs_per_s=$(round "$SQLITE_MPS") store_vs_sqlite=$(ratio "$STORE_MPS" "$SQLITE_MPS") fanout_p99_ms=$(round "${FANOUT_P99:-0}") idle_rss_mb=$(round "$IDLE_RSS")"
 if [ "${NON2XX:-1}" != 0 ] || [ "$FANOUT_RC" != 0 ]; then
     echo "bench-core: FAILED: non2xx=${NON2XX:-?} fanout_rc=$FANOUT_RC" >&2

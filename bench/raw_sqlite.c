@@ -42,7 +42,8 @@ static void exec(const char *sql)
 static sqlite3_stmt *prep(const char *sql)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) die(sql);
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        die(sql);
     return st;
 }
 
@@ -75,16 +76,24 @@ int main(int argc, char **argv)
     bool savepoints = false, returning = false;
     const char *sync = "FULL";
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--db") && i + 1 < argc) path = argv[++i];
-        else if (!strcmp(argv[i], "--batch") && i + 1 < argc) batch = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--conversations") && i + 1 < argc) nconv = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--savepoints")) savepoints = true;
-        else if (!strcmp(argv[i], "--returning")) returning = true;
-        else if (!strcmp(argv[i], "--synchronous") && i + 1 < argc) sync = argv[++i];
+        if (!strcmp(argv[i], "--db") && i + 1 < argc)
+            path = argv[++i];
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
+            batch = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+            seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--conversations") && i + 1 < argc)
+            nconv = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--savepoints"))
+            savepoints = true;
+        else if (!strcmp(argv[i], "--returning"))
+            returning = true;
+        else if (!strcmp(argv[i], "--synchronous") && i + 1 < argc)
+            sync = argv[++i];
         else {
-            fprintf(stderr, "usage: raw_sqlite --db FILE [--batch N] [--seconds S] "
-                            "[--conversations N] [--savepoints] [--returning] [--synchronous MODE]\n");
+            fprintf(stderr,
+                    "usage: raw_sqlite --db FILE [--batch N] [--seconds S] "
+                    "[--conversations N] [--savepoints] [--returning] [--synchronous MODE]\n");
             return 64;
         }
     }
@@ -93,7 +102,8 @@ int main(int argc, char **argv)
     char pragmas[256];
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
-             "PRAGMA busy_timeout=5000;", sync);
+             "PRAGMA busy_timeout=5000;",
+             sync);
     exec(pragmas);
 
     /* setup (not timed): nconv anonymous visitors, each with an open web conversation */
@@ -108,9 +118,11 @@ int main(int argc, char **argv)
     exec("BEGIN");
     {
         int64_t t = now_ms();
-        sqlite3_stmt *cu = prep("INSERT INTO customers (tenant_id, created_at, updated_at) VALUES (?, ?, ?)");
-        sqlite3_stmt *co = prep("INSERT INTO conversations (tenant_id, customer_id, reference, status, priority, "
-                                "channel, created_at, updated_at) VALUES (?, ?, ?, 'queued', 'normal', 'web', ?, ?)");
+        sqlite3_stmt *cu =
+            prep("INSERT INTO customers (tenant_id, created_at, updated_at) VALUES (?, ?, ?)");
+        sqlite3_stmt *co = prep(
+            "INSERT INTO conversations (tenant_id, customer_id, reference, status, priority, "
+            "channel, created_at, updated_at) VALUES (?, ?, ?, 'queued', 'normal', 'web', ?, ?)");
         for (int i = 0; i < nconv; i++) {
             sqlite3_bind_int64(cu, 1, tenant);
             sqlite3_bind_int64(cu, 2, t);
@@ -132,32 +144,38 @@ int main(int argc, char **argv)
     exec("COMMIT");
 
     /* the statements of one widget message, as the store issues them */
-    sqlite3_stmt *idem_get = prep("SELECT request_hash, status, created, result_id, result_id2, result_json "
-                                  "FROM idempotency WHERE tenant_id = ? AND scope = ? AND key = ?");
+    sqlite3_stmt *idem_get =
+        prep("SELECT request_hash, status, created, result_id, result_id2, result_json "
+             "FROM idempotency WHERE tenant_id = ? AND scope = ? AND key = ?");
     sqlite3_stmt *open_conv = prep("SELECT id, customer_id, last_seq, status, assignees "
                                    "FROM conversations INDEXED BY conversations_open "
                                    "WHERE customer_id = ? AND tenant_id = ? "
                                    "AND status IN ('bot','queued','assigned','pending_customer') "
                                    "ORDER BY id DESC LIMIT 1");
-    sqlite3_stmt *conv_upd = prep("UPDATE conversations SET last_seq = ?, updated_at = max(updated_at, ?) "
-                                  "WHERE id = ?");
+    sqlite3_stmt *conv_upd =
+        prep("UPDATE conversations SET last_seq = ?, updated_at = max(updated_at, ?) "
+             "WHERE id = ?");
     /* --returning: the store's own shape, one UPDATE … RETURNING that finds the open
      * conversation, claims the seq and reads what the event needs */
-    sqlite3_stmt *conv_ret = prep("UPDATE conversations SET last_seq = last_seq + 1, "
-                                  "updated_at = max(updated_at, ?1), first_response_at = CASE WHEN 0 "
-                                  "AND first_response_at IS NULL THEN ?1 ELSE first_response_at END "
-                                  "WHERE id = (SELECT id FROM conversations INDEXED BY conversations_open "
-                                  "WHERE customer_id = ?2 AND status IN ('bot','queued','assigned',"
-                                  "'pending_customer') AND tenant_id = ?3 ORDER BY id DESC LIMIT 1) "
-                                  "RETURNING id, customer_id, status, last_seq, assignees");
-    sqlite3_stmt *msg_ins = prep("INSERT INTO messages (tenant_id, conversation_id, seq, sender, author_id, "
-                                 "channel, internal, body, created_at) VALUES (?, ?, ?, 'customer', ?, 'web', 0, ?, ?)");
-    sqlite3_stmt *ev_ins = prep("INSERT INTO events (tenant_id, type, conversation_id, customer_id, assignee_id, "
-                                "assignees, audience, data, data_customer, at) "
-                                "VALUES (?, 'message.created', ?, ?, ?, ?, 3, ?, NULL, ?)");
-    sqlite3_stmt *idem_put = prep("INSERT INTO idempotency (tenant_id, scope, key, request_hash, status, created, "
-                                  "result_id, result_id2, result_json, created_at) "
-                                  "VALUES (?, ?, ?, ?, 0, 1, ?, ?, ?, ?)");
+    sqlite3_stmt *conv_ret =
+        prep("UPDATE conversations SET last_seq = last_seq + 1, "
+             "updated_at = max(updated_at, ?1), first_response_at = CASE WHEN 0 "
+             "AND first_response_at IS NULL THEN ?1 ELSE first_response_at END "
+             "WHERE id = (SELECT id FROM conversations INDEXED BY conversations_open "
+             "WHERE customer_id = ?2 AND status IN ('bot','queued','assigned',"
+             "'pending_customer') AND tenant_id = ?3 ORDER BY id DESC LIMIT 1) "
+             "RETURNING id, customer_id, status, last_seq, assignees");
+    sqlite3_stmt *msg_ins = prep(
+        "INSERT INTO messages (tenant_id, conversation_id, seq, sender, author_id, "
+        "channel, internal, body, created_at) VALUES (?, ?, ?, 'customer', ?, 'web', 0, ?, ?)");
+    sqlite3_stmt *ev_ins =
+        prep("INSERT INTO events (tenant_id, type, conversation_id, customer_id, assignee_id, "
+             "assignees, audience, data, data_customer, at) "
+             "VALUES (?, 'message.created', ?, ?, ?, ?, 3, ?, NULL, ?)");
+    sqlite3_stmt *idem_put =
+        prep("INSERT INTO idempotency (tenant_id, scope, key, request_hash, status, created, "
+             "result_id, result_id2, result_json, created_at) "
+             "VALUES (?, ?, ?, ?, 0, 1, ?, ?, ?, ?)");
     sqlite3_stmt *sp_begin = prep("SAVEPOINT cmd");
     sqlite3_stmt *sp_release = prep("RELEASE cmd");
     sqlite3_stmt *tx_begin = prep("BEGIN IMMEDIATE");
@@ -174,7 +192,8 @@ int main(int argc, char **argv)
             char scope[48], key[64], body[96], json[512];
             snprintf(scope, sizeof scope, "customer:%lld", (long long)cust);
             snprintf(key, sizeof key, "bench-raw-%lld", (long long)k);
-            snprintf(body, sizeof body, "bench message 1-%lld: my order has not arrived yet", (long long)k);
+            snprintf(body, sizeof body, "bench message 1-%lld: my order has not arrived yet",
+                     (long long)k);
             if (savepoints) run(sp_begin, "savepoint");
 
             sqlite3_bind_int64(idem_get, 1, tenant);
@@ -191,7 +210,8 @@ int main(int argc, char **argv)
                 if (sqlite3_step(conv_ret) != SQLITE_ROW) die("no open conversation");
                 conv = sqlite3_column_int64(conv_ret, 0);
                 seq = sqlite3_column_int64(conv_ret, 3);
-                while (sqlite3_step(conv_ret) == SQLITE_ROW) {}
+                while (sqlite3_step(conv_ret) == SQLITE_ROW) {
+                }
                 sqlite3_reset(conv_ret);
             } else {
                 sqlite3_bind_int64(open_conv, 1, cust);
@@ -217,12 +237,13 @@ int main(int argc, char **argv)
             int64_t mid = sqlite3_last_insert_rowid(db);
 
             /* the Message JSON, as the API renders it: event payload and idempotent reply */
-            int jl = snprintf(json, sizeof json,
-                              "{\"id\":%lld,\"conversation_id\":%lld,\"seq\":%lld,\"sender\":\"customer\","
-                              "\"author_id\":%lld,\"channel\":\"web\",\"internal\":false,\"body\":\"%s\","
-                              "\"created_at\":%lld}",
-                              (long long)mid, (long long)conv, (long long)seq, (long long)cust, body,
-                              (long long)at);
+            int jl = snprintf(
+                json, sizeof json,
+                "{\"id\":%lld,\"conversation_id\":%lld,\"seq\":%lld,\"sender\":\"customer\","
+                "\"author_id\":%lld,\"channel\":\"web\",\"internal\":false,\"body\":\"%s\","
+                "\"created_at\":%lld}",
+                (long long)mid, (long long)conv, (long long)seq, (long long)cust, body,
+                (long long)at);
             sqlite3_bind_int64(ev_ins, 1, tenant);
             sqlite3_bind_int64(ev_ins, 2, conv);
             sqlite3_bind_int64(ev_ins, 3, cust);
@@ -233,7 +254,8 @@ int main(int argc, char **argv)
             run(ev_ins, "insert event");
 
             char reply[640];
-            int rl = snprintf(reply, sizeof reply, "{\"message\":%s,\"conversation_id\":%lld}", json, (long long)conv);
+            int rl = snprintf(reply, sizeof reply, "{\"message\":%s,\"conversation_id\":%lld}",
+                              json, (long long)conv);
             sqlite3_bind_int64(idem_put, 1, tenant);
             sqlite3_bind_text(idem_put, 2, scope, -1, SQLITE_STATIC);
             sqlite3_bind_text(idem_put, 3, key, -1, SQLITE_STATIC);
@@ -255,7 +277,8 @@ int main(int argc, char **argv)
            "commits_per_s=%.0f savepoints=%s returning=%s synchronous=%s conversations=%d\n",
            (double)msgs / el, (long long)msgs, (long long)batches, batch, el, (double)batches / el,
            savepoints ? "yes" : "no", returning ? "yes" : "no", sync, nconv);
-    sqlite3_stmt *all[] = {idem_get, open_conv, conv_upd, conv_ret, msg_ins, ev_ins, idem_put, sp_begin, sp_release, tx_begin, tx_commit};
+    sqlite3_stmt *all[] = {idem_get, open_conv, conv_upd,   conv_ret, msg_ins,  ev_ins,
+                           idem_put, sp_begin,  sp_release, tx_begin, tx_commit};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
     sqlite3_close(db);
     free(customers);

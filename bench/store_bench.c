@@ -86,8 +86,8 @@ static void build(struct worker *w, struct slot *sl)
     store_cmd_init(cmd, STORE_WIDGET_MESSAGE);
     snprintf(sl->actor, sizeof sl->actor, "customer:%lld", (long long)customer);
     snprintf(sl->key, sizeof sl->key, "bench-store-%d-%lld", w->id, (long long)k);
-    snprintf(sl->body, sizeof sl->body, "bench message %d-%lld: my order has not arrived yet", w->id,
-             (long long)k);
+    snprintf(sl->body, sizeof sl->body, "bench message %d-%lld: my order has not arrived yet",
+             w->id, (long long)k);
     char req[256];
     int rl = snprintf(req, sizeof req, "POST /api/v1/widget/messages {\"body\":\"%s\"}", sl->body);
     cmd->tenant_id = tenant_id;
@@ -213,7 +213,7 @@ static void setup(void)
 
     customers = calloc((size_t)ncustomers, sizeof *customers);
     struct store_cmd *cmds = calloc((size_t)ncustomers, sizeof *cmds);
-    char (*actors)[48] = calloc((size_t)ncustomers, sizeof *actors);
+    char(*actors)[48] = calloc((size_t)ncustomers, sizeof *actors);
     for (int i = 0; i < ncustomers; i++) {
         store_cmd_init(&cmds[i], STORE_WIDGET_SESSION);
         cmds[i].tenant_id = tenant_id;
@@ -250,12 +250,18 @@ int main(int argc, char **argv)
     int batch = 256, nthreads = 8;
     double seconds = 5;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--db") && i + 1 < argc) path = argv[++i];
-        else if (!strcmp(argv[i], "--batch") && i + 1 < argc) batch = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) nthreads = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--inflight") && i + 1 < argc) inflight = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--customers") && i + 1 < argc) ncustomers = atoi(argv[++i]);
+        if (!strcmp(argv[i], "--db") && i + 1 < argc)
+            path = argv[++i];
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
+            batch = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+            seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            nthreads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--inflight") && i + 1 < argc)
+            inflight = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--customers") && i + 1 < argc)
+            ncustomers = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: store_bench --db FILE [--batch N] [--seconds S] [--threads N] "
                             "[--inflight N] [--customers N]\n");
@@ -265,8 +271,8 @@ int main(int argc, char **argv)
     if (!path || batch < 1 || nthreads < 1 || inflight < 1 || ncustomers < 1) return 64;
     if (util_crypto_init() != 0) die("util_crypto_init", NULL);
     struct parley_err err = {0};
-    struct store_options opt = {.path = path, .batch_max = batch, .synchronous_full = true,
-                                .busy_timeout_ms = 5000};
+    struct store_options opt = {
+        .path = path, .batch_max = batch, .synchronous_full = true, .busy_timeout_ms = 5000};
     if (store_open(&opt, &store, &err) != 0) die("store_open", &err);
     store_set_event_sink(store, sink, NULL);
     setup();
@@ -297,8 +303,9 @@ int main(int argc, char **argv)
         committed += ws[i].committed;
         failed += ws[i].failed;
         nlat += ws[i].n_lat;
-        if (ws[i].failed) fprintf(stderr, "store_bench: thread %d: %lld failed, first: %s\n", i,
-                                  (long long)ws[i].failed, ws[i].first_error);
+        if (ws[i].failed)
+            fprintf(stderr, "store_bench: thread %d: %lld failed, first: %s\n", i,
+                    (long long)ws[i].failed, ws[i].first_error);
     }
     int64_t *lat = malloc((nlat + 1) * sizeof *lat);
     size_t k = 0;

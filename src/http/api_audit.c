@@ -3,6 +3,13 @@
 
 #include "../core/core_json.h"
 
+static json_t *encode_audit(const void *item, const struct json_view *view)
+{
+    return core_json_audit(item);
+}
+
+static const struct api_encoder audit_json = {sizeof(struct audit_entry), encode_audit, NULL};
+
 void api_audit_list(struct api_req *r)
 {
     struct audit_filter f = {0};
@@ -17,19 +24,5 @@ void api_audit_list(struct api_req *r)
     struct parley_err err = {0};
     int rc =
         store_list_audit(r->reader, r->who.tenant_id, &f, &page, &list, &n, &next, &r->arena, &err);
-    if (rc != 0) {
-        api_reply_failure(r, rc, &err);
-        return;
-    }
-    json_t *data = json_array();
-    for (size_t i = 0; data != NULL && i < n; i++)
-        if (!api_append(data, core_json_audit(&list[i]))) {
-            json_decref(data);
-            data = NULL;
-        }
-    if (data == NULL) {
-        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory building the reply; retry");
-        return;
-    }
-    api_reply_list(r, data, next);
+    api_reply_page(r, rc, &err, &audit_json, list, n, next);
 }

@@ -1,9 +1,10 @@
-/* Helpers the REST handlers share: error replies, conversation visibility (the per-object
- * role rules of docs/api.md) and query-string parsing. */
+/* Helpers the REST handlers share: error replies, list replies, conversation visibility (the
+ * per-object role rules of docs/api.md) and query-string parsing. */
 #include "api_handlers.h"
 
 #include <string.h>
 
+#include "../core/core_json.h"
 #include "decode.h"
 
 void api_reply_failure(struct api_req *r, int rc, struct parley_err *err)
@@ -113,4 +114,47 @@ void api_done_200(struct api_req *r, struct store_cmd *cmd)
     }
     const char *json = cmd->result_json != NULL ? cmd->result_json : "{}";
     api_reply_raw(r, 200, json, strlen(json), cmd->replayed);
+}
+
+json_t *api_encode_list(const struct api_encoder *enc, const void *items, size_t n,
+                        const struct json_view *view)
+{
+    json_t *data = json_array();
+    for (size_t i = 0; data != NULL && i < n; i++) {
+        const void *item = (const char *)items + i * enc->elem;
+        if (enc->skip != NULL && enc->skip(item)) continue;
+        if (!api_append(data, enc->encode(item, view))) {
+            json_decref(data);
+            data = NULL;
+        }
+    }
+    return data;
+}
+
+void api_reply_page(struct api_req *r, int rc, struct parley_err *err,
+                    const struct api_encoder *enc, const void *items, size_t n, int64_t next)
+{
+    if (rc != 0) {
+        api_reply_failure(r, rc, err);
+        return;
+    }
+    struct json_view view = api_view(r);
+    json_t *data = api_encode_list(enc, items, n, &view);
+    if (data == NULL) {
+        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory building the reply; retry");
+        return;
+    }
+    api_reply_list(r, data, next);
+}
+
+void api_reply_all(struct api_req *r, int rc, struct parley_err *err, const struct api_encoder *enc,
+                   const void *items, size_t n)
+{
+    if (rc != 0) {
+        api_reply_failure(r, rc, err);
+        return;
+    }
+    struct json_view view = api_view(r);
+    json_t *data = api_encode_list(enc, items, n, &view);
+    api_reply_json_or_fail(r, 200, data == NULL ? NULL : json_pack("{s:o}", "data", data));
 }

@@ -44,21 +44,45 @@ static int conversation_filter(struct api_req *r, struct conversation_filter *f)
     return 0;
 }
 
-static void reply_conversations(struct api_req *r, const struct conversation *list, size_t n,
-                                int64_t next)
+static json_t *encode_conversation(const void *item, const struct json_view *view)
 {
-    struct json_view view = api_view(r);
-    json_t *data = json_array();
-    for (size_t i = 0; data != NULL && i < n; i++)
-        if (!api_append(data, core_json_conversation(&list[i], &view))) {
-            json_decref(data);
-            data = NULL;
-        }
-    if (data == NULL) {
-        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory building the reply; retry");
-        return;
-    }
-    api_reply_list(r, data, next);
+    return core_json_conversation(item, view);
+}
+
+static json_t *encode_message(const void *item, const struct json_view *view)
+{
+    return core_json_message(item);
+}
+
+static json_t *encode_receipt(const void *item, const struct json_view *view)
+{
+    return core_json_receipt(item);
+}
+
+static bool is_internal(const void *item)
+{
+    const struct message *m = item;
+    return m->internal;
+}
+
+static const struct api_encoder conversations_json = {sizeof(struct conversation),
+                                                      encode_conversation, NULL};
+static const struct api_encoder messages_json = {sizeof(struct message), encode_message, NULL};
+/* customers never see internal notes, whatever the backend returned */
+static const struct api_encoder messages_json_customer = {sizeof(struct message), encode_message,
+                                                          is_internal};
+static const struct api_encoder receipts_json = {sizeof(struct receipt), encode_receipt, NULL};
+
+void api_conversations_reply(struct api_req *r, const struct conversation_filter *f,
+                             const struct store_page *page)
+{
+    struct conversation *list = NULL;
+    size_t n = 0;
+    int64_t next = 0;
+    struct parley_err err = {0};
+    int rc = store_list_conversations(r->reader, r->who.tenant_id, f, page, &list, &n, &next,
+                                      &r->arena, &err);
+    api_reply_page(r, rc, &err, &conversations_json, list, n, next);
 }
 
 void api_conversations_list(struct api_req *r)
@@ -70,22 +94,13 @@ void api_conversations_list(struct api_req *r)
         /* an expert's view is always "assigned to me"; any other assignee filter meets it in
          * nothing */
         if (f.assignee_id != 0 && f.assignee_id != r->who.user_id) {
-            reply_conversations(r, NULL, 0, 0);
+            struct parley_err none = {0};
+            api_reply_page(r, 0, &none, &conversations_json, NULL, 0, 0);
             return;
         }
         f.assignee_id = r->who.user_id;
     }
-    struct conversation *list = NULL;
-    size_t n = 0;
-    int64_t next = 0;
-    struct parley_err err = {0};
-    int rc = store_list_conversations(r->reader, r->who.tenant_id, &f, &page, &list, &n, &next,
-                                      &r->arena, &err);
-    if (rc != 0) {
-        api_reply_failure(r, rc, &err);
-        return;
-    }
-    reply_conversations(r, list, n, next);
+    api_conversations_reply(r, &f, &page);
 }
 
 void api_conversations_create(struct api_req *r)
@@ -147,7 +162,7 @@ void api_conversations_update(struct api_req *r)
     if (cmd != NULL) api_submit(r, cmd, NULL);
 }
 
-void api_messages_list(struct api_req *r)
+void api_messages_reply(struct api_req *r, bool include_internal)
 {
     struct conversation c;
     struct store_page page;
@@ -156,23 +171,15 @@ void api_messages_list(struct api_req *r)
     size_t n = 0;
     int64_t next = 0;
     struct parley_err err = {0};
-    int rc = store_list_messages(r->reader, r->who.tenant_id, c.id, true, &page, &list, &n, &next,
-                                 &r->arena, &err);
-    if (rc != 0) {
-        api_reply_failure(r, rc, &err);
-        return;
-    }
-    json_t *data = json_array();
-    for (size_t i = 0; data != NULL && i < n; i++)
-        if (!api_append(data, core_json_message(&list[i]))) {
-            json_decref(data);
-            data = NULL;
-        }
-    if (data == NULL) {
-        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory building the reply; retry");
-        return;
-    }
-    api_reply_list(r, data, next);
+    int rc = store_list_messages(r->reader, r->who.tenant_id, c.id, include_internal, &page, &list,
+                                 &n, &next, &r->arena, &err);
+    api_reply_page(r, rc, &err, include_internal ? &messages_json : &messages_json_customer, list,
+                   n, next);
+}
+
+void api_messages_list(struct api_req *r)
+{
+    api_messages_reply(r, true);
 }
 
 void api_messages_create(struct api_req *r)
@@ -217,12 +224,7 @@ void api_receipts_list(struct api_req *r)
         api_reply_failure(r, rc, &err);
         return;
     }
-    json_t *data = json_array();
-    for (size_t i = 0; data != NULL && i < n; i++)
-        if (!api_append(data, core_json_receipt(&list[i]))) {
-            json_decref(data);
-            data = NULL;
-        }
+    json_t *data = api_encode_list(&receipts_json, list, n, NULL);
     /* acceptance is commit: everything up to last_seq has been accepted */
     api_reply_json_or_fail(r, 200,
                            data == NULL ? NULL

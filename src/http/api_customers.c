@@ -26,6 +26,25 @@ static int load_customer(struct api_req *r, struct customer *c)
     return 0;
 }
 
+static json_t *encode_customer(const void *item, const struct json_view *view)
+{
+    return core_json_customer(item, NULL, 0, view); /* lists never carry identities */
+}
+
+static json_t *encode_identity(const void *item, const struct json_view *view)
+{
+    return core_json_identity(item);
+}
+
+static json_t *encode_consent(const void *item, const struct json_view *view)
+{
+    return core_json_consent(item);
+}
+
+static const struct api_encoder customers_json = {sizeof(struct customer), encode_customer, NULL};
+static const struct api_encoder identities_json = {sizeof(struct identity), encode_identity, NULL};
+static const struct api_encoder consents_json = {sizeof(struct consent), encode_consent, NULL};
+
 void api_customers_list(struct api_req *r)
 {
     struct customer_filter f = {0};
@@ -39,22 +58,7 @@ void api_customers_list(struct api_req *r)
     struct parley_err err = {0};
     int rc = store_list_customers(r->reader, r->who.tenant_id, &f, &page, &list, &n, &next,
                                   &r->arena, &err);
-    if (rc != 0) {
-        api_reply_failure(r, rc, &err);
-        return;
-    }
-    struct json_view view = api_view(r);
-    json_t *data = json_array();
-    for (size_t i = 0; data != NULL && i < n; i++)
-        if (!api_append(data, core_json_customer(&list[i], NULL, 0, &view))) {
-            json_decref(data);
-            data = NULL;
-        }
-    if (data == NULL) {
-        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory building the reply; retry");
-        return;
-    }
-    api_reply_list(r, data, next);
+    api_reply_page(r, rc, &err, &customers_json, list, n, next);
 }
 
 void api_customers_create(struct api_req *r)
@@ -132,17 +136,7 @@ void api_identities_list(struct api_req *r)
     size_t n = 0;
     struct parley_err err = {0};
     int rc = store_list_identities(r->reader, r->who.tenant_id, c.id, &list, &n, &r->arena, &err);
-    if (rc != 0) {
-        api_reply_failure(r, rc, &err);
-        return;
-    }
-    json_t *data = json_array();
-    for (size_t i = 0; data != NULL && i < n; i++)
-        if (!api_append(data, core_json_identity(&list[i]))) {
-            json_decref(data);
-            data = NULL;
-        }
-    api_reply_json_or_fail(r, 200, data == NULL ? NULL : json_pack("{s:o}", "data", data));
+    api_reply_all(r, rc, &err, &identities_json, list, n);
 }
 
 void api_identities_add(struct api_req *r)
@@ -173,17 +167,7 @@ void api_consents_list(struct api_req *r)
     size_t n = 0;
     struct parley_err err = {0};
     int rc = store_list_consents(r->reader, r->who.tenant_id, c.id, &list, &n, &r->arena, &err);
-    if (rc != 0) {
-        api_reply_failure(r, rc, &err);
-        return;
-    }
-    json_t *data = json_array();
-    for (size_t i = 0; data != NULL && i < n; i++)
-        if (!api_append(data, core_json_consent(&list[i]))) {
-            json_decref(data);
-            data = NULL;
-        }
-    api_reply_json_or_fail(r, 200, data == NULL ? NULL : json_pack("{s:o}", "data", data));
+    api_reply_all(r, rc, &err, &consents_json, list, n);
 }
 
 void api_consents_set(struct api_req *r)

@@ -37,6 +37,13 @@ void api_typing_post(struct api_req *r);
 /* Shared by the staff and the widget receipt routes: decodes the body and moves the caller's
  * own cursor (participant r->actor) in c, which the caller has loaded and may see. */
 void api_receipt_submit(struct api_req *r, const struct conversation *c);
+/* Shared by the staff and the widget lists: replies with the page of the tenant's
+ * conversations that f selects (the caller has narrowed f to what it may see). */
+void api_conversations_reply(struct api_req *r, const struct conversation_filter *f,
+                             const struct store_page *page);
+/* Shared by the staff and the widget routes: replies with a page of the messages of
+ * conversation r->ids[0], once the caller may see it; internal notes only for staff. */
+void api_messages_reply(struct api_req *r, bool include_internal);
 
 /* api_audit.c */
 void api_audit_list(struct api_req *r);
@@ -81,5 +88,26 @@ struct store_cmd *api_cmd_with(struct api_req *r, const struct store_cmd *in);
 /* Default completion for receipts: the Receipt with 200 whatever the store says about
  * "created" (a cursor moves, nothing is created). */
 void api_done_200(struct api_req *r, struct store_cmd *cmd);
+
+/* How a handler shows the items of one kind of store list: each is elem bytes, encode
+ * returns a new reference (NULL when out of memory) for the caller's view, and skip, when
+ * set, says which items this caller must never see even if a backend returned them. */
+struct api_encoder {
+    size_t elem;
+    json_t *(*encode)(const void *item, const struct json_view *view);
+    bool (*skip)(const void *item);
+};
+/* The n items (an array as a store list call returns it) as a new JSON array; NULL when
+ * out of memory. */
+json_t *api_encode_list(const struct api_encoder *enc, const void *items, size_t n,
+                        const struct json_view *view);
+/* The end of a list handler, given what its store call returned: replies with the failure
+ * (rc, err), else 200 {"data":[…],"next_cursor":…} in the caller's view (503 when out of
+ * memory). */
+void api_reply_page(struct api_req *r, int rc, struct parley_err *err,
+                    const struct api_encoder *enc, const void *items, size_t n, int64_t next);
+/* The same for a list that is never paged: 200 {"data":[…]}. */
+void api_reply_all(struct api_req *r, int rc, struct parley_err *err, const struct api_encoder *enc,
+                   const void *items, size_t n);
 
 #endif

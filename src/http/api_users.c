@@ -9,6 +9,13 @@
 #include "../core/core_json.h"
 #include "decode.h"
 
+static json_t *encode_user(const void *item, const struct json_view *view)
+{
+    return core_json_user(item);
+}
+
+static const struct api_encoder users_json = {sizeof(struct user), encode_user, NULL};
+
 void api_users_list(struct api_req *r)
 {
     struct store_page page;
@@ -19,21 +26,7 @@ void api_users_list(struct api_req *r)
     struct parley_err err = {0};
     int rc =
         store_list_users(r->reader, r->who.tenant_id, &page, &users, &n, &next, &r->arena, &err);
-    if (rc != 0) {
-        api_reply_failure(r, rc, &err);
-        return;
-    }
-    json_t *data = json_array();
-    for (size_t i = 0; data != NULL && i < n; i++)
-        if (!api_append(data, core_json_user(&users[i]))) {
-            json_decref(data);
-            data = NULL;
-        }
-    if (data == NULL) {
-        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory building the reply; retry");
-        return;
-    }
-    api_reply_list(r, data, next);
+    api_reply_page(r, rc, &err, &users_json, users, n, next);
 }
 
 struct user_job {

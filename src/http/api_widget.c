@@ -176,58 +176,12 @@ void api_widget_conversations(struct api_req *r)
     struct store_page page;
     if (api_page(r, &page) != 0) return;
     struct conversation_filter f = {.status = -1, .customer_id = r->who.customer_id};
-    struct conversation *list = NULL;
-    size_t n = 0;
-    int64_t next = 0;
-    struct parley_err err = {0};
-    int rc = store_list_conversations(r->reader, r->who.tenant_id, &f, &page, &list, &n, &next,
-                                      &r->arena, &err);
-    if (rc != 0) {
-        api_reply_failure(r, rc, &err);
-        return;
-    }
-    struct json_view view = api_view(r);
-    json_t *data = json_array();
-    for (size_t i = 0; data != NULL && i < n; i++)
-        if (!api_append(data, core_json_conversation(&list[i], &view))) {
-            json_decref(data);
-            data = NULL;
-        }
-    if (data == NULL) {
-        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory building the reply; retry");
-        return;
-    }
-    api_reply_list(r, data, next);
+    api_conversations_reply(r, &f, &page);
 }
 
 void api_widget_messages(struct api_req *r)
 {
-    struct conversation c;
-    struct store_page page;
-    if (api_load_conversation(r, r->ids[0], &c) != 0 || api_page(r, &page) != 0) return;
-    struct message *list = NULL;
-    size_t n = 0;
-    int64_t next = 0;
-    struct parley_err err = {0};
-    int rc = store_list_messages(r->reader, r->who.tenant_id, c.id, false, &page, &list, &n, &next,
-                                 &r->arena, &err);
-    if (rc != 0) {
-        api_reply_failure(r, rc, &err);
-        return;
-    }
-    json_t *data = json_array();
-    for (size_t i = 0; data != NULL && i < n; i++) {
-        if (list[i].internal) continue; /* never, whatever the backend returned */
-        if (!api_append(data, core_json_message(&list[i]))) {
-            json_decref(data);
-            data = NULL;
-        }
-    }
-    if (data == NULL) {
-        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory building the reply; retry");
-        return;
-    }
-    api_reply_list(r, data, next);
+    api_messages_reply(r, false);
 }
 
 void api_widget_receipt(struct api_req *r)

@@ -129,11 +129,37 @@ void row_receipt(sqlite3_stmt *st, struct receipt *r, struct arena *a);
 void row_audit(sqlite3_stmt *st, struct audit_entry *e, struct arena *a);
 void row_event(sqlite3_stmt *st, struct event *e, struct arena *a);
 
-/* Grows an arena-backed array to hold n+1 items of elem bytes (copying the old items);
- * returns the array, or NULL when out of memory. */
-void *list_grow(struct arena *a, void *items, size_t n, size_t *cap, size_t elem);
 /* Page limit clamped to 1..200 (0 means the default 50). */
 int page_limit(const struct store_page *page);
+
+/* The loop every list query shares: steps a bound statement and collects its rows into an
+ * arena array, handing out one slot per row for the caller's typed row_* loader:
+ *
+ *     struct rows it = rows_begin(st, sizeof(struct user), limit, 0);
+ *     for (struct user *u; (u = rows_next(&it, a)) != NULL;) row_user(st, u, a);
+ *     int rc = rows_end(&it, db, "listing users", err); // then it.items, it.n, it.next
+ *
+ * A paged query (limit > 0) must ask SQL for limit + 1 rows: the extra row is not kept, it
+ * only says that another page exists, whose cursor (next) is column cursor_col of the last
+ * row kept. With limit 0 every row is kept and next stays 0. */
+struct rows {
+    void *items;  /* n items of elem bytes in the arena; NULL when none */
+    size_t n;     /* items kept */
+    int64_t next; /* cursor of the next page; 0 on the last page */
+    /* private to store_rows.c */
+    sqlite3_stmt *st;
+    size_t elem, cap;
+    int limit, cursor_col, step;
+    int64_t last; /* cursor of the last item kept */
+    bool oom;
+};
+struct rows rows_begin(sqlite3_stmt *st, size_t elem, int limit, int cursor_col);
+/* The slot the next row goes into (uninitialised: the row_* loaders clear it), or NULL when
+ * the rows have run out, the page is full or memory has. */
+void *rows_next(struct rows *it, struct arena *a);
+/* Resets the statement; 0, or PARLEY_E* (err says "storage error while <what>" or "out of
+ * memory <what>") with the list emptied. */
+int rows_end(struct rows *it, sqlite3 *db, const char *what, struct parley_err *err);
 /* Public calls accept err == NULL: they then write into a scratch struct. */
 #define STORE_ERR(err)                                                                             \
     struct parley_err err##_scratch;                                                               \

@@ -130,21 +130,13 @@ int store_list_users(struct store_reader *r, int64_t tenant_id, const struct sto
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_int64(st, 2, page != NULL ? page->after : 0);
     sqlite3_bind_int(st, 3, limit + 1); /* one more tells whether a next page exists */
-    size_t cap = 0;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == (size_t)limit) {
-            *next = (*out)[*n - 1].id;
-            break;
-        }
-        if ((*out = list_grow(a, *out, *n, &cap, sizeof(**out))) == NULL) break;
-        row_user(st, &(*out)[(*n)++], a);
-    }
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE && step != SQLITE_ROW) return db_fail(err, r->db, "listing users");
-    if (*out == NULL && step == SQLITE_ROW)
-        return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory listing users");
-    return 0;
+    struct rows it = rows_begin(st, sizeof(**out), limit, 0 /* id */);
+    for (struct user *u; (u = rows_next(&it, a)) != NULL;) row_user(st, u, a);
+    int rc = rows_end(&it, r->db, "listing users", err);
+    *out = it.items;
+    *n = it.n;
+    *next = it.next;
+    return rc;
 }
 
 int store_get_customer(struct store_reader *r, int64_t tenant_id, int64_t id, struct customer *out,
@@ -201,21 +193,13 @@ int store_list_customers(struct store_reader *r, int64_t tenant_id, const struct
     bind_text(st, 6, lower);
     bind_text(st, 7, phone);
     sqlite3_bind_int(st, 8, limit + 1);
-    size_t cap = 0;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == (size_t)limit) {
-            *next = (*out)[*n - 1].id;
-            break;
-        }
-        if ((*out = list_grow(a, *out, *n, &cap, sizeof(**out))) == NULL) break;
-        row_customer(st, &(*out)[(*n)++], a);
-    }
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE && step != SQLITE_ROW) return db_fail(err, r->db, "listing customers");
-    if (*out == NULL && step == SQLITE_ROW)
-        return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory listing customers");
-    return 0;
+    struct rows it = rows_begin(st, sizeof(**out), limit, 0 /* id */);
+    for (struct customer *c; (c = rows_next(&it, a)) != NULL;) row_customer(st, c, a);
+    int rc = rows_end(&it, r->db, "listing customers", err);
+    *out = it.items;
+    *n = it.n;
+    *next = it.next;
+    return rc;
 }
 
 int store_list_identities(struct store_reader *r, int64_t tenant_id, int64_t customer_id,
@@ -250,15 +234,11 @@ int store_list_consents(struct store_reader *r, int64_t tenant_id, int64_t custo
     if (st == NULL) return err->code;
     sqlite3_bind_int64(st, 1, customer_id);
     sqlite3_bind_int64(st, 2, tenant_id);
-    size_t cap = 0;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((*out = list_grow(a, *out, *n, &cap, sizeof(**out))) == NULL) break;
-        row_consent(st, &(*out)[(*n)++], a);
-    }
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE && step != SQLITE_ROW) return db_fail(err, r->db, "listing consents");
-    if (step == SQLITE_ROW) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
-    if (*out == NULL) *out = arena_alloc(a, sizeof(**out));
+    struct rows it = rows_begin(st, sizeof(**out), 0, 0);
+    for (struct consent *c; (c = rows_next(&it, a)) != NULL;) row_consent(st, c, a);
+    rc = rows_end(&it, r->db, "listing consents", err);
+    if (rc != 0) return rc;
+    *out = it.items != NULL ? it.items : arena_alloc(a, sizeof(**out)); /* empty is "[]" */
+    *n = it.n;
     return 0;
 }

@@ -72,22 +72,13 @@ int store_list_conversations(struct store_reader *r, int64_t tenant_id,
     if (f->assignee_id > 0) sqlite3_bind_int64(st, 5, f->assignee_id);
     if (f->updated_since > 0) sqlite3_bind_int64(st, 6, f->updated_since);
     sqlite3_bind_int(st, 7, limit + 1);
-    size_t cap = 0;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == (size_t)limit) {
-            *next = (*out)[*n - 1].id;
-            break;
-        }
-        if ((*out = list_grow(a, *out, *n, &cap, sizeof(**out))) == NULL) break;
-        row_conversation(st, &(*out)[(*n)++], a);
-    }
-    int rc = 0;
-    if (step != SQLITE_DONE && step != SQLITE_ROW)
-        rc = db_fail(err, r->db, "listing conversations");
-    else if (*out == NULL && step == SQLITE_ROW)
-        rc = parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory listing conversations");
-    sqlite3_finalize(st);
+    struct rows it = rows_begin(st, sizeof(**out), limit, 0 /* id */);
+    for (struct conversation *c; (c = rows_next(&it, a)) != NULL;) row_conversation(st, c, a);
+    int rc = rows_end(&it, r->db, "listing conversations", err);
+    sqlite3_finalize(st); /* prepared for this filter only */
+    *out = it.items;
+    *n = it.n;
+    *next = it.next;
     return rc;
 }
 
@@ -111,21 +102,13 @@ int store_list_messages(struct store_reader *r, int64_t tenant_id, int64_t conve
     sqlite3_bind_int64(st, 2, page != NULL ? page->after : 0);
     sqlite3_bind_int(st, 3, include_internal ? 1 : 0);
     sqlite3_bind_int(st, 4, limit + 1);
-    size_t cap = 0;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == (size_t)limit) {
-            *next = (*out)[*n - 1].seq;
-            break;
-        }
-        if ((*out = list_grow(a, *out, *n, &cap, sizeof(**out))) == NULL) break;
-        row_message(st, &(*out)[(*n)++], a);
-    }
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE && step != SQLITE_ROW) return db_fail(err, r->db, "listing messages");
-    if (*out == NULL && step == SQLITE_ROW)
-        return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory listing messages");
-    return 0;
+    struct rows it = rows_begin(st, sizeof(**out), limit, 3 /* seq */);
+    for (struct message *m; (m = rows_next(&it, a)) != NULL;) row_message(st, m, a);
+    rc = rows_end(&it, r->db, "listing messages", err);
+    *out = it.items;
+    *n = it.n;
+    *next = it.next;
+    return rc;
 }
 
 int store_list_receipts(struct store_reader *r, int64_t tenant_id, int64_t conversation_id,
@@ -143,16 +126,12 @@ int store_list_receipts(struct store_reader *r, int64_t tenant_id, int64_t conve
     if (st == NULL) return err->code;
     sqlite3_bind_int64(st, 1, conversation_id);
     sqlite3_bind_int64(st, 2, tenant_id);
-    size_t cap = 0;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((*out = list_grow(a, *out, *n, &cap, sizeof(**out))) == NULL) break;
-        row_receipt(st, &(*out)[(*n)++], a);
-    }
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE && step != SQLITE_ROW) return db_fail(err, r->db, "listing receipts");
-    if (step == SQLITE_ROW) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
-    return 0;
+    struct rows it = rows_begin(st, sizeof(**out), 0, 0);
+    for (struct receipt *rec; (rec = rows_next(&it, a)) != NULL;) row_receipt(st, rec, a);
+    rc = rows_end(&it, r->db, "listing receipts", err);
+    *out = it.items;
+    *n = it.n;
+    return rc;
 }
 
 int store_list_audit(struct store_reader *r, int64_t tenant_id, const struct audit_filter *f,
@@ -177,21 +156,13 @@ int store_list_audit(struct store_reader *r, int64_t tenant_id, const struct aud
     bind_text(st, 4, f != NULL ? f->object : NULL);
     bind_text(st, 5, f != NULL ? f->actor : NULL);
     sqlite3_bind_int(st, 6, limit + 1);
-    size_t cap = 0;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == (size_t)limit) {
-            *next = (*out)[*n - 1].id;
-            break;
-        }
-        if ((*out = list_grow(a, *out, *n, &cap, sizeof(**out))) == NULL) break;
-        row_audit(st, &(*out)[(*n)++], a);
-    }
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE && step != SQLITE_ROW) return db_fail(err, r->db, "listing audit");
-    if (*out == NULL && step == SQLITE_ROW)
-        return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory listing audit entries");
-    return 0;
+    struct rows it = rows_begin(st, sizeof(**out), limit, 0 /* id */);
+    for (struct audit_entry *e; (e = rows_next(&it, a)) != NULL;) row_audit(st, e, a);
+    int rc = rows_end(&it, r->db, "listing audit entries", err);
+    *out = it.items;
+    *n = it.n;
+    *next = it.next;
+    return rc;
 }
 
 int store_list_events(struct store_reader *r, int64_t tenant_id, int64_t after_id, int limit,
@@ -209,17 +180,13 @@ int store_list_events(struct store_reader *r, int64_t tenant_id, int64_t after_i
     if (st == NULL) return err->code;
     sqlite3_bind_int64(st, 1, tenant_id);
     sqlite3_bind_int64(st, 2, after_id);
-    sqlite3_bind_int(st, 3, limit);
-    size_t cap = 0;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((*out = list_grow(a, *out, *n, &cap, sizeof(**out))) == NULL) break;
-        row_event(st, &(*out)[(*n)++], a);
-    }
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE && step != SQLITE_ROW) return db_fail(err, r->db, "listing events");
-    if (step == SQLITE_ROW) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
-    return 0;
+    sqlite3_bind_int(st, 3, limit); /* the caller's batch, not a page: no next cursor */
+    struct rows it = rows_begin(st, sizeof(**out), 0, 0);
+    for (struct event *e; (e = rows_next(&it, a)) != NULL;) row_event(st, e, a);
+    int rc = rows_end(&it, r->db, "listing events", err);
+    *out = it.items;
+    *n = it.n;
+    return rc;
 }
 
 int store_stats(struct store_reader *r, struct store_stats *out, struct parley_err *err)

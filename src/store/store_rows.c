@@ -1,5 +1,6 @@
 /* Row → struct loaders shared by the writer and the readers, so a Conversation read back from a
- * reader and one rendered by the writer for an event are built from the same columns. */
+ * reader and one rendered by the writer for an event are built from the same columns; and the
+ * one loop (rows_*) that collects a list query's rows into an arena array, page by page. */
 #include "store_int.h"
 
 #include <string.h>
@@ -223,25 +224,12 @@ int load_identities(struct stmt_cache *c, int64_t tenant_id, int64_t customer_id
     if (st == NULL) return err->code;
     sqlite3_bind_int64(st, 1, customer_id);
     sqlite3_bind_int64(st, 2, tenant_id);
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            size_t ncap = cap == 0 ? 8 : cap * 2;
-            struct identity *grown = arena_alloc(a, ncap * sizeof(*grown));
-            if (grown == NULL) {
-                sqlite3_reset(st);
-                return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory reading identities");
-            }
-            if (*n > 0) memcpy(grown, *out, *n * sizeof(*grown));
-            *out = grown;
-            cap = ncap;
-        }
-        row_identity(st, &(*out)[(*n)++], a);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return db_fail(err, c->db, "reading identities");
-    if (*out == NULL) *out = arena_alloc(a, sizeof(**out)); /* empty but non-NULL: "[]" */
+    struct rows it = rows_begin(st, sizeof(**out), 0, 0);
+    for (struct identity *i; (i = rows_next(&it, a)) != NULL;) row_identity(st, i, a);
+    int rc = rows_end(&it, c->db, "reading identities", err);
+    if (rc != 0) return rc;
+    *out = it.items != NULL ? it.items : arena_alloc(a, sizeof(**out)); /* empty is "[]" */
+    *n = it.n;
     return 0;
 }
 
@@ -262,7 +250,9 @@ int load_conversation(struct stmt_cache *c, int64_t tenant_id, int64_t id, const
                        "conversation %lld does not exist", (long long)id);
 }
 
-void *list_grow(struct arena *a, void *items, size_t n, size_t *cap, size_t elem)
+/* Grows an arena-backed array to hold n+1 items of elem bytes (copying the old items);
+ * returns the array, or NULL when out of memory. */
+static void *list_grow(struct arena *a, void *items, size_t n, size_t *cap, size_t elem)
 {
     if (n < *cap) return items;
     size_t ncap = *cap == 0 ? 16 : *cap * 2;
@@ -277,4 +267,43 @@ int page_limit(const struct store_page *page)
 {
     if (page == NULL || page->limit <= 0) return 50;
     return page->limit > 200 ? 200 : page->limit;
+}
+
+struct rows rows_begin(sqlite3_stmt *st, size_t elem, int limit, int cursor_col)
+{
+    return (struct rows){.st = st, .elem = elem, .limit = limit, .cursor_col = cursor_col};
+}
+
+void *rows_next(struct rows *it, struct arena *a)
+{
+    it->step = sqlite3_step(it->st);
+    if (it->step != SQLITE_ROW) return NULL;
+    if (it->limit > 0 && it->n == (size_t)it->limit) { /* the extra row: a next page exists */
+        it->next = it->last;
+        return NULL;
+    }
+    void *grown = list_grow(a, it->items, it->n, &it->cap, it->elem);
+    if (grown == NULL) {
+        it->oom = true;
+        return NULL;
+    }
+    it->items = grown;
+    if (it->limit > 0) it->last = sqlite3_column_int64(it->st, it->cursor_col);
+    return (char *)grown + it->n++ * it->elem;
+}
+
+int rows_end(struct rows *it, sqlite3 *db, const char *what, struct parley_err *err)
+{
+    sqlite3_reset(it->st); /* no read snapshot stays open, whatever happened */
+    int rc = 0;
+    if (it->step != SQLITE_DONE && it->step != SQLITE_ROW)
+        rc = db_fail(err, db, what);
+    else if (it->oom)
+        rc = parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory %s", what);
+    if (rc != 0) {
+        it->items = NULL;
+        it->n = 0;
+        it->next = 0;
+    }
+    return rc;
 }
