@@ -4,13 +4,14 @@
 B        ?= build
 CC       ?= cc
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
-PKGS     := libh2o-evloop jansson sqlite3 libsodium inih openssl
+PKGS     := libh2o-evloop jansson sqlite3 libsodium inih openssl libcurl yaml-0.1 libcmark
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+# liblinear and libstemmer ship no .pc file in Debian 12.
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llinear -lstemmer -lpthread -lm
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 BASE_CFLAGS := -std=gnu11 $(WARN) -DPARLEY_VERSION='"$(VERSION)"' -DH2O_USE_LIBUV=0 -Isrc $(PKG_CFLAGS)
 
-LIB_SRC  := $(wildcard src/common/*.c src/core/*.c src/store/*.c src/bus/*.c src/http/*.c src/cli/cmd_*.c src/cli/config*.c src/cli/seed*.c)
+LIB_SRC  := $(wildcard src/common/*.c src/core/*.c src/store/*.c src/bus/*.c src/http/*.c src/bot/*.c src/route/*.c src/cli/cmd_*.c src/cli/config*.c src/cli/seed*.c)
 LIB_ASM  := src/http/assets.S
 MAIN_SRC := src/cli/main.c
 
@@ -20,7 +21,7 @@ FLAVOUR_LDFLAGS_asan   := -fsanitize=address,undefined
 
 objs = $(patsubst %.c,$(B)/$(1)/%.o,$(LIB_SRC)) $(patsubst %.S,$(B)/$(1)/%.o,$(LIB_ASM))
 
-.PHONY: all build run test unit integration fuzz fuzz-build fuzz-replay-bin bench-core crash-test lint format deps clean asan
+.PHONY: all build run run-now test test-now fuzz-now unit integration fuzz fuzz-build fuzz-replay-bin bench-core crash-test lint format deps clean asan
 all: build
 build: $(B)/release/parley
 asan: $(B)/asan/parley
@@ -44,12 +45,16 @@ endef
 $(eval $(call FLAVOUR,release))
 $(eval $(call FLAVOUR,asan))
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # ---- run ---------------------------------------------------------------------------------
 DB     ?= var/parley.db
 LISTEN ?= 127.0.0.1:8080
-run: deps build
+# Targets that may install packages first re-run make for the rest, so that pkg-config is
+# asked again once the packages are there (a fresh machine has none of them at parse time).
+run: deps
+	@$(MAKE) --no-print-directory run-now
+run-now: build
 	@mkdir -p var
 	@if [ ! -f $(DB) ]; then $(B)/release/parley migrate --db $(DB) && $(B)/release/parley seed-demo --db $(DB); fi
 	@echo ""
@@ -71,8 +76,10 @@ $(B)/asan/tests/%: tests/unit/%.c $(B)/asan/libparley.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(FLAVOUR_CFLAGS_asan) $(FLAVOUR_LDFLAGS_asan) -o $@ $< $(B)/asan/libparley.a $(PKG_LIBS) -lcmocka
 
-test: deps build asan $(UNIT_BIN) fuzz-replay-bin
-	@rm -f $(B)/test-results; mkdir -p build
+test: deps
+	@$(MAKE) --no-print-directory test-now
+test-now: build asan $(UNIT_BIN) fuzz-replay-bin
+	@rm -f $(B)/test-results; mkdir -p $(B)
 	@tests/run-unit.sh $(UNIT_BIN)
 	@tests/run-fuzz-replay.sh
 	@PARLEY_BIN=$(B)/release/parley PARLEY_SUITE=integration tests/run-integration.sh
@@ -106,7 +113,9 @@ $(B)/fuzz/replay_%: fuzz/%.c fuzz/replay_main.c $(B)/asan/libparley.a
 fuzz-build: $(FUZZ_BIN)
 fuzz-replay-bin: $(REPLAY_BIN)
 FUZZ_SECONDS ?= 30
-fuzz: deps fuzz-build
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-now
+fuzz-now: fuzz-build
 	@for t in $(FUZZ_BIN); do n=$$(basename $$t); mkdir -p $(B)/fuzz/work/$$n fuzz/corpus/$$n; \
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
 	  $$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=$(B)/fuzz/ \
@@ -114,10 +123,10 @@ fuzz: deps fuzz-build
 	@echo "new inputs are in $(B)/fuzz/work/; keep the interesting ones with -merge=1 into fuzz/corpus/"
 
 # ---- benches and crash test ------------------------------------------------------------------
-bench-core: deps build
-	@bench/bench-core.sh
-crash-test: deps build
-	@bench/crash-test.sh
+bench-core: deps
+	@$(MAKE) --no-print-directory build && bench/bench-core.sh
+crash-test: deps
+	@$(MAKE) --no-print-directory build && bench/crash-test.sh
 
 # ---- hygiene ---------------------------------------------------------------------------------
 lint:

@@ -15,7 +15,9 @@
 #include "../core/core.h"
 #include "../store/store.h"
 
-struct http_thread; /* one per event loop: its h2o context, store reader, live-stream hub */
+struct http_thread;   /* one per event loop: its h2o context, store reader, live-stream hub */
+struct bot_service;   /* src/bot/bot.h */
+struct route_service; /* src/route/route.h */
 
 /* One API request. Allocated by server.c; lives until the reply has been sent AND any
  * submitted command has completed (a client that hangs up early does not free it under a
@@ -25,6 +27,8 @@ struct api_req {
     const struct parley_config *cfg;
     struct store *store;
     struct store_reader *reader; /* this thread's read connection */
+    struct bot_service *bot;     /* the virtual agent service (thread-safe calls only) */
+    struct route_service *route; /* the routing service (thread-safe calls only) */
     struct arena arena;          /* freed with the request */
     const char *method;          /* "GET", "POST", "PATCH", "DELETE" (NUL-terminated) */
     const char *path;            /* without query, NUL-terminated */

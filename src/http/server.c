@@ -19,7 +19,9 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../bot/bot.h"
 #include "../common/util.h"
+#include "../route/route.h"
 #include "server_int.h"
 
 #define MAX_THREADS           256
@@ -505,6 +507,8 @@ int http_serve(const struct parley_config *cfg, struct store *store, struct parl
     size_t budget = connection_budget(cfg);
     rc = bus_open_local(&srv->bus, err);
     if (rc == 0) rc = offload_pool_start(srv, 2, err);
+    if (rc == 0) rc = bot_service_start(cfg, store, srv->bus, &srv->bot, err);
+    if (rc == 0) rc = route_service_start(cfg, store, srv->bus, &srv->route, err);
     struct sigaction old_sig[2];
     bool signals = false;
     if (rc == 0) rc = signals_install(old_sig, err);
@@ -549,6 +553,8 @@ int http_serve(const struct parley_config *cfg, struct store *store, struct parl
     }
     stop_threads(srv, started);
     offload_pool_stop(srv);
+    route_service_stop(srv->route);
+    bot_service_stop(srv->bot);
     store_set_event_sink(store, NULL, NULL);
     bus_close(srv->bus);
     h2o_config_dispose(&srv->globalconf);

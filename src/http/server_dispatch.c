@@ -70,6 +70,8 @@ static struct http_req *req_new(struct http_thread *t, h2o_req_t *req)
     r->cfg = t->srv->cfg;
     r->store = t->srv->store;
     r->reader = t->reader;
+    r->bot = t->srv->bot;
+    r->route = t->srv->route;
     r->body = req->entity.base;
     r->body_len = req->entity.base != NULL ? req->entity.len : 0;
     r->opaque = hr;

@@ -21,6 +21,8 @@
 struct sse_hub;
 struct tenant_cache;
 struct offload_pool;
+struct bot_service;
+struct route_service;
 
 struct http_server {
     const struct parley_config *cfg;
@@ -32,6 +34,8 @@ struct http_server {
     int64_t started_ms;
     size_t entity_cap; /* h2o's own body limit: beyond it h2o answers 413 by itself */
     struct offload_pool *offload;
+    struct bot_service *bot;     /* the virtual agent (src/bot), consumer of the bus */
+    struct route_service *route; /* the routing engine (src/route), consumer of the bus */
     atomic_long connections, streams, requests; /* for the status page and the stop line */
     char listen_addr[160];                      /* the bound address, as logged */
 };
