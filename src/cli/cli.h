@@ -87,6 +87,32 @@ int cmd_seed_demo(const struct cli_command *self, int argc, char **argv);
 int cmd_tenant_create(const struct cli_command *self, int argc, char **argv);
 int cmd_user_add(const struct cli_command *self, int argc, char **argv);
 int cmd_token_create(const struct cli_command *self, int argc, char **argv);
+/* sentiment and knowledge base (kb helper): cmd_sentiment.c, cmd_kb.c */
+int cmd_sentiment_score(const struct cli_command *self, int argc, char **argv);
+int cmd_sentiment_eval(const struct cli_command *self, int argc, char **argv);
+int cmd_kb_import(const struct cli_command *self, int argc, char **argv);
+int cmd_kb_eval(const struct cli_command *self, int argc, char **argv);
+struct kb_import_result {
+    size_t created, updated, failed;
+};
+/* Imports every .md file of dir (sorted by name) as an article of the tenant, slug = file name
+ * without
+ * ".md"; an existing slug is updated. Each failure is printed ("FILE:LINE: what") and the
+ * others still go in. 0, or PARLEY_EINVAL when any file failed. */
+int kb_import_dir(struct store *s, int64_t tenant_id, const char *dir, const char *actor,
+                  struct kb_import_result *res);
+/* One article from Markdown text (name for messages, slug checked here); *created says
+ * whether it was new. Prints failures. */
+int kb_import_text(struct store *s, int64_t tenant_id, const char *name, const char *slug,
+                   const char *text, size_t len, const char *actor, bool *created);
+/* The demo articles (the .md files of data/demo/kb, compiled in by scripts/gen-demo-kb.py). */
+struct demo_kb_article {
+    const char *slug, *markdown;
+};
+extern const struct demo_kb_article demo_kb_articles[];
+extern const size_t demo_kb_articles_count;
+/* Imports them into the tenant (seed-demo). */
+int seed_demo_kb(struct store *s, int64_t tenant_id, size_t *n, struct parley_err *err);
 
 /* ---- the demo organisation ---------------------------------------------------------------- */
 

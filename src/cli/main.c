@@ -58,6 +58,25 @@ const struct cli_command cli_commands[] = {
                 "  --name LABEL       what the token is for (default: cli)\n"
                 "  --expires-days N   expiry in days, 1-3650 (default: never)\n",
      cmd_token_create},
+    /* sentiment and knowledge base (kb helper) */
+    {"sentiment score", "Score one message: VADER-style valence and distress cues, as JSON.",
+     "TEXT | --text TEXT", "  TEXT               the message (quote it)\n", cmd_sentiment_score},
+    {"sentiment eval", "Evaluate sentiment labels over a CSV file (header text,label).",
+     "--csv FILE [--show-errors N]",
+     "  --csv FILE         rows of text and label (negative, neutral or positive)\n"
+     "  --show-errors N    also print the first N misclassified rows\n",
+     cmd_sentiment_eval},
+    {"kb import", "Import a folder of Markdown articles (slug.md) into a tenant's knowledge base.",
+     "[--db FILE] --tenant SLUG --dir DIR",
+     DB_OPTIONS "  --tenant SLUG      the organisation\n"
+                "  --dir DIR          folder of .md files: the file name is the slug, the first\n"
+                "                     '# ' heading the title; existing slugs are updated\n",
+     cmd_kb_import},
+    {"kb eval", "Measure knowledge-base search over a CSV file (header query,article_slug).",
+     "[--db FILE] --tenant SLUG --csv FILE",
+     DB_OPTIONS "  --tenant SLUG      the organisation\n"
+                "  --csv FILE         queries and the slug of the article each should find\n",
+     cmd_kb_eval},
     {"help", "Show help for parley or for one command.", "[COMMAND]", NULL, cmd_help},
 };
 const size_t cli_commands_count = sizeof(cli_commands) / sizeof(cli_commands[0]);

@@ -661,11 +661,15 @@ int seed_demo(struct store *s, struct parley_err *err)
         plan_conversation(&sd, i, &pl);
         if ((rc = create_conversation(&sd, &pl)) != 0) return rc;
     }
+    /* knowledge base (kb helper): the articles of data/demo/kb, compiled in */
+    size_t n_articles = 0;
+    if ((rc = seed_demo_kb(s, sd.tenant_id, &n_articles, err)) != 0) return rc;
 
     printf("Seeded the demo organisation Acme Energy (tenant acme): 2 teams, %zu staff, "
            "%zu customers, %d consents, %d conversations, %d messages.\n\n",
            demo_advisers_count + 1, demo_customers_count, sd.n_consents, sd.n_conversations,
            sd.n_messages);
+    printf("Knowledge base: %zu articles (data/demo/kb).\n\n", n_articles);
     printf("Log in with tenant acme and password %s as:\n", DEMO_PASSWORD);
     printf("  %-30s %-11s %s\n", "admin@acme.example", "admin", "Jordan Ellis");
     for (size_t i = 0; i < demo_advisers_count; i++)

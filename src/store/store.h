@@ -24,6 +24,7 @@
 #include "../common/arena.h"
 #include "../common/err.h"
 #include "../core/core.h"
+#include "../core/core_kb.h"
 
 struct store;
 struct store_reader;
@@ -76,6 +77,11 @@ enum store_cmd_kind {
     STORE_UPDATE_RECEIPT, /* in: receipt cursor (only moves forward) → out: receipt */
     STORE_APPEND_AUDIT,   /* in: audit entry (views are audited this way) */
     STORE_PRUNE,          /* in: cutoff: deletes events and idempotency keys older than it */
+    /* knowledge base (kb helper): articles, audited; the full-text index follows in the same
+     * transaction */
+    STORE_KB_PUT_ARTICLE,    /* in: kb_put → out: KbArticle (201 new; 200 upsert of a slug) */
+    STORE_KB_UPDATE_ARTICLE, /* in: kb_update (id + KB_SET_* mask) → out: KbArticle */
+    STORE_KB_DELETE_ARTICLE, /* in: kb_delete_id → (no result body) */
     STORE_CMD__COUNT
 };
 
@@ -173,6 +179,17 @@ struct store_cmd {
         struct receipt update_receipt; /* kind chosen by receipt_kind below */
         struct audit_entry append_audit;
         int64_t prune_before_ms;
+        /* knowledge base (kb helper). body, html and text come together: the caller renders
+         * the Markdown (src/bot/kb_md.h) before submitting. */
+        struct {
+            struct kb_article article;
+            bool upsert; /* an existing slug is updated instead of a 409 (imports) */
+        } kb_put;
+        struct {
+            struct kb_article article; /* id + the fields named in set */
+            unsigned set;              /* KB_SET_* */
+        } kb_update;
+        int64_t kb_delete_id;
     } in;
     enum receipt_kind receipt_kind;
 
@@ -283,5 +300,41 @@ struct store_stats {
     int64_t tenants, customers, conversations, messages, events;
 };
 int store_stats(struct store_reader *r, struct store_stats *out, struct parley_err *err);
+
+/* ---- knowledge base (kb helper; docs/knowledge-base.md) ----------------------------------- */
+
+/* Fields of STORE_KB_UPDATE_ARTICLE. KB_SET_BODY sets body, html and text together. */
+enum {
+    KB_SET_SLUG = 1 << 0,
+    KB_SET_TITLE = 1 << 1,
+    KB_SET_BODY = 1 << 2,
+    KB_SET_TAGS = 1 << 3,
+    KB_SET_STATUS = 1 << 4,
+};
+
+struct kb_hit {
+    int64_t article_id;
+    const char *slug, *title, *snippet;
+    double score;
+};
+/* Full-text search over the tenant's published articles. query is free text from a person
+ * (never query syntax: it is turned into a safe query, see docs/knowledge-base.md), at most
+ * KB_MAX_QUERY bytes; limit 1..50. snippet is HTML-escaped text of the body with the matched
+ * words in <mark></mark>. score: relevance, higher is better (the negated bm25). Results best
+ * first, in the arena. A query with no searchable word gives no hits (not an error). */
+int store_kb_search(struct store_reader *r, int64_t tenant_id, const char *query, int limit,
+                    struct kb_hit **out, size_t *n, struct arena *a, struct parley_err *err);
+/* One article (any status) by id or slug; PARLEY_ENOTFOUND when missing or another tenant's. */
+int store_kb_get(struct store_reader *r, int64_t tenant_id, int64_t id, struct kb_article *out,
+                 struct arena *a, struct parley_err *err);
+int store_kb_get_by_slug(struct store_reader *r, int64_t tenant_id, const char *slug,
+                         struct kb_article *out, struct arena *a, struct parley_err *err);
+struct kb_filter {
+    int status; /* enum kb_status or -1 for any */
+};
+/* Oldest first (by id); the items carry no body, html or text. */
+int store_kb_list(struct store_reader *r, int64_t tenant_id, const struct kb_filter *f,
+                  const struct store_page *page, struct kb_article **out, size_t *n, int64_t *next,
+                  struct arena *a, struct parley_err *err);
 
 #endif

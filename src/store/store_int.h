@@ -222,6 +222,10 @@ int cmd_update_conversation(struct store *s, struct store_cmd *cmd);
 int cmd_update_receipt(struct store *s, struct store_cmd *cmd);
 int cmd_create_message(struct store *s, struct store_cmd *cmd);
 int cmd_widget_message(struct store *s, struct store_cmd *cmd);
+/* knowledge base (store_kb.c) */
+int cmd_kb_put_article(struct store *s, struct store_cmd *cmd);
+int cmd_kb_update_article(struct store *s, struct store_cmd *cmd);
+int cmd_kb_delete_article(struct store *s, struct store_cmd *cmd);
 
 /* Shared by conversation and message handlers (store_cmd_message.c, store_cmd_conv.c). */
 /* Appends m to its conversation (m->conversation_id, tenant-scoped, not closed): next seq,
@@ -244,5 +248,20 @@ int w_insert_identity(struct store *s, struct store_cmd *cmd, struct identity *i
 /* Finds (tenant, kind, value): *customer_id and *identity_id, or 0 when none. */
 int w_find_identity(struct store *s, struct store_cmd *cmd, enum identity_kind kind,
                     const char *value, int64_t *customer_id, int64_t *identity_id);
+
+/* ---- knowledge-base search queries (store_kb_query.c) --------------------------------- */
+
+/* How the words of a query combine: every word (AND) or any word (OR). */
+enum kb_match { KB_MATCH_ALL, KB_MATCH_ANY };
+#define KB_QUERY_MAX_TERMS 12
+#define KB_QUERY_MAX_TERM  64 /* bytes; longer words are cut at a character boundary */
+/* Turns free text into an FTS5 MATCH expression that can never be a syntax error: words are
+ * runs of ASCII letters and digits and of non-ASCII characters (invalid UTF-8 and punctuation
+ * separate them), lower-cased, common English words dropped (unless nothing else is left),
+ * duplicates dropped, at most KB_QUERY_MAX_TERMS, each in double quotes, joined by spaces
+ * (all) or " OR " (any). Writes a NUL-terminated string into out (cap bytes; cap >=
+ * KB_QUERY_CAP is always enough). Returns the number of words (0: nothing to search for). */
+#define KB_QUERY_CAP (KB_QUERY_MAX_TERMS * (KB_QUERY_MAX_TERM + 6) + 1)
+int kb_fts_query(const char *q, size_t len, enum kb_match how, char *out, size_t cap);
 
 #endif

@@ -194,7 +194,40 @@ static const char migration_1[] =
     " created_at INTEGER NOT NULL,"
     " PRIMARY KEY (tenant_id, scope, key)) WITHOUT ROWID;";
 
+/* Knowledge base (kb helper; docs/knowledge-base.md). kb_fts is an FTS5 index over the
+ * articles (external content: it stores no copy of the text) with the porter stemmer over
+ * unicode61 (diacritics folded), kept in step by triggers inside the writing transaction.
+ * Drafts are indexed too; searches join back to kb_articles for the tenant and the status. */
+static const char migration_kb[] =
+    "CREATE TABLE kb_articles ("
+    " id INTEGER PRIMARY KEY,"
+    " tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    " slug TEXT NOT NULL,"
+    " title TEXT NOT NULL,"
+    " body TEXT NOT NULL," /* Markdown as written */
+    " html TEXT NOT NULL," /* libcmark, safe mode */
+    " text TEXT NOT NULL," /* plain text of the body: what kb_fts indexes */
+    " tags TEXT NOT NULL DEFAULT '[]',"
+    " status TEXT NOT NULL DEFAULT 'published',"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " UNIQUE (tenant_id, slug));"
+    "CREATE VIRTUAL TABLE kb_fts USING fts5(title, text, tags, content='kb_articles',"
+    " content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');"
+    "CREATE TRIGGER kb_articles_ai AFTER INSERT ON kb_articles BEGIN"
+    " INSERT INTO kb_fts(rowid, title, text, tags) VALUES (new.id, new.title, new.text, new.tags);"
+    " END;"
+    "CREATE TRIGGER kb_articles_ad AFTER DELETE ON kb_articles BEGIN"
+    " INSERT INTO kb_fts(kb_fts, rowid, title, text, tags)"
+    " VALUES ('delete', old.id, old.title, old.text, old.tags);"
+    " END;"
+    "CREATE TRIGGER kb_articles_au AFTER UPDATE OF title, text, tags ON kb_articles BEGIN"
+    " INSERT INTO kb_fts(kb_fts, rowid, title, text, tags)"
+    " VALUES ('delete', old.id, old.title, old.text, old.tags);"
+    " INSERT INTO kb_fts(rowid, title, text, tags) VALUES (new.id, new.title, new.text, new.tags);"
+    " END;";
+
 const char *const store_migrations[] = {
-    migration_1,
+    migration_1, migration_kb, /* kb helper */
 };
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
