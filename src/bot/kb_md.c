@@ -110,6 +110,7 @@ static int front_matter(const char *name, const char *text, size_t len, size_t *
             return 0;
         }
         if (blank(&l)) continue;
+        if (l.len >= 2 && memcmp(l.s, "# ", 2) == 0) break; /* the title: "---" was forgotten */
         const char *colon = memchr(l.s, ':', l.len);
         if (colon == NULL)
             return line_fail(err, name, l.no, "expected 'key: value' in the front matter");
