@@ -87,6 +87,10 @@ static const struct sentiment_lex_entry domain_words[] = {
     {"shambles", -2.2f},    {"disgraceful", -2.5f},  {"appalling", -2.5f},   {"extortionate", -2.4f},
     {"nightmare", -2.3f},   {"chasing", -0.8f},      {"fobbed", -1.8f},      {"waiting", -0.5f},
     {"cut off", -1.5f},     {"sorted", 1.6f},        {"spot-on", 2.0f},
+    /* words the general lexicon rates but that are neutral in service requests ("I'd like to
+     * pay by card, please", "my account number", "emergency credit", "top up") */
+    {"please", 0.0f},       {"like", 0.0f},          {"want", 0.0f},         {"number", 0.0f},
+    {"pay", 0.0f},          {"emergency", 0.0f},     {"top", 0.0f},
 };
 
 /* Distress cues, most severe first (the first match is reported). Phrases are written in the

@@ -55,6 +55,15 @@ void api_widget_conversations(struct api_req *r);
 void api_widget_messages(struct api_req *r);
 void api_widget_receipt(struct api_req *r);
 
+/* api_kb.c: knowledge base (kb helper) */
+void api_kb_search(struct api_req *r);
+void api_widget_kb_search(struct api_req *r);
+void api_kb_articles_list(struct api_req *r);
+void api_kb_articles_create(struct api_req *r);
+void api_kb_articles_get(struct api_req *r);
+void api_kb_articles_update(struct api_req *r);
+void api_kb_articles_delete(struct api_req *r);
+
 /* ---- api_common.c -------------------------------------------------------------------- */
 
 /* Replies with err, or with rc when a callee returned a code without filling err. */

@@ -80,6 +80,11 @@ int decode_widget_session(json_t *body, struct store_cmd *cmd, struct widget_ses
 int decode_widget_message(json_t *body, struct store_cmd *cmd, size_t max_message_bytes,
                           struct parley_err *err);
 
+/* POST /kb/articles → STORE_KB_PUT_ARTICLE (slug, title and body required; tags; status,
+ * default published) or PATCH /kb/articles/{id} → STORE_KB_UPDATE_ARTICLE (any of them +
+ * KB_SET_* mask; the id is the caller's). A body is rendered here (html, text). kb helper. */
+int decode_kb_article(json_t *body, struct store_cmd *cmd, struct parley_err *err);
+
 /* ---- building blocks, shared by the decoders and by handlers parsing query strings ------ */
 
 enum {

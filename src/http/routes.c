@@ -41,6 +41,15 @@ const struct api_route api_routes[] = {
     {"GET",   "/api/v1/widget/conversations/{id}/messages",  AUTH_VISITOR, 0,                 api_widget_messages},
     {"POST",  "/api/v1/widget/conversations/{id}/receipts",  AUTH_VISITOR, 0,                 api_widget_receipt},
 
+    /* knowledge base (kb helper): agents and experts read, supervisors and admins write */
+    {"GET",   "/api/v1/kb/search",                           AUTH_STAFF,   ROLES_ALL,         api_kb_search},
+    {"GET",   "/api/v1/kb/articles",                         AUTH_STAFF,   ROLES_ALL,         api_kb_articles_list},
+    {"POST",  "/api/v1/kb/articles",                         AUTH_STAFF,   ROLES_SUPERVISORS, api_kb_articles_create},
+    {"GET",   "/api/v1/kb/articles/{id}",                    AUTH_STAFF,   ROLES_ALL,         api_kb_articles_get},
+    {"PATCH", "/api/v1/kb/articles/{id}",                    AUTH_STAFF,   ROLES_SUPERVISORS, api_kb_articles_update},
+    {"DELETE","/api/v1/kb/articles/{id}",                    AUTH_STAFF,   ROLES_SUPERVISORS, api_kb_articles_delete},
+    {"GET",   "/api/v1/widget/kb/search",                    AUTH_VISITOR, 0,                 api_widget_kb_search},
+
     {"GET",   "/api/v1/stream",                              AUTH_STAFF,   ROLES_ALL,         api_stream_open},
     {"GET",   "/api/v1/widget/stream",                       AUTH_VISITOR, 0,                 api_stream_open},
 };
