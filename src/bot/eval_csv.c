@@ -48,7 +48,8 @@ static int record(struct reader *r, char **fields, int n_max, int *start_line, s
                     }
                 }
                 if (c == '\n') r->line++;
-                if (fl == EVAL_CSV_MAX_FIELD) return fail(r, r->line, "a field is longer than 4096 bytes");
+                if (fl == EVAL_CSV_MAX_FIELD)
+                    return fail(r, r->line, "a field is longer than 4096 bytes");
                 field[fl++] = c;
             }
             if (r->pos < r->len && r->s[r->pos] != ',' && r->s[r->pos] != '\n' &&
@@ -59,7 +60,8 @@ static int record(struct reader *r, char **fields, int n_max, int *start_line, s
                    r->s[r->pos] != '\r') {
                 if (r->s[r->pos] == '"')
                     return fail(r, r->line, "a quote inside an unquoted field (quote the field)");
-                if (fl == EVAL_CSV_MAX_FIELD) return fail(r, r->line, "a field is longer than 4096 bytes");
+                if (fl == EVAL_CSV_MAX_FIELD)
+                    return fail(r, r->line, "a field is longer than 4096 bytes");
                 field[fl++] = r->s[r->pos++];
             }
         }
@@ -113,7 +115,8 @@ int eval_csv_parse(const char *name, const char *buf, size_t len, const char *co
         int nf = record(&r, f, MAX_COLS, &line, a);
         if (nf < 0) return nf;
         if (nf == 0) break;
-        if (nf <= ia || nf <= ib) return fail(&r, line, "this row has fewer columns than the header");
+        if (nf <= ia || nf <= ib)
+            return fail(&r, line, "this row has fewer columns than the header");
         if (*n == cap) {
             struct eval_row *bigger = arena_alloc(a, cap * 2 * sizeof(*out));
             if (bigger == NULL) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");

@@ -84,7 +84,8 @@ static int parse_tags(const char *name, const struct line *l, const char *v, siz
         trim(&t, &tl);
         if (tl > 0) {
             if (n == KB_MAX_TAGS) return line_fail(err, name, l->no, "too many tags (at most 16)");
-            if (tl > KB_MAX_TAG) return line_fail(err, name, l->no, "a tag is longer than 48 bytes");
+            if (tl > KB_MAX_TAG)
+                return line_fail(err, name, l->no, "a tag is longer than 48 bytes");
             if ((tags[n++] = arena_strndup(a, t, tl)) == NULL)
                 return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
         }
@@ -175,11 +176,12 @@ int kb_md_parse(const char *name, const char *text, size_t len, struct kb_articl
         size_t body_start = pos;
         while (next_line(text, len, &pos, &no, &l) && blank(&l)) body_start = pos;
         size_t body_len = len - body_start;
-        while (body_len > 0 && (text[body_start + body_len - 1] == '\n' ||
-                                text[body_start + body_len - 1] == '\r' ||
-                                text[body_start + body_len - 1] == ' '))
+        while (body_len > 0 &&
+               (text[body_start + body_len - 1] == '\n' ||
+                text[body_start + body_len - 1] == '\r' || text[body_start + body_len - 1] == ' '))
             body_len--;
-        if (body_len == 0) return line_fail(err, name, title_line, "the article has no body after its title");
+        if (body_len == 0)
+            return line_fail(err, name, title_line, "the article has no body after its title");
         if (body_len > KB_MAX_BODY)
             return line_fail(err, name, title_line, "the body is longer than 65536 bytes");
         if ((out->body = arena_strndup(a, text + body_start, body_len)) == NULL)

@@ -26,14 +26,14 @@
 /* ---- tables ---------------------------------------------------------------------------- */
 
 static const char *const negations[] = {
-    "aint",     "arent",    "cannot",   "cant",     "couldnt", "darent",  "didnt",   "doesnt",
-    "ain't",    "aren't",   "can't",    "couldn't", "daren't", "didn't",  "doesn't", "dont",
-    "hadnt",    "hasnt",    "havent",   "isnt",     "mightnt", "mustnt",  "neither", "don't",
-    "hadn't",   "hasn't",   "haven't",  "isn't",    "mightn't", "mustn't", "neednt", "needn't",
-    "never",    "none",     "nope",     "nor",      "not",     "nothing", "nowhere", "oughtnt",
-    "shant",    "shouldnt", "uhuh",     "wasnt",    "werent",  "oughtn't", "shan't", "shouldn't",
-    "uh-uh",    "wasn't",   "weren't",  "without",  "wont",    "wouldnt", "won't",   "wouldn't",
-    "rarely",   "seldom",   "despite",
+    "aint",   "arent",    "cannot",  "cant",     "couldnt",  "darent",   "didnt",   "doesnt",
+    "ain't",  "aren't",   "can't",   "couldn't", "daren't",  "didn't",   "doesn't", "dont",
+    "hadnt",  "hasnt",    "havent",  "isnt",     "mightnt",  "mustnt",   "neither", "don't",
+    "hadn't", "hasn't",   "haven't", "isn't",    "mightn't", "mustn't",  "neednt",  "needn't",
+    "never",  "none",     "nope",    "nor",      "not",      "nothing",  "nowhere", "oughtnt",
+    "shant",  "shouldnt", "uhuh",    "wasnt",    "werent",   "oughtn't", "shan't",  "shouldn't",
+    "uh-uh",  "wasn't",   "weren't", "without",  "wont",     "wouldnt",  "won't",   "wouldn't",
+    "rarely", "seldom",   "despite",
 };
 
 struct booster {
@@ -42,55 +42,71 @@ struct booster {
 };
 
 static const struct booster boosters[] = {
-    {"absolutely", B_INCR}, {"amazingly", B_INCR},   {"awfully", B_INCR},
-    {"completely", B_INCR}, {"considerable", B_INCR}, {"considerably", B_INCR},
-    {"decidedly", B_INCR},  {"deeply", B_INCR},      {"effing", B_INCR},
-    {"enormous", B_INCR},   {"enormously", B_INCR},  {"entirely", B_INCR},
-    {"especially", B_INCR}, {"exceptional", B_INCR}, {"exceptionally", B_INCR},
-    {"extreme", B_INCR},    {"extremely", B_INCR},   {"fabulously", B_INCR},
-    {"flipping", B_INCR},   {"flippin", B_INCR},     {"frackin", B_INCR},
-    {"fracking", B_INCR},   {"fricking", B_INCR},    {"frickin", B_INCR},
-    {"frigging", B_INCR},   {"friggin", B_INCR},     {"fully", B_INCR},
-    {"fuckin", B_INCR},     {"fucking", B_INCR},     {"fuggin", B_INCR},
-    {"fugging", B_INCR},    {"greatly", B_INCR},     {"hella", B_INCR},
-    {"highly", B_INCR},     {"hugely", B_INCR},      {"incredible", B_INCR},
-    {"incredibly", B_INCR}, {"intensely", B_INCR},   {"major", B_INCR},
-    {"majorly", B_INCR},    {"more", B_INCR},        {"most", B_INCR},
-    {"particularly", B_INCR}, {"purely", B_INCR},    {"quite", B_INCR},
-    {"really", B_INCR},     {"remarkably", B_INCR},  {"so", B_INCR},
-    {"substantially", B_INCR}, {"thoroughly", B_INCR}, {"total", B_INCR},
-    {"totally", B_INCR},    {"tremendous", B_INCR},  {"tremendously", B_INCR},
-    {"uber", B_INCR},       {"unbelievably", B_INCR}, {"unusually", B_INCR},
-    {"utter", B_INCR},      {"utterly", B_INCR},     {"very", B_INCR},
+    {"absolutely", B_INCR},    {"amazingly", B_INCR},    {"awfully", B_INCR},
+    {"completely", B_INCR},    {"considerable", B_INCR}, {"considerably", B_INCR},
+    {"decidedly", B_INCR},     {"deeply", B_INCR},       {"effing", B_INCR},
+    {"enormous", B_INCR},      {"enormously", B_INCR},   {"entirely", B_INCR},
+    {"especially", B_INCR},    {"exceptional", B_INCR},  {"exceptionally", B_INCR},
+    {"extreme", B_INCR},       {"extremely", B_INCR},    {"fabulously", B_INCR},
+    {"flipping", B_INCR},      {"flippin", B_INCR},      {"frackin", B_INCR},
+    {"fracking", B_INCR},      {"fricking", B_INCR},     {"frickin", B_INCR},
+    {"frigging", B_INCR},      {"friggin", B_INCR},      {"fully", B_INCR},
+    {"fuckin", B_INCR},        {"fucking", B_INCR},      {"fuggin", B_INCR},
+    {"fugging", B_INCR},       {"greatly", B_INCR},      {"hella", B_INCR},
+    {"highly", B_INCR},        {"hugely", B_INCR},       {"incredible", B_INCR},
+    {"incredibly", B_INCR},    {"intensely", B_INCR},    {"major", B_INCR},
+    {"majorly", B_INCR},       {"more", B_INCR},         {"most", B_INCR},
+    {"particularly", B_INCR},  {"purely", B_INCR},       {"quite", B_INCR},
+    {"really", B_INCR},        {"remarkably", B_INCR},   {"so", B_INCR},
+    {"substantially", B_INCR}, {"thoroughly", B_INCR},   {"total", B_INCR},
+    {"totally", B_INCR},       {"tremendous", B_INCR},   {"tremendously", B_INCR},
+    {"uber", B_INCR},          {"unbelievably", B_INCR}, {"unusually", B_INCR},
+    {"utter", B_INCR},         {"utterly", B_INCR},      {"very", B_INCR},
     {"bloody", B_INCR}, /* British English, as customers write it */
-    {"almost", B_DECR},     {"barely", B_DECR},      {"hardly", B_DECR},
-    {"just enough", B_DECR}, {"kind of", B_DECR},    {"kinda", B_DECR},
-    {"kindof", B_DECR},     {"kind-of", B_DECR},     {"less", B_DECR},
-    {"little", B_DECR},     {"marginal", B_DECR},    {"marginally", B_DECR},
-    {"occasional", B_DECR}, {"occasionally", B_DECR}, {"partly", B_DECR},
-    {"scarce", B_DECR},     {"scarcely", B_DECR},    {"slight", B_DECR},
-    {"slightly", B_DECR},   {"somewhat", B_DECR},    {"sort of", B_DECR},
-    {"sorta", B_DECR},      {"sortof", B_DECR},      {"sort-of", B_DECR},
+    {"almost", B_DECR},        {"barely", B_DECR},       {"hardly", B_DECR},
+    {"just enough", B_DECR},   {"kind of", B_DECR},      {"kinda", B_DECR},
+    {"kindof", B_DECR},        {"kind-of", B_DECR},      {"less", B_DECR},
+    {"little", B_DECR},        {"marginal", B_DECR},     {"marginally", B_DECR},
+    {"occasional", B_DECR},    {"occasionally", B_DECR}, {"partly", B_DECR},
+    {"scarce", B_DECR},        {"scarcely", B_DECR},     {"slight", B_DECR},
+    {"slightly", B_DECR},      {"somewhat", B_DECR},     {"sort of", B_DECR},
+    {"sorta", B_DECR},         {"sortof", B_DECR},       {"sort-of", B_DECR},
 };
 
 /* Idioms whose valence replaces the word's (VADER's special cases). */
 static const struct booster idioms[] = {
-    {"the shit", 3},         {"the bomb", 3},       {"bad ass", 1.5},     {"badass", 1.5},
-    {"bus stop", 0},         {"yeah right", -2},    {"kiss of death", -1.5}, {"to die for", 3},
-    {"beating heart", 3.1},  {"broken heart", -2.9},
+    {"the shit", 3},        {"the bomb", 3},        {"bad ass", 1.5},        {"badass", 1.5},
+    {"bus stop", 0},        {"yeah right", -2},     {"kiss of death", -1.5}, {"to die for", 3},
+    {"beating heart", 3.1}, {"broken heart", -2.9},
 };
 
 /* Customer-service words the general-purpose lexicon lacks (or rates for social media), looked
  * up before it. Kept short and documented in docs/bot-sentiment.md. */
 static const struct sentiment_lex_entry domain_words[] = {
-    {"overcharged", -2.0f}, {"overcharging", -2.0f}, {"rip-off", -2.3f},     {"ripoff", -2.3f},
-    {"shambles", -2.2f},    {"disgraceful", -2.5f},  {"appalling", -2.5f},   {"extortionate", -2.4f},
-    {"nightmare", -2.3f},   {"chasing", -0.8f},      {"fobbed", -1.8f},      {"waiting", -0.5f},
-    {"cut off", -1.5f},     {"sorted", 1.6f},        {"spot-on", 2.0f},
+    {"overcharged", -2.0f},
+    {"overcharging", -2.0f},
+    {"rip-off", -2.3f},
+    {"ripoff", -2.3f},
+    {"shambles", -2.2f},
+    {"disgraceful", -2.5f},
+    {"appalling", -2.5f},
+    {"extortionate", -2.4f},
+    {"nightmare", -2.3f},
+    {"chasing", -0.8f},
+    {"fobbed", -1.8f},
+    {"waiting", -0.5f},
+    {"cut off", -1.5f},
+    {"sorted", 1.6f},
+    {"spot-on", 2.0f},
     /* words the general lexicon rates but that are neutral in service requests ("I'd like to
      * pay by card, please", "my account number", "emergency credit", "top up") */
-    {"please", 0.0f},       {"like", 0.0f},          {"want", 0.0f},         {"number", 0.0f},
-    {"pay", 0.0f},          {"emergency", 0.0f},     {"top", 0.0f},
+    {"please", 0.0f},
+    {"like", 0.0f},
+    {"want", 0.0f},
+    {"number", 0.0f},
+    {"pay", 0.0f},
+    {"emergency", 0.0f},
+    {"top", 0.0f},
 };
 
 /* Distress cues, most severe first (the first match is reported). Phrases are written in the
@@ -373,9 +389,11 @@ static double idioms_check(const struct words *w, double valence, size_t i)
     static const size_t n_idioms = sizeof(idioms) / sizeof(idioms[0]);
     char buf[4 * MAX_WORD];
     /* the word with the ones before it: "1 0", "2 1 0", "2 1", "3 2 1", "3 2" */
-    const size_t spans[5][2] = {{i - 1, i}, {i - 2, i}, {i - 2, i - 1}, {i - 3, i - 1}, {i - 3, i - 2}};
+    const size_t spans[5][2] = {
+        {i - 1, i}, {i - 2, i}, {i - 2, i - 1}, {i - 3, i - 1}, {i - 3, i - 2}};
     for (size_t s = 0; s < 5; s++) {
-        const struct booster *b = find_in(idioms, n_idioms, join(w, spans[s][0], spans[s][1], buf, sizeof(buf)));
+        const struct booster *b =
+            find_in(idioms, n_idioms, join(w, spans[s][0], spans[s][1], buf, sizeof(buf)));
         if (b != NULL) {
             valence = b->scalar;
             break;

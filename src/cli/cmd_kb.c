@@ -30,8 +30,7 @@ int kb_import_text(struct store *s, int64_t tenant_id, const char *name, const c
                          "(like moving-home.md)",
                          name);
     if (rc == 0) rc = kb_md_parse(name, text, len, k, &cmd.arena, &err);
-    if (rc == 0)
-        rc = kb_md_render(k->body, strlen(k->body), &k->html, &k->text, &cmd.arena, &err);
+    if (rc == 0) rc = kb_md_render(k->body, strlen(k->body), &k->html, &k->text, &cmd.arena, &err);
     if (rc != 0) {
         cli_error("%s", err.message[0] != '\0' ? err.message : parley_err_code_name(rc));
     } else {
@@ -41,8 +40,8 @@ int kb_import_text(struct store *s, int64_t tenant_id, const char *name, const c
         cmd.actor = actor;
         rc = store_exec(s, &cmd);
         if (rc != 0)
-            cli_error("%s: %s", name, cmd.err.message[0] != '\0' ? cmd.err.message
-                                                                 : parley_err_code_name(rc));
+            cli_error("%s: %s", name,
+                      cmd.err.message[0] != '\0' ? cmd.err.message : parley_err_code_name(rc));
         *created = cmd.created;
     }
     store_cmd_release(&cmd);
@@ -125,16 +124,14 @@ int kb_import_dir(struct store *s, int64_t tenant_id, const char *dir, const cha
 }
 
 #define KB_DB_OPTIONS                                                                              \
-    "  --config FILE      read settings from this INI file\n"                                     \
-    "  --db FILE          database file\n"                                                        \
+    "  --config FILE      read settings from this INI file\n"                                      \
+    "  --db FILE          database file\n"                                                         \
     "  --tenant SLUG      the organisation\n"
 
 int cmd_kb_import(const struct cli_command *self, int argc, char **argv)
 {
-    struct cli_flag flags[] = {{"config", false, NULL},
-                               {"db", false, NULL},
-                               {"tenant", true, NULL},
-                               {"dir", true, NULL}};
+    struct cli_flag flags[] = {
+        {"config", false, NULL}, {"db", false, NULL}, {"tenant", true, NULL}, {"dir", true, NULL}};
     int status = CLI_OK;
     if (!cli_parse_flags(self, flags, 4, argc, argv, &status)) return status;
     struct parley_config cfg;
@@ -158,10 +155,8 @@ int cmd_kb_import(const struct cli_command *self, int argc, char **argv)
 
 int cmd_kb_eval(const struct cli_command *self, int argc, char **argv)
 {
-    struct cli_flag flags[] = {{"config", false, NULL},
-                               {"db", false, NULL},
-                               {"tenant", true, NULL},
-                               {"csv", true, NULL}};
+    struct cli_flag flags[] = {
+        {"config", false, NULL}, {"db", false, NULL}, {"tenant", true, NULL}, {"csv", true, NULL}};
     int status = CLI_OK;
     if (!cli_parse_flags(self, flags, 4, argc, argv, &status)) return status;
     struct arena a;

@@ -49,8 +49,8 @@ int kb_check_tags(const char *const *tags, size_t n, struct parley_err *err)
     if (n > KB_MAX_TAGS)
         return parley_fail(err, PARLEY_EINVAL, "tags", "at most %d tags", KB_MAX_TAGS);
     for (size_t i = 0; i < n; i++) {
-        int rc = core_check_text("tags", tags[i], tags[i] != NULL ? strlen(tags[i]) : 0,
-                                 KB_MAX_TAG, true, err);
+        int rc = core_check_text("tags", tags[i], tags[i] != NULL ? strlen(tags[i]) : 0, KB_MAX_TAG,
+                                 true, err);
         if (rc != 0) return rc;
     }
     return 0;

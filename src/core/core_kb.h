@@ -10,11 +10,11 @@
 
 #include "../common/err.h"
 
-#define KB_MAX_SLUG  100        /* bytes: a-z, 0-9 and '-', starting with a letter or digit */
-#define KB_MAX_TITLE 200        /* bytes */
+#define KB_MAX_SLUG  100         /* bytes: a-z, 0-9 and '-', starting with a letter or digit */
+#define KB_MAX_TITLE 200         /* bytes */
 #define KB_MAX_BODY  (64 * 1024) /* bytes of Markdown */
 #define KB_MAX_TAGS  16
-#define KB_MAX_TAG   48 /* bytes each */
+#define KB_MAX_TAG   48  /* bytes each */
 #define KB_MAX_QUERY 500 /* bytes of a search query */
 
 enum kb_status { KB_PUBLISHED, KB_DRAFT, KB_STATUS__COUNT };

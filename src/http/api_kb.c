@@ -24,16 +24,17 @@ static void search_reply(struct api_req *r, int max_limit)
     struct kb_hit *hits = NULL;
     size_t n = 0;
     struct parley_err err = {0};
-    int rc = store_kb_search(r->reader, r->who.tenant_id, q, (int)limit, &hits, &n, &r->arena, &err);
+    int rc =
+        store_kb_search(r->reader, r->who.tenant_id, q, (int)limit, &hits, &n, &r->arena, &err);
     if (rc != 0) {
         api_reply_failure(r, rc, &err);
         return;
     }
     json_t *data = json_array();
     for (size_t i = 0; data != NULL && i < n; i++) {
-        json_t *h = json_pack("{s:I, s:s, s:s, s:s, s:f}", "article_id", (json_int_t)hits[i].article_id,
-                              "slug", hits[i].slug, "title", hits[i].title, "snippet",
-                              hits[i].snippet, "score", hits[i].score);
+        json_t *h = json_pack("{s:I, s:s, s:s, s:s, s:f}", "article_id",
+                              (json_int_t)hits[i].article_id, "slug", hits[i].slug, "title",
+                              hits[i].title, "snippet", hits[i].snippet, "score", hits[i].score);
         if (!api_append(data, h)) {
             json_decref(data);
             data = NULL;
@@ -73,8 +74,8 @@ void api_kb_articles_list(struct api_req *r)
     size_t n = 0;
     int64_t next = 0;
     struct parley_err err = {0};
-    int rc = store_kb_list(r->reader, r->who.tenant_id, &f, &page, &list, &n, &next, &r->arena,
-                           &err);
+    int rc =
+        store_kb_list(r->reader, r->who.tenant_id, &f, &page, &list, &n, &next, &r->arena, &err);
     api_reply_page(r, rc, &err, &articles_json, list, n, next);
 }
 

@@ -33,12 +33,12 @@ int decode_kb_article(json_t *body, struct store_cmd *cmd, struct parley_err *er
         (rc = decode_text(body, "slug", NULL, KB_MAX_SLUG, req, &cmd->arena, &k->slug, &has[0],
                           err)) != 0 ||
         (has[0] && (rc = check_slug("slug", k->slug, err)) != 0) ||
-        (rc = decode_text(body, "title", NULL, KB_MAX_TITLE, req, &cmd->arena, &k->title,
-                          &has[1], err)) != 0 ||
+        (rc = decode_text(body, "title", NULL, KB_MAX_TITLE, req, &cmd->arena, &k->title, &has[1],
+                          err)) != 0 ||
         (rc = decode_text(body, "body", NULL, KB_MAX_BODY, req, &cmd->arena, &k->body, &has[2],
                           err)) != 0 ||
-        (rc = decode_text_list(body, "tags", KB_MAX_TAGS, KB_MAX_TAG, NULL, &cmd->arena,
-                               &k->tags, &k->n_tags, &has[3], err)) != 0 ||
+        (rc = decode_text_list(body, "tags", KB_MAX_TAGS, KB_MAX_TAG, NULL, &cmd->arena, &k->tags,
+                               &k->n_tags, &has[3], err)) != 0 ||
         (rc = decode_enum(body, "status", &decode_enum_kb_status, 0, &status, &has[4], err)) != 0)
         return rc;
     k->status = (enum kb_status)status;
@@ -57,7 +57,8 @@ int decode_kb_article(json_t *body, struct store_cmd *cmd, struct parley_err *er
         cmd->in.kb_put.upsert = false;
         return 0;
     }
-    if (set == 0) return parley_fail(err, PARLEY_EINVAL, "", "nothing to update: name at least one field");
+    if (set == 0)
+        return parley_fail(err, PARLEY_EINVAL, "", "nothing to update: name at least one field");
     cmd->in.kb_update.set = set;
     return 0;
 }

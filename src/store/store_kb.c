@@ -7,8 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define KB_COLS                                                                                    \
-    "id, tenant_id, slug, title, body, html, text, tags, status, created_at, updated_at"
+#define KB_COLS "id, tenant_id, slug, title, body, html, text, tags, status, created_at, updated_at"
 #define KB_LIST_COLS                                                                               \
     "id, tenant_id, slug, title, NULL, NULL, NULL, tags, status, created_at, updated_at"
 
@@ -37,8 +36,7 @@ static int load_kb(struct stmt_cache *c, int64_t tenant_id, int64_t id, const ch
         slug == NULL
             ? stmt_get(c, "SELECT " KB_COLS " FROM kb_articles WHERE id = ?1 AND tenant_id = ?2",
                        err)
-            : stmt_get(c,
-                       "SELECT " KB_COLS " FROM kb_articles WHERE slug = ?1 AND tenant_id = ?2",
+            : stmt_get(c, "SELECT " KB_COLS " FROM kb_articles WHERE slug = ?1 AND tenant_id = ?2",
                        err);
     if (st == NULL) return err->code;
     if (slug == NULL)
@@ -200,11 +198,11 @@ int cmd_kb_update_article(struct store *s, struct store_cmd *cmd)
 int cmd_kb_delete_article(struct store *s, struct store_cmd *cmd)
 {
     struct kb_article k;
-    int rc = load_kb(&s->cache, cmd->tenant_id, cmd->in.kb_delete_id, NULL, &k, &cmd->arena,
-                     &cmd->err);
+    int rc =
+        load_kb(&s->cache, cmd->tenant_id, cmd->in.kb_delete_id, NULL, &k, &cmd->arena, &cmd->err);
     if (rc != 0) return rc;
-    sqlite3_stmt *st = stmt_get(
-        &s->cache, "DELETE FROM kb_articles WHERE id = ?1 AND tenant_id = ?2", &cmd->err);
+    sqlite3_stmt *st =
+        stmt_get(&s->cache, "DELETE FROM kb_articles WHERE id = ?1 AND tenant_id = ?2", &cmd->err);
     if (st == NULL) return cmd->err.code;
     sqlite3_bind_int64(st, 1, k.id);
     sqlite3_bind_int64(st, 2, cmd->tenant_id);
@@ -233,8 +231,8 @@ int store_kb_get_by_slug(struct store_reader *r, int64_t tenant_id, const char *
 }
 
 int store_kb_list(struct store_reader *r, int64_t tenant_id, const struct kb_filter *f,
-                  const struct store_page *page, struct kb_article **out, size_t *n,
-                  int64_t *next, struct arena *a, struct parley_err *err)
+                  const struct store_page *page, struct kb_article **out, size_t *n, int64_t *next,
+                  struct arena *a, struct parley_err *err)
 {
     STORE_ERR(err);
     *out = NULL;

@@ -10,18 +10,22 @@
 
 /* Words too common to say anything about which article is meant. Sorted (bsearch). */
 static const char *const stopwords[] = {
-    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at",
-    "be", "because", "been", "before", "being", "but", "by", "can", "cant", "could", "did",
-    "didnt", "do", "does", "doesnt", "doing", "done", "dont", "for", "from", "get", "gets",
-    "getting", "give", "go", "going", "got", "had", "has", "have", "having", "he", "hello", "her",
-    "here", "hi", "him", "his", "how", "i", "id", "if", "im", "in", "into", "is", "isnt", "it",
-    "its", "ive", "just", "know", "let", "like", "me", "mean", "means", "more", "most", "much",
-    "my", "need", "needs", "no", "not", "now", "of", "off", "ok", "on", "once", "only", "or",
-    "other", "our", "out", "over", "own", "please", "really", "same", "she", "should", "so",
-    "some", "still", "such", "tell", "than", "thank", "thanks", "that", "thats", "the", "their",
-    "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "up", "us",
-    "very", "want", "wants", "was", "way", "we", "were", "what", "whats", "when", "where", "which",
-    "while", "who", "why", "will", "with", "wont", "would", "yes", "you", "your", "yours",
+    "a",      "about",  "after",  "again", "all",    "also",    "am",    "an",      "and",
+    "any",    "are",    "as",     "at",    "be",     "because", "been",  "before",  "being",
+    "but",    "by",     "can",    "cant",  "could",  "did",     "didnt", "do",      "does",
+    "doesnt", "doing",  "done",   "dont",  "for",    "from",    "get",   "gets",    "getting",
+    "give",   "go",     "going",  "got",   "had",    "has",     "have",  "having",  "he",
+    "hello",  "her",    "here",   "hi",    "him",    "his",     "how",   "i",       "id",
+    "if",     "im",     "in",     "into",  "is",     "isnt",    "it",    "its",     "ive",
+    "just",   "know",   "let",    "like",  "me",     "mean",    "means", "more",    "most",
+    "much",   "my",     "need",   "needs", "no",     "not",     "now",   "of",      "off",
+    "ok",     "on",     "once",   "only",  "or",     "other",   "our",   "out",     "over",
+    "own",    "please", "really", "same",  "she",    "should",  "so",    "some",    "still",
+    "such",   "tell",   "than",   "thank", "thanks", "that",    "thats", "the",     "their",
+    "them",   "then",   "there",  "these", "they",   "this",    "those", "through", "to",
+    "too",    "up",     "us",     "very",  "want",   "wants",   "was",   "way",     "we",
+    "were",   "what",   "whats",  "when",  "where",  "which",   "while", "who",     "why",
+    "will",   "with",   "wont",   "would", "yes",    "you",     "your",  "yours",
 };
 
 static int cmp_str(const void *a, const void *b)

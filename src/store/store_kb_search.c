@@ -19,14 +19,27 @@ static char *snippet_html(const char *raw, struct arena *a)
     size_t need = 1;
     for (const char *p = raw; *p != '\0'; p++) {
         switch (*p) {
-        case '&': need += 5; break;
+        case '&':
+            need += 5;
+            break;
         case '<':
-        case '>': need += 4; break;
-        case '"': need += 6; break;
-        case '\'': need += 5; break;
-        case '\x01': need += 6; break;
-        case '\x02': need += 7; break;
-        default: need += 1;
+        case '>':
+            need += 4;
+            break;
+        case '"':
+            need += 6;
+            break;
+        case '\'':
+            need += 5;
+            break;
+        case '\x01':
+            need += 6;
+            break;
+        case '\x02':
+            need += 7;
+            break;
+        default:
+            need += 1;
         }
     }
     char *out = arena_alloc(a, need);
@@ -35,14 +48,30 @@ static char *snippet_html(const char *raw, struct arena *a)
     for (const char *p = raw; *p != '\0'; p++) {
         const char *rep = NULL;
         switch (*p) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        case '\x01': rep = "<mark>"; break;
-        case '\x02': rep = "</mark>"; break;
-        default: *o++ = *p; continue;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
+        case '\x01':
+            rep = "<mark>";
+            break;
+        case '\x02':
+            rep = "</mark>";
+            break;
+        default:
+            *o++ = *p;
+            continue;
         }
         size_t l = strlen(rep);
         memcpy(o, rep, l);
@@ -93,8 +122,8 @@ static int run_match(struct store_reader *r, int64_t tenant_id, const char *matc
     return 0;
 }
 
-static int add_snippet(struct store_reader *r, const char *match, struct kb_hit *h,
-                       struct arena *a, struct parley_err *err)
+static int add_snippet(struct store_reader *r, const char *match, struct kb_hit *h, struct arena *a,
+                       struct parley_err *err)
 {
     sqlite3_stmt *st = stmt_get(&r->cache,
                                 "SELECT snippet(kb_fts, 1, char(1), char(2), '…', 24)"
@@ -104,8 +133,8 @@ static int add_snippet(struct store_reader *r, const char *match, struct kb_hit 
     bind_text(st, 1, match);
     sqlite3_bind_int64(st, 2, h->article_id);
     int step = sqlite3_step(st);
-    h->snippet = snippet_html(step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL,
-                              a);
+    h->snippet =
+        snippet_html(step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL, a);
     sqlite3_reset(st);
     if (step != SQLITE_ROW && step != SQLITE_DONE) return db_fail(err, r->db, "making a snippet");
     if (h->snippet == NULL) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory searching");
@@ -120,8 +149,8 @@ int store_kb_search(struct store_reader *r, int64_t tenant_id, const char *query
     *n = 0;
     size_t qlen = query != NULL ? strlen(query) : 0;
     if (qlen > KB_MAX_QUERY)
-        return parley_fail(err, PARLEY_EINVAL, "q", "the query is %zu bytes; at most %d are accepted",
-                           qlen, KB_MAX_QUERY);
+        return parley_fail(err, PARLEY_EINVAL, "q",
+                           "the query is %zu bytes; at most %d are accepted", qlen, KB_MAX_QUERY);
     if (limit < 1 || limit > 50)
         return parley_fail(err, PARLEY_EINVAL, "limit", "limit must be 1 to 50");
     char all[KB_QUERY_CAP], any[KB_QUERY_CAP];

@@ -34,9 +34,8 @@ static void parses_front_matter_title_and_body(void **state)
     assert_string_equal(k.tags[1], "payments");
     assert_int_equal(k.status, KB_DRAFT);
     /* no front matter; a "# " inside a code fence is not the title; "## " is not either */
-    assert_int_equal(parse("Intro\n## Section\n```\n# not me\n```\n# Real title\nBody\n", &k, &a,
-                           &err),
-                     0);
+    assert_int_equal(
+        parse("Intro\n## Section\n```\n# not me\n```\n# Real title\nBody\n", &k, &a, &err), 0);
     assert_string_equal(k.title, "Real title");
     assert_string_equal(k.body, "Body");
     assert_int_equal(k.status, KB_PUBLISHED);
@@ -104,8 +103,8 @@ static void csv_reads_named_columns(void **state)
     size_t n;
     const char *csv = "\xEF\xBB\xBFid,label,text\r\n1,positive,\"thanks, \"\"great\"\"\"\r\n\r\n"
                       "2,negative,\"two\nlines\"\n3,neutral,plain\n";
-    assert_int_equal(eval_csv_parse("f.csv", csv, strlen(csv), "text", "label", &rows, &n, &a, &err),
-                     0);
+    assert_int_equal(
+        eval_csv_parse("f.csv", csv, strlen(csv), "text", "label", &rows, &n, &a, &err), 0);
     assert_int_equal(n, 3);
     assert_string_equal(rows[0].a, "thanks, \"great\"");
     assert_string_equal(rows[0].b, "positive");

@@ -78,7 +78,7 @@ static void negation_flips_and_dampens(void **state)
     assert_true(never < -0.05);
     assert_true(contraction < -0.05);
     assert_true(fabs(curly - contraction) < 1e-9); /* a curly apostrophe is an apostrophe */
-    assert_true(fabs(not_good) < fabs(good));       /* N_SCALAR -0.74 */
+    assert_true(fabs(not_good) < fabs(good));      /* N_SCALAR -0.74 */
     assert_true(compound("no problem at all, thanks") > 0.05);
 }
 
@@ -91,7 +91,8 @@ static void boosters_and_dampeners(void **state)
     assert_true(very < plain);
     assert_true(slightly > plain);
     assert_true(slightly < 0);
-    assert_true(compound("extremely happy with the engineer") > compound("happy with the engineer"));
+    assert_true(compound("extremely happy with the engineer") >
+                compound("happy with the engineer"));
 }
 
 static void capitals_and_exclamations_add_emphasis(void **state)

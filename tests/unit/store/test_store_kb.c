@@ -52,9 +52,9 @@ static void search_stems_and_weights_titles(void **state)
     int64_t move = put_article(f, t, "moving-home", "Moving home",
                                "Tell us the date you move and give us a final meter reading.",
                                KB_PUBLISHED, false, NULL);
-    int64_t bills = put_article(f, t, "understanding-your-bill", "Understanding your bill",
-                                "Your bill shows what you used and what you paid.", KB_PUBLISHED,
-                                false, NULL);
+    int64_t bills =
+        put_article(f, t, "understanding-your-bill", "Understanding your bill",
+                    "Your bill shows what you used and what you paid.", KB_PUBLISHED, false, NULL);
     put_article(f, t, "meter-readings", "Meter readings",
                 "Send a reading each month so your bills are not estimated. People moving home "
                 "should read the meter too.",
@@ -86,7 +86,8 @@ static void all_words_first_then_any(void **state)
     int64_t both = put_article(f, t, "smart-meter-display", "Smart meter display",
                                "If the in-home display is blank, check the smart meter.",
                                KB_PUBLISHED, false, NULL);
-    put_article(f, t, "power-cut", "Power cut", "A power cut: check the fuse box and the "
+    put_article(f, t, "power-cut", "Power cut",
+                "A power cut: check the fuse box and the "
                 "neighbours, then call 105. The display of an oven clock may flash.",
                 KB_PUBLISHED, false, NULL);
     struct kb_hit *h;
@@ -128,18 +129,44 @@ static void unsafe_queries_are_never_errors(void **state)
     put_article(f, t, "direct-debit", "Direct Debit", "Change your Direct Debit date or amount.",
                 KB_PUBLISHED, false, NULL);
     static const char *const queries[] = {
-        "\"",        "\"\"",         "direct\"debit", "AND",        "direct AND",
-        "OR OR OR",  "NOT debit",    "NEAR(direct debit, 2)",      "title:debit",
-        "debit*",    "^direct",      "-debit",        "(direct",    "debit)",
-        "{title}:x", "a b c d e f g h i j k l m n o p q r s t u",   "\xff\xfe debit \xc3",
-        "d\xc3\xa9" "bit", "\xe2\x80\x9c" "direct\xe2\x80\x9d",     "***",        "+",
-        "   ",       "",             "the of and",    "x:y:z",      "'; DROP TABLE kb_articles; --",
-        "\x01\x02",  "debit\tdirect\ndate",
+        "\"",
+        "\"\"",
+        "direct\"debit",
+        "AND",
+        "direct AND",
+        "OR OR OR",
+        "NOT debit",
+        "NEAR(direct debit, 2)",
+        "title:debit",
+        "debit*",
+        "^direct",
+        "-debit",
+        "(direct",
+        "debit)",
+        "{title}:x",
+        "a b c d e f g h i j k l m n o p q r s t u",
+        "\xff\xfe debit \xc3",
+        "d\xc3\xa9"
+        "bit",
+        "\xe2\x80\x9c"
+        "direct\xe2\x80\x9d",
+        "***",
+        "+",
+        "   ",
+        "",
+        "the of and",
+        "x:y:z",
+        "'; DROP TABLE kb_articles; --",
+        "\x01\x02",
+        "debit\tdirect\ndate",
     };
     struct kb_hit *h;
     for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) search(f, t, queries[i], &h);
     assert_true(search(f, t, "NEAR(direct debit, 2)", &h) == 1);
-    assert_true(search(f, t, "\xe2\x80\x9c" "direct\xe2\x80\x9d", &h) == 1);
+    assert_true(search(f, t,
+                       "\xe2\x80\x9c"
+                       "direct\xe2\x80\x9d",
+                       &h) == 1);
     assert_true(search(f, t, "the of and", &h) == 0);
     assert_true(search(f, t, "debit*", &h) == 1);
     /* bounds: a query over KB_MAX_QUERY bytes and a bad limit are refused, naming the field */
@@ -264,7 +291,8 @@ static void upsert_conflicts_and_checks(void **state)
     put_article(f, t, "ok", "T", "B", (enum kb_status)7, false, &rc);
     assert_int_equal(rc, PARLEY_EINVAL);
     /* renaming onto a taken slug */
-    int64_t other = put_article(f, t, "refunds", "Refunds", "Money back.", KB_PUBLISHED, false, NULL);
+    int64_t other =
+        put_article(f, t, "refunds", "Refunds", "Money back.", KB_PUBLISHED, false, NULL);
     struct store_cmd c;
     store_cmd_init(&c, STORE_KB_UPDATE_ARTICLE);
     c.tenant_id = t;
