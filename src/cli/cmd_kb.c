@@ -94,8 +94,12 @@ int kb_import_dir(struct store *s, int64_t tenant_id, const char *dir, const cha
     }
     size_t n = 0, cap = 64;
     char **names = malloc(cap * sizeof(*names));
+    if (names == NULL) {
+        closedir(d);
+        return PARLEY_ENOMEM;
+    }
     struct dirent *e;
-    while (names != NULL && (e = readdir(d)) != NULL) {
+    while ((e = readdir(d)) != NULL) {
         size_t l = strlen(e->d_name);
         if (l < 4 || strcmp(e->d_name + l - 3, ".md") != 0 || e->d_name[0] == '.') continue;
         if (n == cap) {
@@ -107,7 +111,6 @@ int kb_import_dir(struct store *s, int64_t tenant_id, const char *dir, const cha
         if ((names[n] = strdup(e->d_name)) != NULL) n++;
     }
     closedir(d);
-    if (names == NULL) return PARLEY_ENOMEM;
     qsort(names, n, sizeof(*names), cmp_names);
     for (size_t i = 0; i < n; i++) {
         bool created = false;

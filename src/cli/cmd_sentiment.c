@@ -62,8 +62,8 @@ int cmd_sentiment_eval(const struct cli_command *self, int argc, char **argv)
     arena_init(&a);
     struct parley_err err = {0};
     char *buf;
-    size_t len, n;
-    struct eval_row *rows;
+    size_t len = 0, n = 0;
+    struct eval_row *rows = NULL;
     int rc = eval_read_file(path, EVAL_CSV_MAX_FILE, &buf, &len, &a, &err);
     if (rc == 0) rc = eval_csv_parse(path, buf, len, "text", "label", &rows, &n, &a, &err);
     for (size_t i = 0; rc == 0 && i < n; i++)
