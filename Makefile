@@ -25,7 +25,7 @@ FLAVOUR_LDFLAGS_asan   := -fsanitize=address,undefined
 
 objs = $(patsubst %.c,$(B)/$(1)/%.o,$(LIB_SRC)) $(patsubst %.S,$(B)/$(1)/%.o,$(LIB_ASM))
 
-.PHONY: all build run run-now test test-now fuzz-now unit integration fuzz fuzz-build fuzz-replay-bin bench-core crash-test lint format deps clean asan
+.PHONY: all build run run-now test test-now fuzz-now unit integration fuzz fuzz-build fuzz-replay-bin bench-core bench-bot crash-test lint format deps clean asan
 all: build
 build: $(B)/release/parley
 asan: $(B)/asan/parley
@@ -145,6 +145,9 @@ bench-core: deps
 	@$(MAKE) --no-print-directory build && bench/bench-core.sh
 crash-test: deps
 	@$(MAKE) --no-print-directory build && bench/crash-test.sh
+# Virtual agent (kb helper; the NLU figures come from the nlu owner's bench/nlu_bench.c).
+bench-bot: deps
+	@$(MAKE) --no-print-directory build && bench/bench-bot.sh
 
 # ---- hygiene ---------------------------------------------------------------------------------
 lint:

@@ -28,8 +28,8 @@ static void one(const uint8_t *data, size_t size, enum store_cmd_kind kind)
         must(rc == PARLEY_EINVAL || rc == PARLEY_ENOMEM);
         must(err.code == rc && err.message[0] != '\0');
     } else {
-        const struct kb_article *k = kind == STORE_KB_PUT_ARTICLE ? &cmd.in.kb_put.article
-                                                                  : &cmd.in.kb_update.article;
+        const struct kb_article *k =
+            kind == STORE_KB_PUT_ARTICLE ? &cmd.in.kb_put.article : &cmd.in.kb_update.article;
         unsigned set = kind == STORE_KB_PUT_ARTICLE ? ~0u : cmd.in.kb_update.set;
         must(set != 0);
         if (k->slug != NULL) must(kb_check_slug(k->slug, &err) == 0);

@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     must(bl > 0 && bl <= KB_MAX_BODY && util_utf8_valid(k.body, bl));
     must(k.status == KB_PUBLISHED || k.status == KB_DRAFT);
     must(k.n_tags <= KB_MAX_TAGS);
-    for (size_t i = 0; i < k.n_tags; i++) must(k.tags[i][0] != '\0' && strlen(k.tags[i]) <= KB_MAX_TAG);
+    for (size_t i = 0; i < k.n_tags; i++)
+        must(k.tags[i][0] != '\0' && strlen(k.tags[i]) <= KB_MAX_TAG);
     const char *html, *text;
     must(kb_md_render(k.body, bl, &html, &text, &a, &err) == 0);
     must(strstr(html, "<script") == NULL && strstr(html, "<iframe") == NULL);

@@ -75,7 +75,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     store_cmd_release(&c);
     add_article("power-cut", "Power cut", "Call 105 in a power cut. Check the fuse box.");
     add_article("direct-debit", "Direct Debit", "Change the date of your Direct Debit online.");
-    add_article("cafe", "Caf\xc3\xa9 r\xc3\xa9sum\xc3\xa9", "Na\xc3\xafve \xe2\x80\x9cquotes\xe2\x80\x9d and NEAR AND OR NOT.");
+    add_article("cafe", "Caf\xc3\xa9 r\xc3\xa9sum\xc3\xa9",
+                "Na\xc3\xafve \xe2\x80\x9cquotes\xe2\x80\x9d and NEAR AND OR NOT.");
     return 0;
 }
 
