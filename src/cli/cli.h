@@ -87,6 +87,10 @@ int cmd_seed_demo(const struct cli_command *self, int argc, char **argv);
 int cmd_tenant_create(const struct cli_command *self, int argc, char **argv);
 int cmd_user_add(const struct cli_command *self, int argc, char **argv);
 int cmd_token_create(const struct cli_command *self, int argc, char **argv);
+/* NLU (intent detection): cmd_nlu.c */
+int cmd_nlu_train(const struct cli_command *self, int argc, char **argv);
+int cmd_nlu_eval(const struct cli_command *self, int argc, char **argv);
+int cmd_nlu_predict(const struct cli_command *self, int argc, char **argv);
 
 /* ---- the demo organisation ---------------------------------------------------------------- */
 
