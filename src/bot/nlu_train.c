@@ -237,8 +237,10 @@ static int fit(struct trainer *t, const bool *use, struct parley_err *err)
         prob.x[j++] = t->x[i];
     }
     struct parameter param = {0};
-    param.solver_type = L2R_LR;
-    param.eps = 0.01;
+    /* L2-regularised logistic regression solved in the dual: the same model and probabilities
+     * as the primal L2R_LR, about 2.5x faster on short texts (docs/bot-nlu.md) */
+    param.solver_type = L2R_LR_DUAL;
+    param.eps = 0.1;
     param.C = t->opt.c;
     int oos_label = t->m->oos + 1;
     double oos_weight = t->opt.oos_weight;
