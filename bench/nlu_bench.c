@@ -12,8 +12,8 @@
 
 #include "bot/nlu.h"
 
-#define ROUNDS   50    /* passes over the test set; each message's median is over these */
-#define TRAIN_N  10000 /* examples for the training figure */
+#define ROUNDS  50    /* passes over the test set; each message's median is over these */
+#define TRAIN_N 10000 /* examples for the training figure */
 
 static double now_s(void)
 {
@@ -55,7 +55,8 @@ static uint64_t next_rand(void)
 /* A perturbed copy of text into out (at most NLU_MAX_TEXT bytes). */
 static size_t perturb(const char *text, char *out)
 {
-    static const char *const fillers[] = {"", "", "hi ", "please ", "hello, ", "um ", "quick one: "};
+    static const char *const fillers[] = {"",        "",    "hi ",        "please ",
+                                          "hello, ", "um ", "quick one: "};
     size_t o = (size_t)snprintf(out, 64, "%s", fillers[next_rand() % 7]);
     size_t len = strlen(text);
     for (size_t i = 0; i < len && o < NLU_MAX_TEXT - 16; i++) {
@@ -64,8 +65,8 @@ static size_t perturb(const char *text, char *out)
         bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
         bool next_letter = i + 1 < len && ((text[i + 1] >= 'a' && text[i + 1] <= 'z') ||
                                            (text[i + 1] >= 'A' && text[i + 1] <= 'Z'));
-        if (r < 2 && letter) continue;                  /* drop a letter */
-        if (r < 4 && letter && next_letter) {           /* swap two letters */
+        if (r < 2 && letter) continue;        /* drop a letter */
+        if (r < 4 && letter && next_letter) { /* swap two letters */
             out[o++] = text[i + 1];
             out[o++] = c;
             i++;

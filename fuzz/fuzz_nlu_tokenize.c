@@ -19,16 +19,16 @@ static void must(int ok)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     static const char *const rows[][2] = {
-        {"I can smell gas", "gas_leak"},      {"gas leak in the kitchen", "gas_leak"},
-        {"no power at home", "power_cut"},    {"there is a power cut", "power_cut"},
-        {"what is my balance", "balance"},    {"how much do I owe", "balance"},
-        {"tell me a joke", "oos"},            {"who won the match", "oos"},
+        {"I can smell gas", "gas_leak"},   {"gas leak in the kitchen", "gas_leak"},
+        {"no power at home", "power_cut"}, {"there is a power cut", "power_cut"},
+        {"what is my balance", "balance"}, {"how much do I owe", "balance"},
+        {"tell me a joke", "oos"},         {"who won the match", "oos"},
     };
     struct nlu_dataset d;
     nlu_dataset_init(&d);
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-        must(nlu_dataset_add(&d, rows[i][0], strlen(rows[i][0]), rows[i][1], strlen(rows[i][1]),
-                             0, NULL) == 0);
+        must(nlu_dataset_add(&d, rows[i][0], strlen(rows[i][0]), rows[i][1], strlen(rows[i][1]), 0,
+                             NULL) == 0);
     must(nlu_train(&d, NULL, &model, NULL, NULL) == 0);
     nlu_dataset_free(&d);
     return 0;

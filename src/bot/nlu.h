@@ -20,11 +20,11 @@
 
 /* ---- the interface the bot uses (CONTRACTS.md) ---------------------------------------------- */
 
-struct nlu_model;                                  /* immutable once built; any thread may read */
+struct nlu_model; /* immutable once built; any thread may read */
 struct nlu_score {
     const char *label;
     double p;
-};                                                 /* label points into the model */
+}; /* label points into the model */
 struct nlu_result {
     struct nlu_score top[3];
     int n;
@@ -44,11 +44,11 @@ void nlu_model_free(struct nlu_model *m); /* NULL is safe */
 
 /* ---- limits ---------------------------------------------------------------------------------- */
 
-#define NLU_MAX_TEXT     2000     /* bytes of one example or message */
-#define NLU_MAX_LABEL    64       /* bytes of a label: letters, digits, _ - . : / */
-#define NLU_MAX_LABELS   500      /* distinct labels in one model */
-#define NLU_MAX_EXAMPLES 200000   /* rows in one training set */
-#define NLU_MAX_FILE     (64 << 20) /* bytes of a CSV or YAML file */
+#define NLU_MAX_TEXT     2000        /* bytes of one example or message */
+#define NLU_MAX_LABEL    64          /* bytes of a label: letters, digits, _ - . : / */
+#define NLU_MAX_LABELS   500         /* distinct labels in one model */
+#define NLU_MAX_EXAMPLES 200000      /* rows in one training set */
+#define NLU_MAX_FILE     (64 << 20)  /* bytes of a CSV or YAML file */
 #define NLU_MAX_MODEL    (256 << 20) /* bytes of a saved model */
 
 /* ---- training data -------------------------------------------------------------------------- */
@@ -104,12 +104,12 @@ size_t nlu_tokenize(const char *text, size_t len, char *out, struct nlu_token *t
 /* ---- training -------------------------------------------------------------------------------- */
 
 struct nlu_train_options {
-    double c;              /* liblinear cost (default 30) */
-    double validation;     /* share of each label held out to choose the threshold (0.2) */
+    double c;               /* liblinear cost (default 30) */
+    double validation;      /* share of each label held out to choose the threshold (0.2) */
     int char_min, char_max; /* character n-gram sizes inside words (3, 5) */
-    int min_df;            /* features seen in fewer examples are dropped (1) */
-    double oos_weight;     /* liblinear class weight of the oos label (1) */
-    uint64_t seed;         /* for the validation split (fixed default) */
+    int min_df;             /* features seen in fewer examples are dropped (1) */
+    double oos_weight;      /* liblinear class weight of the oos label (1) */
+    uint64_t seed;          /* for the validation split (fixed default) */
 };
 
 /* Defaults as above. */
@@ -130,7 +130,7 @@ int nlu_train(const struct nlu_dataset *d, const struct nlu_train_options *opt,
 size_t nlu_model_label_count(const struct nlu_model *m);
 const char *nlu_model_label(const struct nlu_model *m, size_t i);
 double nlu_model_threshold(const struct nlu_model *m);
-size_t nlu_model_examples(const struct nlu_model *m);   /* the training set's size */
+size_t nlu_model_examples(const struct nlu_model *m);    /* the training set's size */
 int64_t nlu_model_trained_at(const struct nlu_model *m); /* Unix ms */
 const char *nlu_model_language(const struct nlu_model *m);
 /* The labels as a JSON array text (malloc'ed, caller frees), or NULL when out of memory. */

@@ -85,28 +85,25 @@ int nlu_read_file(const char *path, char **buf, size_t *len, struct parley_err *
         return parley_fail(err, PARLEY_EIO, "file", "cannot open %s: %s", path, strerror(errno));
     size_t cap = 65536, n = 0;
     char *b = malloc(cap + 1);
-    int rc = 0;
-    while (b != NULL) {
+    int rc = b == NULL ? parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory") : 0;
+    while (rc == 0) {
         size_t got = fread(b + n, 1, cap - n, f);
         n += got;
         if (got == 0) break;
-        if (n == cap) {
-            if (cap >= NLU_MAX_FILE) {
-                rc = parley_fail(err, PARLEY_ETOOBIG, "file", "%s is over %d MiB", path,
-                                 NLU_MAX_FILE >> 20);
-                break;
-            }
-            cap *= 2;
-            char *nb = realloc(b, cap + 1);
-            if (nb == NULL) {
-                free(b);
-                b = NULL;
-                break;
-            }
-            b = nb;
+        if (n < cap) continue;
+        if (cap >= NLU_MAX_FILE) {
+            rc = parley_fail(err, PARLEY_ETOOBIG, "file", "%s is over %d MiB", path,
+                             NLU_MAX_FILE >> 20);
+            break;
         }
+        char *nb = realloc(b, cap * 2 + 1);
+        if (nb == NULL) {
+            rc = parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
+            break;
+        }
+        b = nb;
+        cap *= 2;
     }
-    if (rc == 0 && b == NULL) rc = parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
     if (rc == 0 && ferror(f))
         rc = parley_fail(err, PARLEY_EIO, "file", "cannot read %s: %s", path, strerror(errno));
     fclose(f);
@@ -190,7 +187,8 @@ static int csv_record(struct csv *c, int *start_line, struct parley_err *err)
                 if (ch == '\0') return csv_fail(c, err, c->line, "a NUL byte");
                 if (c->rec_len - start >= CSV_MAX_FIELD)
                     return csv_fail(c, err, quote_line, "a field over 64 KiB");
-                if (rec_push(c, ch) != 0) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
+                if (rec_push(c, ch) != 0)
+                    return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
             }
             if (c->at < c->len && c->p[c->at] != ',' && c->p[c->at] != '\n' &&
                 !(c->p[c->at] == '\r' && c->at + 1 < c->len && c->p[c->at + 1] == '\n') &&
@@ -200,8 +198,7 @@ static int csv_record(struct csv *c, int *start_line, struct parley_err *err)
                                 "inside a quoted field: \"\")");
         } else {
             while (c->at < c->len && c->p[c->at] != ',' && c->p[c->at] != '\n' &&
-                   !(c->p[c->at] == '\r' &&
-                     (c->at + 1 == c->len || c->p[c->at + 1] == '\n'))) {
+                   !(c->p[c->at] == '\r' && (c->at + 1 == c->len || c->p[c->at + 1] == '\n'))) {
                 char ch = c->p[c->at++];
                 if (ch == '"')
                     return csv_fail(c, err, c->line,
@@ -209,7 +206,8 @@ static int csv_record(struct csv *c, int *start_line, struct parley_err *err)
                 if (ch == '\0') return csv_fail(c, err, c->line, "a NUL byte");
                 if (c->rec_len - start >= CSV_MAX_FIELD)
                     return csv_fail(c, err, c->line, "a field over 64 KiB");
-                if (rec_push(c, ch) != 0) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
+                if (rec_push(c, ch) != 0)
+                    return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
             }
         }
         c->flen[c->n_fields] = c->rec_len - start;

@@ -450,7 +450,8 @@ static int load_weights(struct rbuf *r, struct nlu_model *m, struct parley_err *
 {
     uint32_t nw;
     if (!get_u32(r, &nw)) return BAD("truncated weights");
-    if (nw != (m->n_labels == 2 ? 1 : m->n_labels)) return BAD("weight columns do not match labels");
+    if (nw != (m->n_labels == 2 ? 1 : m->n_labels))
+        return BAD("weight columns do not match labels");
     size_t count = (m->vocab.n + 1) * (size_t)nw;
     if ((r->len - r->at) / 4 != count || (r->len - r->at) % 4 != 0)
         return BAD("weights do not match the dictionary size");

@@ -230,8 +230,8 @@ static size_t char_grams(const char *tok, size_t len, int char_min, int char_max
         if ((size_t)n > nc) break;
         for (size_t c = 0; c + (size_t)n <= nc; c++) {
             size_t from = starts[c], to = starts[c + (size_t)n];
-            keys[k++] = hash_bytes((unsigned char)('0' + n), padded + from, to - from) |
-                        NLU_KEY_CHAR_BIT;
+            keys[k++] =
+                hash_bytes((unsigned char)('0' + n), padded + from, to - from) | NLU_KEY_CHAR_BIT;
         }
     }
     return k;
@@ -253,14 +253,17 @@ size_t nlu_text_keys(struct nlu_scratch *s, const char *text, size_t len, int ch
         } else {
             const sb_symbol *st = sb_stemmer_stem(s->stemmer, (const sb_symbol *)w, (int)tok->len);
             if (st != NULL)
-                stem_hash = hash_bytes('w', (const char *)st, (size_t)sb_stemmer_length(s->stemmer));
+                stem_hash =
+                    hash_bytes('w', (const char *)st, (size_t)sb_stemmer_length(s->stemmer));
             else
                 stem_hash = hash_bytes('w', w, tok->len);
         }
         s->keys[k++] = stem_hash & ~NLU_KEY_CHAR_BIT;
-        if (t > 0) s->keys[k++] = nlu_mix64(prev * UINT64_C(31) + stem_hash + 'b') & ~NLU_KEY_CHAR_BIT;
+        if (t > 0)
+            s->keys[k++] = nlu_mix64(prev * UINT64_C(31) + stem_hash + 'b') & ~NLU_KEY_CHAR_BIT;
         prev = stem_hash;
-        if (!tok->number && char_min > 0) k = char_grams(w, tok->len, char_min, char_max, s->keys, k);
+        if (!tok->number && char_min > 0)
+            k = char_grams(w, tok->len, char_min, char_max, s->keys, k);
     }
     return k;
 }

@@ -86,10 +86,10 @@ static int cmp_u64(const void *a, const void *b)
 struct trainer {
     const struct nlu_dataset *d;
     struct nlu_train_options opt;
-    struct nlu_model *m;   /* being built: language, labels, vocab */
-    int *y;                /* label index of each example */
-    uint64_t *keys;        /* every example's keys, concatenated */
-    size_t *key_off;       /* example i: keys[key_off[i] .. key_off[i + 1]) */
+    struct nlu_model *m;     /* being built: language, labels, vocab */
+    int *y;                  /* label index of each example */
+    uint64_t *keys;          /* every example's keys, concatenated */
+    size_t *key_off;         /* example i: keys[key_off[i] .. key_off[i + 1]) */
     struct feature_node **x; /* liblinear rows (with the bias node) */
     struct feature_node *nodes;
 };

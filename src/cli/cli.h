@@ -98,6 +98,11 @@ int cmd_nlu_predict(const struct cli_command *self, int argc, char **argv);
  * Progress and the demo log-ins go to stdout. */
 int seed_demo(struct store *s, struct parley_err *err);
 
+/* NLU: trains the demo intent model from $PARLEY_DEMO_DIR/intents.csv (default data/demo, so
+ * run from the repository root) and stores it for the tenant; prints one line. A missing file
+ * is skipped with a note, not an error (seed_nlu.c). */
+int seed_demo_nlu(struct store *s, int64_t tenant_id, struct parley_err *err);
+
 #define DEMO_PASSWORD "parley-demo"
 
 /* The demo's people and conversation scripts (seed_data.c): static, read-only. */

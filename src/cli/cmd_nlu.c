@@ -96,10 +96,9 @@ static int store_model(const char *config, const char *db, const char *slug,
 
 int cmd_nlu_train(const struct cli_command *self, int argc, char **argv)
 {
-    struct cli_flag flags[] = {{"csv", false, NULL},    {"rasa", false, NULL},
-                               {"out", false, NULL},    {"db", false, NULL},
-                               {"config", false, NULL}, {"tenant", false, NULL},
-                               {"c", false, NULL}};
+    struct cli_flag flags[] = {
+        {"csv", false, NULL},    {"rasa", false, NULL},   {"out", false, NULL}, {"db", false, NULL},
+        {"config", false, NULL}, {"tenant", false, NULL}, {"c", false, NULL}};
     int status = CLI_OK;
     if (!cli_parse_flags(self, flags, N_FLAGS(flags), argc, argv, &status)) return status;
     const char *out = flags[2].value, *db = flags[3].value, *config = flags[4].value,
@@ -124,8 +123,8 @@ int cmd_nlu_train(const struct cli_command *self, int argc, char **argv)
     size_t len = 0;
     struct parley_err err = {0};
     struct nlu_train_report rep = {0};
-    if (status == CLI_OK && (nlu_train(&d, &opt, &m, &rep, &err) != 0 ||
-                             nlu_model_save(m, &blob, &len, &err) != 0)) {
+    if (status == CLI_OK &&
+        (nlu_train(&d, &opt, &m, &rep, &err) != 0 || nlu_model_save(m, &blob, &len, &err) != 0)) {
         cli_error("training failed: %s", err.message);
         status = CLI_FAIL;
     }

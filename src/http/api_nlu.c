@@ -168,8 +168,7 @@ void api_nlu_model_get(struct api_req *r)
                            json_pack("{s:I, s:o, s:I, s:I, s:I}", "version",
                                      (json_int_t)info.version, "labels", labels, "examples",
                                      (json_int_t)info.examples, "trained_at",
-                                     (json_int_t)info.trained_at, "bytes",
-                                     (json_int_t)info.bytes));
+                                     (json_int_t)info.trained_at, "bytes", (json_int_t)info.bytes));
 }
 
 void api_nlu_predict(struct api_req *r)
@@ -203,10 +202,10 @@ void api_nlu_predict(struct api_req *r)
     json_t *top = json_array();
     for (int i = 0; i < res.n; i++)
         api_append(top, json_pack("{s:s, s:f}", "label", res.top[i].label, "p", res.top[i].p));
-    json_t *out = json_pack("{s:I, s:s, s:b, s:f, s:o}", "version",
-                            (json_int_t)nlu_ref_version(ref), "intent", nlu_result_label(&res),
-                            "out_of_scope", res.out_of_scope, "threshold",
-                            nlu_model_threshold(m), "top", top);
+    json_t *out =
+        json_pack("{s:I, s:s, s:b, s:f, s:o}", "version", (json_int_t)nlu_ref_version(ref),
+                  "intent", nlu_result_label(&res), "out_of_scope", res.out_of_scope, "threshold",
+                  nlu_model_threshold(m), "top", top);
     nlu_cache_release(cache, ref);
     json_decref(body);
     api_reply_json_or_fail(r, 200, out);

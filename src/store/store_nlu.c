@@ -48,32 +48,32 @@ int cmd_set_nlu_model(struct store *s, struct store_cmd *cmd)
     if (st == NULL) return cmd->err.code;
     sqlite3_bind_int64(st, 1, cmd->tenant_id);
     sqlite3_bind_int64(st, 2, version - STORE_NLU_KEEP);
-    if (stmt_run(st) != SQLITE_DONE)
-        return db_fail(&cmd->err, s->db, "deleting old NLU models");
+    if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "deleting old NLU models");
 
     json_t *labels_arr = json_loads(labels, 0, NULL);
     size_t n_labels = json_is_array(labels_arr) ? json_array_size(labels_arr) : 0;
     char object[48], detail[160];
     snprintf(object, sizeof(object), "nlu_model:%lld", (long long)version);
-    snprintf(detail, sizeof(detail), "{\"version\":%lld,\"examples\":%lld,\"labels\":%zu,\"bytes\":%zu}",
+    snprintf(detail, sizeof(detail),
+             "{\"version\":%lld,\"examples\":%lld,\"labels\":%zu,\"bytes\":%zu}",
              (long long)version, (long long)in->examples, n_labels, in->len);
     int rc = w_audit(s, cmd, "nlu_model.train", object, detail, at);
     if (rc != 0) {
         json_decref(labels_arr);
         return rc;
     }
-    json_t *out = json_pack("{s:I, s:o, s:I, s:I, s:I}", "version", (json_int_t)version, "labels",
-                            labels_arr != NULL && json_is_array(labels_arr) ? labels_arr
-                                                                            : json_array(),
-                            "examples", (json_int_t)in->examples, "trained_at", (json_int_t)at,
-                            "bytes", (json_int_t)in->len);
+    json_t *out = json_pack(
+        "{s:I, s:o, s:I, s:I, s:I}", "version", (json_int_t)version, "labels",
+        labels_arr != NULL && json_is_array(labels_arr) ? labels_arr : json_array(), "examples",
+        (json_int_t)in->examples, "trained_at", (json_int_t)at, "bytes", (json_int_t)in->len);
     if (labels_arr != NULL && !json_is_array(labels_arr)) json_decref(labels_arr);
     char *text = out != NULL ? json_dumps(out, JSON_COMPACT) : NULL;
     json_decref(out);
     if (text == NULL) return parley_fail(&cmd->err, PARLEY_ENOMEM, NULL, "out of memory");
     cmd->result_json = arena_strdup(&cmd->arena, text);
     free(text);
-    if (cmd->result_json == NULL) return parley_fail(&cmd->err, PARLEY_ENOMEM, NULL, "out of memory");
+    if (cmd->result_json == NULL)
+        return parley_fail(&cmd->err, PARLEY_ENOMEM, NULL, "out of memory");
     cmd->result_id = version;
     cmd->created = true;
     return 0;

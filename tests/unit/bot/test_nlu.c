@@ -38,10 +38,12 @@ static void tokenizer_lowercases_splits_and_keeps_numbers(void **state)
     assert_string_equal(tokens_of("reading: 12873 at SW1A-1AA", buf, sizeof(buf)),
                         "reading|#12873|at|sw1a|1aa");
     /* Latin letters lower-cased and kept whole; other scripts kept; emoji split */
-    assert_string_equal(tokens_of("CAF\xc3\x89 \xc5\x81\xc3\xb3" "d\xc5\xba \xce\x93\xce\xb5\xce\xb9\xce\xac "
+    assert_string_equal(tokens_of("CAF\xc3\x89 \xc5\x81\xc3\xb3"
+                                  "d\xc5\xba \xce\x93\xce\xb5\xce\xb9\xce\xac "
                                   "ok\xf0\x9f\x98\x80yes",
                                   buf, sizeof(buf)),
-                        "caf\xc3\xa9|\xc5\x82\xc3\xb3" "d\xc5\xba|\xce\x93\xce\xb5\xce\xb9\xce\xac|ok|yes");
+                        "caf\xc3\xa9|\xc5\x82\xc3\xb3"
+                        "d\xc5\xba|\xce\x93\xce\xb5\xce\xb9\xce\xac|ok|yes");
     /* invalid UTF-8 separates words and never leaks into a token */
     assert_string_equal(tokens_of("gas\xff\xfeleak \xc3", buf, sizeof(buf)), "gas|leak");
     assert_string_equal(tokens_of("", buf, sizeof(buf)), "");
@@ -97,12 +99,14 @@ static void csv_errors_name_the_line(void **state)
         {"", "train.csv:1: the file is empty"},
         {"words,label\nhi,greeting\n", "train.csv:1: the header must name"},
         {"text,label\nhi,greeting\nhello\n", "train.csv:3: 1 fields where the header has 2"},
-        {"text,label\nhi,greeting\n\"never closed,greeting\n", "train.csv:3: a quoted field is never"},
+        {"text,label\nhi,greeting\n\"never closed,greeting\n",
+         "train.csv:3: a quoted field is never"},
         {"text,label\nhi,greeting\n\"a\"b,greeting\n", "train.csv:3: unexpected character after"},
         {"text,label\nsay \"hi\",greeting\n", "train.csv:2: a quote inside an unquoted field"},
         {"text,label\nhi,greeting\n,greeting\n", "train.csv:3: the text is empty"},
         {"text,label\nhi,bad label!\n", "train.csv:2: the label must be"},
-        {"text,label\nhi,greeting\nbad \xc3\x28 utf8,greeting\n", "train.csv:3: the text is not valid UTF-8"},
+        {"text,label\nhi,greeting\nbad \xc3\x28 utf8,greeting\n",
+         "train.csv:3: the text is not valid UTF-8"},
         {"text,label\n\"a\nb\nc\",x\nok,y,z\n", "train.csv:5: 3 fields"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -189,7 +193,8 @@ static void rasa_errors_name_the_line(void **state)
     }
 }
 
-/* ---- training and prediction ------------------------------------------------------------------ */
+/* ---- training and prediction ------------------------------------------------------------------
+ */
 
 static const char *const SMALL[][2] = {
     {"I can smell gas in the kitchen", "gas_leak"},
@@ -389,13 +394,14 @@ static void load_rejects_damaged_models(void **state)
     assert_non_null(strstr(err.message, "format version 2"));
     b[8] = 1;
     size_t th = 8 + 4 + 1 + strlen("english") + 2; /* the threshold's offset */
-    memset(b + th, 0xff, 8);                        /* NaN */
+    memset(b + th, 0xff, 8);                       /* NaN */
     assert_int_equal(nlu_model_load(b, len, &out, &err), PARLEY_EINVAL);
     assert_non_null(strstr(err.message, "threshold"));
     free(buf);
 }
 
-/* ---- the out-of-scope threshold --------------------------------------------------------------- */
+/* ---- the out-of-scope threshold ---------------------------------------------------------------
+ */
 
 static void threshold_decides_out_of_scope(void **state)
 {
