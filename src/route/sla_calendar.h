@@ -8,6 +8,7 @@
 #ifndef PARLEY_SLA_CALENDAR_H
 #define PARLEY_SLA_CALENDAR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,5 +25,26 @@ void sla_calendar_free(struct sla_calendar *c);
 int64_t sla_calendar_add(const struct sla_calendar *c, int64_t start_ms, int64_t duration_ms);
 /* Business ms between two UTC instants (0 when to <= from). */
 int64_t sla_calendar_between(const struct sla_calendar *c, int64_t from_ms, int64_t to_ms);
+
+/* ---- additions by the owner (wfm) ---------------------------------------------------------
+ * Semantics: business time is the set of instants whose local wall-clock date is not a
+ * holiday and whose wall-clock time lies in one of that weekday's shifts [open, close).
+ * At a fall-back the repeated wall-clock hour counts twice when it is open; at a
+ * spring-forward the skipped hour does not exist and counts zero. Shifts may not cross
+ * midnight: write "22:00"-"24:00" on one day and "00:00"-"06:00" on the next. A missing or
+ * empty "weekly" is 24x7 (holidays still close whole days). Instants are clamped to
+ * +-SLA_CALENDAR_MAX_ABS_MS and durations to SLA_CALENDAR_MAX_SPAN_MS (about 557 years). */
+#define SLA_CALENDAR_MAX_JSON     65536 /* bytes of JSON accepted by sla_calendar_parse */
+#define SLA_CALENDAR_MAX_SHIFTS   8     /* shifts per weekday */
+#define SLA_CALENDAR_MAX_HOLIDAYS 1000
+#define SLA_CALENDAR_MAX_ABS_MS   (1LL << 44)
+#define SLA_CALENDAR_MAX_SPAN_MS  (1LL << 44)
+
+/* Whether the instant lies in business hours. */
+bool sla_calendar_is_open(const struct sla_calendar *c, int64_t t_ms);
+/* The calendar's IANA zone name (owned by the calendar). */
+const char *sla_calendar_time_zone(const struct sla_calendar *c);
+/* Business ms in a regular week (no holidays, no DST change): 604800000 for 24x7. */
+int64_t sla_calendar_weekly_ms(const struct sla_calendar *c);
 
 #endif
