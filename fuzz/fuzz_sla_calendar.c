@@ -32,10 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int64_t s = (int64_t)(h % 3155760000000ULL) + 946684800000LL; /* 2000 to 2100 */
         int64_t d = (int64_t)((h >> 20) % (90 * 86400000ULL)) + 1;
         int64_t end = sla_calendar_add(c, s, d);
-        must(end > s);
+        must(end > s && end <= SLA_CALENDAR_MAX_ABS_MS);
+        must(sla_calendar_between(c, end, s) == 0);
+        if (end == SLA_CALENDAR_MAX_ABS_MS) continue; /* saturated: a minute a week, for ages */
         must(sla_calendar_between(c, s, end) == d);
         must(sla_calendar_between(c, s, end - 1) == d - 1);
-        must(sla_calendar_between(c, end, s) == 0);
     }
     sla_calendar_free(c);
     return 0;

@@ -147,7 +147,7 @@ int64_t sla_calendar_add(const struct sla_calendar *c, int64_t start_ms, int64_t
     start_ms = clamp_instant(start_ms);
     if (duration_ms <= 0) return start_ms;
     if (duration_ms > SLA_CALENDAR_MAX_SPAN_MS) duration_ms = SLA_CALENDAR_MAX_SPAN_MS;
-    if (c->always_open && c->nholidays == 0) return start_ms + duration_ms;
+    if (c->always_open && c->nholidays == 0) return clamp_instant(start_ms + duration_ms);
     size_t k0;
     int64_t target = business_at(c, start_ms, &k0) + duration_ms;
     /* The last segment whose start has less business than the target holds the answer. */
@@ -161,7 +161,7 @@ int64_t sla_calendar_add(const struct sla_calendar *c, int64_t start_ms, int64_t
     }
     int64_t from = lo == k0 ? start_ms : c->tz->start_ms[lo];
     int32_t off = c->tz->offset_ms[lo];
-    return local_business_inverse(c, target - c->seg_base[lo], from + off) - off;
+    return clamp_instant(local_business_inverse(c, target - c->seg_base[lo], from + off) - off);
 }
 
 bool sla_calendar_is_open(const struct sla_calendar *c, int64_t t_ms)

@@ -33,7 +33,8 @@ int64_t sla_calendar_between(const struct sla_calendar *c, int64_t from_ms, int6
  * spring-forward the skipped hour does not exist and counts zero. Shifts may not cross
  * midnight: write "22:00"-"24:00" on one day and "00:00"-"06:00" on the next. A missing or
  * empty "weekly" is 24x7 (holidays still close whole days). Instants are clamped to
- * +-SLA_CALENDAR_MAX_ABS_MS and durations to SLA_CALENDAR_MAX_SPAN_MS (about 557 years). */
+ * +-SLA_CALENDAR_MAX_ABS_MS (years 1413 to 2527; add() saturates there too) and durations to
+ * SLA_CALENDAR_MAX_SPAN_MS. */
 #define SLA_CALENDAR_MAX_JSON     65536 /* bytes of JSON accepted by sla_calendar_parse */
 #define SLA_CALENDAR_MAX_SHIFTS   8     /* shifts per weekday */
 #define SLA_CALENDAR_MAX_HOLIDAYS 1000
