@@ -87,6 +87,12 @@ int cmd_seed_demo(const struct cli_command *self, int argc, char **argv);
 int cmd_tenant_create(const struct cli_command *self, int argc, char **argv);
 int cmd_user_add(const struct cli_command *self, int argc, char **argv);
 int cmd_token_create(const struct cli_command *self, int argc, char **argv);
+/* NLU (intent detection): cmd_nlu.c */
+int cmd_nlu_train(const struct cli_command *self, int argc, char **argv);
+int cmd_nlu_eval(const struct cli_command *self, int argc, char **argv);
+int cmd_nlu_predict(const struct cli_command *self, int argc, char **argv);
+/* staffing maths (wfm) */
+int cmd_wfm_staff(const struct cli_command *self, int argc, char **argv);
 /* sentiment and knowledge base (kb helper): cmd_sentiment.c, cmd_kb.c */
 int cmd_sentiment_score(const struct cli_command *self, int argc, char **argv);
 int cmd_sentiment_eval(const struct cli_command *self, int argc, char **argv);
@@ -96,8 +102,7 @@ struct kb_import_result {
     size_t created, updated, failed;
 };
 /* Imports every .md file of dir (sorted by name) as an article of the tenant, slug = file name
- * without
- * ".md"; an existing slug is updated. Each failure is printed ("FILE:LINE: what") and the
+ * without ".md"; an existing slug is updated. Each failure is printed ("FILE:LINE: what") and the
  * others still go in. 0, or PARLEY_EINVAL when any file failed. */
 int kb_import_dir(struct store *s, int64_t tenant_id, const char *dir, const char *actor,
                   struct kb_import_result *res);
@@ -119,6 +124,11 @@ int seed_demo_kb(struct store *s, int64_t tenant_id, size_t *n, struct parley_er
 /* The demo organisation (seed_demo.c). Refuses (PARLEY_ECONFLICT) when tenant acme exists.
  * Progress and the demo log-ins go to stdout. */
 int seed_demo(struct store *s, struct parley_err *err);
+
+/* NLU: trains the demo intent model from $PARLEY_DEMO_DIR/intents.csv (default data/demo, so
+ * run from the repository root) and stores it for the tenant; prints one line. A missing file
+ * is skipped with a note, not an error (seed_nlu.c). */
+int seed_demo_nlu(struct store *s, int64_t tenant_id, struct parley_err *err);
 
 #define DEMO_PASSWORD "parley-demo"
 

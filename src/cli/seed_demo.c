@@ -661,6 +661,7 @@ int seed_demo(struct store *s, struct parley_err *err)
         plan_conversation(&sd, i, &pl);
         if ((rc = create_conversation(&sd, &pl)) != 0) return rc;
     }
+    if ((rc = seed_demo_nlu(s, sd.tenant_id, err)) != 0) return rc; /* NLU: intent model */
     /* knowledge base (kb helper): the articles of data/demo/kb, compiled in */
     size_t n_articles = 0;
     if ((rc = seed_demo_kb(s, sd.tenant_id, &n_articles, err)) != 0) return rc;

@@ -194,6 +194,19 @@ static const char migration_1[] =
     " created_at INTEGER NOT NULL,"
     " PRIMARY KEY (tenant_id, scope, key)) WITHOUT ROWID;";
 
+/* NLU (intent detection): per-tenant model blobs, newest version wins; the store keeps the
+ * last few versions (see store_nlu.c). */
+static const char migration_nlu[] = "CREATE TABLE nlu_models ("
+                                    " id INTEGER PRIMARY KEY,"
+                                    " tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+                                    " version INTEGER NOT NULL,"
+                                    " model BLOB NOT NULL,"
+                                    " labels TEXT NOT NULL,"
+                                    " examples INTEGER NOT NULL,"
+                                    " trained_at INTEGER NOT NULL,"
+                                    " created_by TEXT NOT NULL,"
+                                    " UNIQUE (tenant_id, version));";
+
 /* Knowledge base (kb helper; docs/knowledge-base.md). kb_fts is an FTS5 index over the
  * articles (external content: it stores no copy of the text) with the porter stemmer over
  * unicode61 (diacritics folded), kept in step by triggers inside the writing transaction.
@@ -228,6 +241,8 @@ static const char migration_kb[] =
     " END;";
 
 const char *const store_migrations[] = {
-    migration_1, migration_kb, /* kb helper */
+    migration_1,
+    migration_nlu, /* NLU models */
+    migration_kb,  /* knowledge base (kb helper) */
 };
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

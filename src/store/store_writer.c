@@ -33,6 +33,7 @@ static const cmd_handler_fn handlers[STORE_CMD__COUNT] = {
     [STORE_UPDATE_RECEIPT] = cmd_update_receipt,
     [STORE_APPEND_AUDIT] = cmd_append_audit,
     [STORE_PRUNE] = cmd_prune,
+    [STORE_SET_NLU_MODEL] = cmd_set_nlu_model, /* NLU */
     [STORE_KB_PUT_ARTICLE] = cmd_kb_put_article, /* kb helper */
     [STORE_KB_UPDATE_ARTICLE] = cmd_kb_update_article,
     [STORE_KB_DELETE_ARTICLE] = cmd_kb_delete_article,
