@@ -26,10 +26,10 @@
 #include "store/store.h"
 #include "store/store_int.h"
 
-#define VOCAB    40000
-#define WINDOW   512 /* commands in flight while generating */
-#define LIMIT    10
-#define MAX_Q    4000
+#define VOCAB  40000
+#define WINDOW 512 /* commands in flight while generating */
+#define LIMIT  10
+#define MAX_Q  4000
 
 static double now_ms(void)
 {
@@ -92,8 +92,7 @@ static void build_vocab(const char *kb_dir)
     if (d != NULL) closedir(d);
     qsort(vocab, n_vocab, sizeof(char *), cmp_str);
     for (size_t i = 0; i < n_vocab; i++) /* unique */
-        if (demo == 0 || strcmp(vocab[demo - 1], vocab[i]) != 0)
-            vocab[demo++] = vocab[i];
+        if (demo == 0 || strcmp(vocab[demo - 1], vocab[i]) != 0) vocab[demo++] = vocab[i];
     n_vocab = demo;
     static const char *const cons = "bcdfghjklmnprstvwz", *const vows = "aeiou";
     while (n_vocab < VOCAB) {
@@ -247,14 +246,20 @@ int main(int argc, char **argv)
     size_t n_articles = 100000;
     int rounds = 5;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--db") == 0) db = argv[i + 1];
-        else if (strcmp(argv[i], "--articles") == 0) n_articles = strtoul(argv[i + 1], NULL, 10);
-        else if (strcmp(argv[i], "--rounds") == 0) rounds = atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--kb") == 0) kb_dir = argv[i + 1];
-        else if (strcmp(argv[i], "--eval") == 0) eval = argv[i + 1];
+        if (strcmp(argv[i], "--db") == 0)
+            db = argv[i + 1];
+        else if (strcmp(argv[i], "--articles") == 0)
+            n_articles = strtoul(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--rounds") == 0)
+            rounds = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--kb") == 0)
+            kb_dir = argv[i + 1];
+        else if (strcmp(argv[i], "--eval") == 0)
+            eval = argv[i + 1];
     }
     if (db == NULL || n_articles == 0 || rounds < 1) {
-        fprintf(stderr, "usage: kb_bench --db FILE [--articles N] [--rounds N] [--kb DIR] [--eval CSV]\n");
+        fprintf(stderr,
+                "usage: kb_bench --db FILE [--articles N] [--rounds N] [--kb DIR] [--eval CSV]\n");
         return 2;
     }
     build_vocab(kb_dir);

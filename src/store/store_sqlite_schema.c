@@ -241,8 +241,7 @@ static const char migration_kb[] =
     " END;";
 
 const char *const store_migrations[] = {
-    migration_1,
-    migration_nlu, /* NLU models */
-    migration_kb,  /* knowledge base (kb helper) */
+    migration_1, migration_nlu, /* NLU models */
+    migration_kb,               /* knowledge base (kb helper) */
 };
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
