@@ -89,12 +89,18 @@ int cmd_user_add(const struct cli_command *self, int argc, char **argv);
 int cmd_token_create(const struct cli_command *self, int argc, char **argv);
 /* staffing maths (wfm) */
 int cmd_wfm_staff(const struct cli_command *self, int argc, char **argv);
+int cmd_wfm_forecast(const struct cli_command *self, int argc, char **argv);
 
 /* ---- the demo organisation ---------------------------------------------------------------- */
 
 /* The demo organisation (seed_demo.c). Refuses (PARLEY_ECONFLICT) when tenant acme exists.
  * Progress and the demo log-ins go to stdout. */
 int seed_demo(struct store *s, struct parley_err *err);
+
+/* staffing (wfm): eight weeks of arrivals per 30-minute interval for the demo tenant
+ * (seed_wfm.c), ending at now; *contacts gets their total. */
+int seed_demo_history(struct store *s, int64_t tenant_id, const char *time_zone, int64_t now,
+                      int64_t *contacts, struct parley_err *err);
 
 #define DEMO_PASSWORD "parley-demo"
 
