@@ -133,18 +133,11 @@ int cmd_wfm_staff(const struct cli_command *self, int argc, char **argv)
 
 /* ---- forecast --------------------------------------------------------------------------- */
 
-static void local_clock(const struct wfm_plan *p, int64_t t, char *out, size_t size)
-{
-    int64_t local = t + tz_offsets_at(p->tz, t);
-    int64_t minutes = tz_floor_div(local, 60000) % (24 * 60);
-    if (minutes < 0) minutes += 24 * 60;
-    snprintf(out, size, "%02d:%02d", (int)(minutes / 60), (int)(minutes % 60));
-}
+static const char *const weekday_names[7] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
 
-static const char *weekday_name(const struct wfm_plan *p, int64_t t)
+static void clock_text(int minute, char *out, size_t size)
 {
-    static const char *const names[7] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
-    return names[tz_weekday(tz_floor_div(t + tz_offsets_at(p->tz, t), 24LL * 3600 * 1000))];
+    snprintf(out, size, "%02d:%02d", (minute / 60) % 24, minute % 60);
 }
 
 static void print_plan(const struct wfm_plan *p, const char *slug, bool intervals)
@@ -163,16 +156,16 @@ static void print_plan(const struct wfm_plan *p, const char *slug, bool interval
            q->patience_s > 0 ? "Erlang A" : "Erlang C", q->target.service_level * 100,
            q->target.answer_s, p->aht_s, p->aht_source, q->concurrency, q->shrinkage_pct);
     double total = 0, hours = 0;
-    char clock[8];
+    char clock[16];
     if (intervals) {
         printf("%-10s %-5s %-3s %9s %7s %9s\n", "date", "time", "day", "contacts", "agents",
                "scheduled");
         for (size_t d = 0; d < p->n_days; d++)
             for (size_t i = p->days[d].first; i < p->days[d].first + p->days[d].n; i++) {
-                local_clock(p, p->intervals[i].start_ms, clock, sizeof(clock));
+                const struct wfm_plan_interval *iv = &p->intervals[i];
+                clock_text(iv->local_minute, clock, sizeof(clock));
                 printf("%-10s %-5s %-3s %9.1f %7d %9d\n", p->days[d].date, clock,
-                       weekday_name(p, p->intervals[i].start_ms), p->intervals[i].volume,
-                       p->intervals[i].agents, p->intervals[i].scheduled);
+                       weekday_names[iv->weekday], iv->volume, iv->agents, iv->scheduled);
             }
         printf("\n");
     }
@@ -180,25 +173,21 @@ static void print_plan(const struct wfm_plan *p, const char *slug, bool interval
            "agent-hours");
     for (size_t d = 0; d < p->n_days; d++) {
         const struct wfm_plan_day *day = &p->days[d];
-        local_clock(p, day->peak_start_ms, clock, sizeof(clock));
-        printf("%-10s %-3s %9.0f %11d %6s %11.1f\n", day->date, weekday_name(p, day->peak_start_ms),
+        const struct wfm_plan_interval *pk = &p->intervals[day->peak];
+        clock_text(pk->local_minute, clock, sizeof(clock));
+        printf("%-10s %-3s %9.0f %11d %6s %11.1f\n", day->date, weekday_names[pk->weekday],
                day->volume, day->peak_agents, clock, day->agent_hours);
         total += day->volume;
         hours += day->agent_hours;
     }
     int peak_agents = 0;
-    if (p->n > 0) {
+    for (size_t d = 0; d < p->n_days; d++) {
+        if (p->peak < p->days[d].first || p->peak >= p->days[d].first + p->days[d].n) continue;
         const struct wfm_plan_interval *pk = &p->intervals[p->peak];
         peak_agents = pk->agents;
-        local_clock(p, pk->start_ms, clock, sizeof(clock));
-        int64_t local_day =
-            tz_floor_div(pk->start_ms + tz_offsets_at(p->tz, pk->start_ms), 24LL * 3600 * 1000);
-        int64_t y;
-        unsigned m, dd;
-        tz_civil_from_days(local_day, &y, &m, &dd);
-        printf("\nPeak: %04d-%02u-%02u %s (%s), %.1f contacts in 30 minutes, %d agents (%d "
-               "scheduled).\n",
-               (int)y, m, dd, clock, weekday_name(p, pk->start_ms), pk->volume, pk->agents,
+        clock_text(pk->local_minute, clock, sizeof(clock));
+        printf("\nPeak: %s %s (%s), %.1f contacts in 30 minutes, %d agents (%d scheduled).\n",
+               p->days[d].date, clock, weekday_names[pk->weekday], pk->volume, pk->agents,
                pk->scheduled);
     }
     printf("forecast: days=%d contacts=%.0f peak_agents=%d agent_hours=%.1f\n", q->days, total,
@@ -243,7 +232,7 @@ int cmd_wfm_forecast(const struct cli_command *self, int argc, char **argv)
     struct arena a;
     arena_init(&a);
     struct tenant t;
-    struct wfm_plan plan = {0};
+    struct wfm_plan plan;
     status = CLI_FAIL;
     if (cli_find_tenant(store, f[2].value, &t, &a) == 0) {
         struct wfm_plan_request req = {channel,       (int)days,    o.aht_s,     o.target,
@@ -262,7 +251,6 @@ int cmd_wfm_forecast(const struct cli_command *self, int argc, char **argv)
             status = rc == PARLEY_EINVAL ? CLI_USAGE : CLI_FAIL;
         }
     }
-    wfm_plan_free(&plan);
     arena_free(&a);
     store_close(store);
     return status;

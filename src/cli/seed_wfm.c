@@ -102,8 +102,8 @@ int seed_demo_history(struct store *s, int64_t tenant_id, const char *time_zone,
             row->interval_start = t;
             row->channel = channels[c].channel;
             row->arrivals = poisson(&rng, mean * channels[c].peak);
-            row->handle_s = (double)row->arrivals * channels[c].aht_s *
-                            (0.9 + 0.2 * rng_uniform(&rng));
+            row->handle_s =
+                (double)row->arrivals * channels[c].aht_s * (0.9 + 0.2 * rng_uniform(&rng));
             *contacts += row->arrivals;
         }
     }

@@ -41,6 +41,9 @@ const struct api_route api_routes[] = {
     {"GET",   "/api/v1/widget/conversations/{id}/messages",  AUTH_VISITOR, 0,                 api_widget_messages},
     {"POST",  "/api/v1/widget/conversations/{id}/receipts",  AUTH_VISITOR, 0,                 api_widget_receipt},
 
+    /* staffing (wfm) */
+    {"GET",   "/api/v1/wfm/forecast",                        AUTH_STAFF,   ROLES_SUPERVISORS, api_wfm_forecast},
+
     {"GET",   "/api/v1/stream",                              AUTH_STAFF,   ROLES_ALL,         api_stream_open},
     {"GET",   "/api/v1/widget/stream",                       AUTH_VISITOR, 0,                 api_stream_open},
 };

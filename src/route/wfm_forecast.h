@@ -13,11 +13,11 @@
 #include "../common/err.h"
 #include "tz_offsets.h"
 
-#define WFM_INTERVAL_MS       (30LL * 60 * 1000)
-#define WFM_DAY_INTERVALS     48
-#define WFM_WEEK_INTERVALS    336
-#define WFM_MIN_HISTORY       (2 * WFM_WEEK_INTERVALS) /* two weeks to start both cycles */
-#define WFM_MAX_HORIZON       (36 * WFM_DAY_INTERVALS)
+#define WFM_INTERVAL_MS    (30LL * 60 * 1000)
+#define WFM_DAY_INTERVALS  48
+#define WFM_WEEK_INTERVALS 336
+#define WFM_MIN_HISTORY    (2 * WFM_WEEK_INTERVALS) /* two weeks to start both cycles */
+#define WFM_MAX_HORIZON    (36 * WFM_DAY_INTERVALS)
 
 struct wfm_hw_model {
     double alpha; /* level */

@@ -25,8 +25,7 @@ static int64_t ceil_interval(int64_t t)
 static int check_request(const struct wfm_plan_request *req, struct parley_err *err)
 {
     if (req->days < 1 || req->days > WFM_MAX_DAYS)
-        return parley_fail(err, PARLEY_EINVAL, "days", "days must be from 1 to %d",
-                           WFM_MAX_DAYS);
+        return parley_fail(err, PARLEY_EINVAL, "days", "days must be from 1 to %d", WFM_MAX_DAYS);
     if (req->channel < -1 || req->channel >= CHANNEL__COUNT)
         return parley_fail(err, PARLEY_EINVAL, "channel", "unknown channel");
     if (req->shrinkage_pct < 0 || req->shrinkage_pct > WFM_MAX_SHRINKAGE_PCT)
@@ -37,18 +36,12 @@ static int check_request(const struct wfm_plan_request *req, struct parley_err *
     return wfm_queue_check(&q, &req->target, err);
 }
 
-int wfm_plan_load(struct store_reader *r, int64_t tenant_id, const struct wfm_plan_request *req,
-                  struct wfm_plan *p, struct arena *a, struct parley_err *err)
+/* The history window, its counts and handling time, and the forecast window (whole local
+ * days from the next local midnight). */
+static int load_history(struct store_reader *r, int64_t tenant_id, const struct tz_offsets *tz,
+                        struct wfm_plan *p, struct arena *a, struct parley_err *err)
 {
-    memset(p, 0, sizeof(*p));
-    p->req = *req;
-    int rc = check_request(req, err);
-    if (rc != 0) return rc;
-    struct tenant t;
-    if ((rc = store_get_tenant(r, tenant_id, &t, a, err)) != 0) return rc;
-    p->time_zone = t.time_zone != NULL ? t.time_zone : "UTC";
-    if ((rc = tz_offsets_load(p->time_zone, "time_zone", &p->tz, err)) != 0) return rc;
-
+    const struct wfm_plan_request *req = &p->req;
     /* History: the whole half hours of the last eight weeks, up to the current one. */
     int64_t end = tz_floor_div(req->now_ms, WFM_INTERVAL_MS) * WFM_INTERVAL_MS;
     p->history_n = WFM_HISTORY_DAYS * WFM_DAY_INTERVALS;
@@ -59,8 +52,8 @@ int wfm_plan_load(struct store_reader *r, int64_t tenant_id, const struct wfm_pl
         return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
     double handle_s = 0;
     int64_t handled = 0;
-    rc = store_count_arrivals(r, tenant_id, req->channel, p->history_from_ms, p->history_n, counts,
-                              &handle_s, &handled, err);
+    int rc = store_count_arrivals(r, tenant_id, req->channel, p->history_from_ms, p->history_n,
+                                  counts, &handle_s, &handled, err);
     if (rc != 0) return rc;
     for (size_t i = 0; i < p->history_n; i++) {
         p->history[i] = (double)counts[i];
@@ -79,9 +72,9 @@ int wfm_plan_load(struct store_reader *r, int64_t tenant_id, const struct wfm_pl
     }
 
     /* The forecast covers whole local days from the next local midnight. */
-    int64_t today = tz_floor_div(end + tz_offsets_at(p->tz, end), DAY_MS);
-    p->forecast_from_ms = ceil_interval(local_midnight_utc(p->tz, today + 1));
-    int64_t until = ceil_interval(local_midnight_utc(p->tz, today + 1 + req->days));
+    int64_t today = tz_floor_div(end + tz_offsets_at(tz, end), DAY_MS);
+    p->forecast_from_ms = ceil_interval(local_midnight_utc(tz, today + 1));
+    int64_t until = ceil_interval(local_midnight_utc(tz, today + 1 + req->days));
     p->lead = (size_t)((p->forecast_from_ms - end) / WFM_INTERVAL_MS);
     p->n = (size_t)((until - p->forecast_from_ms) / WFM_INTERVAL_MS);
     p->intervals = arena_alloc(a, p->n * sizeof(*p->intervals));
@@ -92,10 +85,30 @@ int wfm_plan_load(struct store_reader *r, int64_t tenant_id, const struct wfm_pl
     return 0;
 }
 
-static void add_to_day(struct wfm_plan *p, size_t i)
+int wfm_plan_load(struct store_reader *r, int64_t tenant_id, const struct wfm_plan_request *req,
+                  struct wfm_plan *p, struct arena *a, struct parley_err *err)
 {
-    const struct wfm_plan_interval *iv = &p->intervals[i];
-    int64_t local_day = tz_floor_div(iv->start_ms + tz_offsets_at(p->tz, iv->start_ms), DAY_MS);
+    memset(p, 0, sizeof(*p));
+    p->req = *req;
+    int rc = check_request(req, err);
+    if (rc != 0) return rc;
+    struct tenant t;
+    if ((rc = store_get_tenant(r, tenant_id, &t, a, err)) != 0) return rc;
+    p->time_zone = t.time_zone != NULL ? t.time_zone : "UTC";
+    struct tz_offsets *tz = NULL;
+    if ((rc = tz_offsets_load(p->time_zone, "time_zone", &tz, err)) != 0) return rc;
+    rc = load_history(r, tenant_id, tz, p, a, err);
+    tz_offsets_free(tz);
+    return rc;
+}
+
+static void add_to_day(struct wfm_plan *p, const struct tz_offsets *tz, size_t i)
+{
+    struct wfm_plan_interval *iv = &p->intervals[i];
+    int64_t local = iv->start_ms + tz_offsets_at(tz, iv->start_ms);
+    int64_t local_day = tz_floor_div(local, DAY_MS);
+    iv->local_minute = (int)((local - local_day * DAY_MS) / 60000);
+    iv->weekday = tz_weekday(local_day);
     int64_t y;
     unsigned m, d;
     tz_civil_from_days(local_day, &y, &m, &d);
@@ -115,36 +128,34 @@ static void add_to_day(struct wfm_plan *p, size_t i)
     if (iv->agents > day->peak_agents || day->n == 1) {
         day->peak_agents = iv->agents;
         day->peak_start_ms = iv->start_ms;
+        day->peak = i;
     }
 }
 
 int wfm_plan_compute(struct wfm_plan *p, struct parley_err *err)
 {
-    int rc = wfm_forecast_fit(p->history, p->history_n, p->history_from_ms, p->tz, p->lead + p->n,
-                              p->forecast, &p->model, err);
+    struct tz_offsets *tz = NULL;
+    int rc = tz_offsets_load(p->time_zone, "time_zone", &tz, err);
     if (rc != 0) return rc;
+    rc = wfm_forecast_fit(p->history, p->history_n, p->history_from_ms, tz, p->lead + p->n,
+                          p->forecast, &p->model, err);
     /* Only the days asked for are kept: the lead-in (the rest of today) was forecast to get
      * there. */
     p->peak = 0;
     p->n_days = 0;
-    for (size_t i = 0; i < p->n; i++) {
+    for (size_t i = 0; rc == 0 && i < p->n; i++) {
         struct wfm_plan_interval *iv = &p->intervals[i];
         iv->start_ms = p->forecast_from_ms + (int64_t)i * WFM_INTERVAL_MS;
         iv->volume = p->forecast[p->lead + i];
         struct wfm_queue q = {iv->volume * 2, p->aht_s, p->req.patience_s, p->req.concurrency};
         struct wfm_result res;
-        if ((rc = wfm_staff(&q, &p->req.target, &res, err)) != 0) return rc;
+        if ((rc = wfm_staff(&q, &p->req.target, &res, err)) != 0) break;
         iv->agents = res.agents;
         iv->scheduled = wfm_scheduled(res.agents, p->req.shrinkage_pct);
         iv->service_level = res.service_level;
         if (iv->agents > p->intervals[p->peak].agents) p->peak = i;
-        add_to_day(p, i);
+        add_to_day(p, tz, i);
     }
-    return 0;
-}
-
-void wfm_plan_free(struct wfm_plan *p)
-{
-    tz_offsets_free(p->tz);
-    p->tz = NULL;
+    tz_offsets_free(tz);
+    return rc;
 }

@@ -5,7 +5,8 @@
  * Two steps so the server can run the CPU part off its event loop: wfm_plan_load reads the
  * store (the reader's thread) and allocates everything in the arena; wfm_plan_compute only
  * computes (any thread, no reader). The arena must not be used by anyone else in between.
- * wfm_plan_free releases the time-zone table (wfm_plan_free on a zeroed plan is safe). */
+ * A plan owns nothing outside the arena (each step opens and closes the zone's table), so a
+ * plan abandoned between the steps leaks nothing. */
 #ifndef PARLEY_WFM_PLAN_H
 #define PARLEY_WFM_PLAN_H
 
@@ -32,7 +33,9 @@ struct wfm_plan_request {
 
 struct wfm_plan_interval {
     int64_t start_ms;
-    double volume; /* forecast contacts in the 30 minutes */
+    int local_minute; /* minutes after local midnight at the start */
+    int weekday;      /* local, Monday = 0 */
+    double volume;    /* forecast contacts in the 30 minutes */
     int agents, scheduled;
     double service_level; /* at that many agents */
 };
@@ -44,12 +47,12 @@ struct wfm_plan_day {
     int64_t peak_start_ms;
     double agent_hours; /* sum over intervals of agents x 0.5 h */
     size_t first, n;    /* its intervals */
+    size_t peak;        /* index of its busiest interval */
 };
 
 struct wfm_plan {
     struct wfm_plan_request req;
     const char *time_zone;
-    struct tz_offsets *tz;
     int64_t history_from_ms;
     size_t history_n;
     double *history;
@@ -72,6 +75,5 @@ struct wfm_plan {
 int wfm_plan_load(struct store_reader *r, int64_t tenant_id, const struct wfm_plan_request *req,
                   struct wfm_plan *p, struct arena *a, struct parley_err *err);
 int wfm_plan_compute(struct wfm_plan *p, struct parley_err *err);
-void wfm_plan_free(struct wfm_plan *p);
 
 #endif

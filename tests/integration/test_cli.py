@@ -20,6 +20,10 @@ COMMANDS = {
     "tenant create": ["--db", "--slug", "--name", "--admin-email", "--admin-password"],
     "user add": ["--db", "--tenant", "--email", "--name", "--role", "--password"],
     "token create": ["--db", "--tenant", "--email", "--name", "--expires-days"],
+    # staffing (wfm)
+    "wfm staff": ["--calls-per-hour", "--aht", "--target", "--patience", "--concurrency",
+                  "--shrinkage"],
+    "wfm forecast": ["--db", "--tenant", "--days", "--channel", "--aht", "--target", "--show"],
 }
 
 

@@ -61,8 +61,8 @@ static void arrivals_are_counted_per_interval_channel_and_tenant(void **state)
     double handle_s = 0;
     int64_t handled = 0;
     struct parley_err err = {0};
-    assert_int_equal(
-        store_count_arrivals(f->r, acme, -1, T0, 4, counts, &handle_s, &handled, &err), 0);
+    assert_int_equal(store_count_arrivals(f->r, acme, -1, T0, 4, counts, &handle_s, &handled, &err),
+                     0);
     assert_int_equal(counts[0], 2);
     assert_int_equal(counts[1], 7);
     assert_int_equal(counts[2], 0);
@@ -78,9 +78,8 @@ static void arrivals_are_counted_per_interval_channel_and_tenant(void **state)
     /* Recording the same interval again replaces it. */
     const struct arrival_count again = {T0 + HALF_HOUR, CHANNEL_WEB, 3, 0};
     assert_int_equal(record(f, acme, &again, 1), 0);
-    assert_int_equal(store_count_arrivals(f->r, acme, CHANNEL_WEB, T0, 4, counts, &handle_s,
-                                          &handled, &err),
-                     0);
+    assert_int_equal(
+        store_count_arrivals(f->r, acme, CHANNEL_WEB, T0, 4, counts, &handle_s, &handled, &err), 0);
     assert_int_equal(counts[1], 3);
     assert_int_equal(handled, 5);
 
@@ -126,8 +125,8 @@ static void arrival_queries_use_their_indexes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(arrivals_are_counted_per_interval_channel_and_tenant,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(arrivals_are_counted_per_interval_channel_and_tenant, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(arrival_queries_use_their_indexes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
