@@ -32,10 +32,10 @@ static json_t *encode_intervals(const struct wfm_plan *p)
     json_t *arr = json_array();
     for (size_t i = 0; arr != NULL && i < p->n; i++) {
         const struct wfm_plan_interval *iv = &p->intervals[i];
-        if (!api_append(arr, json_pack("{s:I, s:o, s:i, s:i, s:o}", "start", (json_int_t)iv->start_ms,
-                                       "volume", real(iv->volume, 0.01), "agents", iv->agents,
-                                       "scheduled", iv->scheduled, "service_level",
-                                       real(iv->service_level, 0.001)))) {
+        if (!api_append(arr, json_pack("{s:I, s:o, s:i, s:i, s:o}", "start",
+                                       (json_int_t)iv->start_ms, "volume", real(iv->volume, 0.01),
+                                       "agents", iv->agents, "scheduled", iv->scheduled,
+                                       "service_level", real(iv->service_level, 0.001)))) {
             json_decref(arr);
             return NULL;
         }
@@ -90,8 +90,8 @@ static json_t *encode_plan(const struct wfm_plan *p)
         "staffing", "model", q->patience_s > 0 ? "erlang_a" : "erlang_c", "target_service_level",
         json_real(q->target.service_level), "target_answer_s", json_real(q->target.answer_s),
         "aht_s", real(p->aht_s, 0.1), "aht_source", p->aht_source, "concurrency", q->concurrency,
-        "patience_s", q->patience_s > 0 ? json_real(q->patience_s) : json_null(),
-        "shrinkage_pct", json_real(q->shrinkage_pct),
+        "patience_s", q->patience_s > 0 ? json_real(q->patience_s) : json_null(), "shrinkage_pct",
+        json_real(q->shrinkage_pct),
         /* results */
         "intervals", intervals, "daily", days, "peak",
         peak == NULL ? json_null()
