@@ -79,8 +79,8 @@ int main(void)
                 fprintf(stderr, "staff: %s\n", err.message);
                 return 1;
             }
-            printf("staff: erlangs=%.0f model=%s agents=%d us=%.0f\n", erlangs[i],
-                   a ? "A" : "C", r.agents, (now_s() - t0) * 1e6);
+            printf("staff: erlangs=%.0f model=%s agents=%d us=%.0f\n", erlangs[i], a ? "A" : "C",
+                   r.agents, (now_s() - t0) * 1e6);
         }
 
     struct tz_offsets *tz = NULL;
@@ -97,7 +97,7 @@ int main(void)
     free(y);
     free(out);
     tz_offsets_free(tz);
-    printf("bench-wfm: add_ns=%.0f between_ns=%.0f parse_us=%.0f fit_ms=%.1f (sink %lld)\n",
-           add_ns, between_ns, parse_us, fit_ms, (long long)(sink & 1));
+    printf("bench-wfm: add_ns=%.0f between_ns=%.0f parse_us=%.0f fit_ms=%.1f (sink %lld)\n", add_ns,
+           between_ns, parse_us, fit_ms, (long long)(sink & 1));
     return 0;
 }

@@ -38,27 +38,44 @@ int cmd_record_arrivals(struct store *s, struct store_cmd *cmd)
     return 0;
 }
 
-/* Rows are (interval start, channel, count[, handling seconds]): each count goes into its
- * interval's slot; rows of other channels are skipped unless channel < 0 (all). */
-static int accumulate(sqlite3_stmt *st, sqlite3 *db, int channel, int64_t from_ms, size_t n,
-                      int64_t *counts, double *handle_s, int64_t *handled, struct parley_err *err)
+/* What one arrivals query adds up: the window, the channel, and where the sums go. */
+struct arrival_sums {
+    int64_t tenant_id, from_ms, to_ms;
+    const char *channel; /* NULL: all */
+    size_t n;
+    int64_t *counts;
+    double handle_s;
+    int64_t handled;
+};
+
+/* Runs sql (a literal; ?1 tenant, ?2 from, ?3 to) whose rows are (interval start, channel,
+ * count[, handling seconds]): each count goes into its interval's slot; rows of other channels
+ * are skipped unless all are asked for. */
+static int accumulate(struct store_reader *r, const char *sql, struct arrival_sums *a,
+                      struct parley_err *err)
 {
-    const char *want = channel >= 0 ? channel_name((enum channel)channel) : NULL;
+    sqlite3_stmt *st = stmt_get(&r->cache, sql, err);
+    if (st == NULL) return err->code;
+    sqlite3_bind_int64(st, 1, a->tenant_id);
+    sqlite3_bind_int64(st, 2, a->from_ms);
+    sqlite3_bind_int64(st, 3, a->to_ms);
+    bool has_handle = sqlite3_column_count(st) > 3;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t slot = (sqlite3_column_int64(st, 0) - from_ms) / STORE_ARRIVAL_INTERVAL_MS;
+        int64_t slot = (sqlite3_column_int64(st, 0) - a->from_ms) / STORE_ARRIVAL_INTERVAL_MS;
         const char *ch = (const char *)sqlite3_column_text(st, 1);
-        if (slot < 0 || (size_t)slot >= n || (want != NULL && (ch == NULL || strcmp(ch, want))))
+        if (slot < 0 || (size_t)slot >= a->n ||
+            (a->channel != NULL && (ch == NULL || strcmp(ch, a->channel) != 0)))
             continue;
         int64_t count = sqlite3_column_int64(st, 2);
-        counts[slot] += count;
-        if (sqlite3_column_count(st) > 3 && sqlite3_column_double(st, 3) > 0) {
-            *handle_s += sqlite3_column_double(st, 3);
-            *handled += count;
+        a->counts[slot] += count;
+        if (has_handle && sqlite3_column_double(st, 3) > 0) {
+            a->handle_s += sqlite3_column_double(st, 3);
+            a->handled += count;
         }
     }
     sqlite3_reset(st);
-    return step == SQLITE_DONE ? 0 : db_fail(err, db, "counting arrivals");
+    return step == SQLITE_DONE ? 0 : db_fail(err, r->db, "counting arrivals");
 }
 
 int store_count_arrivals(struct store_reader *r, int64_t tenant_id, int channel, int64_t from_ms,
@@ -78,29 +95,27 @@ int store_count_arrivals(struct store_reader *r, int64_t tenant_id, int channel,
                            "arrivals are counted from a half hour over at most %d intervals",
                            STORE_MAX_ARRIVAL_INTERVALS);
     memset(counts, 0, n * sizeof(*counts));
-    int64_t to_ms = from_ms + (int64_t)n * STORE_ARRIVAL_INTERVAL_MS;
+    struct arrival_sums a = {tenant_id,
+                             from_ms,
+                             from_ms + (int64_t)n * STORE_ARRIVAL_INTERVAL_MS,
+                             channel >= 0 ? channel_name((enum channel)channel) : NULL,
+                             n,
+                             counts,
+                             0,
+                             0};
     /* Conversations: grouped per interval and channel inside SQLite, over the index range. */
-    sqlite3_stmt *st = stmt_get(&r->cache,
-                                "SELECT ?2 + ((created_at - ?2) / 1800000) * 1800000 AS slot,"
-                                " channel, COUNT(*) FROM conversations"
-                                " WHERE tenant_id = ?1 AND created_at >= ?2 AND created_at < ?3"
-                                " GROUP BY slot, channel",
-                                err);
-    if (st == NULL) return err->code;
-    sqlite3_bind_int64(st, 1, tenant_id);
-    sqlite3_bind_int64(st, 2, from_ms);
-    sqlite3_bind_int64(st, 3, to_ms);
-    double none_s = 0;
-    int64_t none_n = 0;
-    int rc = accumulate(st, r->db, channel, from_ms, n, counts, &none_s, &none_n, err);
-    if (rc != 0) return rc;
-    st = stmt_get(&r->cache,
-                  "SELECT interval_start, channel, arrivals, handle_s FROM arrival_counts"
-                  " WHERE tenant_id = ?1 AND interval_start >= ?2 AND interval_start < ?3",
-                  err);
-    if (st == NULL) return err->code;
-    sqlite3_bind_int64(st, 1, tenant_id);
-    sqlite3_bind_int64(st, 2, from_ms);
-    sqlite3_bind_int64(st, 3, to_ms);
-    return accumulate(st, r->db, channel, from_ms, n, counts, handle_s, handled, err);
+    int rc = accumulate(r,
+                        "SELECT ?2 + ((created_at - ?2) / 1800000) * 1800000 AS slot,"
+                        " channel, COUNT(*) FROM conversations"
+                        " WHERE tenant_id = ?1 AND created_at >= ?2 AND created_at < ?3"
+                        " GROUP BY slot, channel",
+                        &a, err);
+    if (rc == 0)
+        rc = accumulate(r,
+                        "SELECT interval_start, channel, arrivals, handle_s FROM arrival_counts"
+                        " WHERE tenant_id = ?1 AND interval_start >= ?2 AND interval_start < ?3",
+                        &a, err);
+    *handle_s = a.handle_s;
+    *handled = a.handled;
+    return rc;
 }
