@@ -25,8 +25,8 @@ FLAVOUR_LDFLAGS_asan   := -fsanitize=address,undefined
 
 objs = $(patsubst %.c,$(B)/$(1)/%.o,$(LIB_SRC)) $(patsubst %.S,$(B)/$(1)/%.o,$(LIB_ASM))
 
+.PHONY: all build run run-now test test-now fuzz-now unit integration fuzz fuzz-build fuzz-replay-bin bench-core bench-wfm bench-bot crash-test lint format deps clean asan
 .PHONY: nlu-bench-bin bench-nlu
-.PHONY: all build run run-now test test-now fuzz-now unit integration fuzz fuzz-build fuzz-replay-bin bench-core bench-bot crash-test lint format deps clean asan
 all: build
 build: $(B)/release/parley
 asan: $(B)/asan/parley
@@ -59,10 +59,10 @@ SENTIMENT_LEXICON_TXT := node_modules/vader-sentiment/vader_lexicon.txt
 $(SENTIMENT_LEXICON_TXT): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
-$(B)/gen/sentiment_lexicon.c: $(SENTIMENT_LEXICON_TXT) scripts/gen-sentiment-lexicon.py
+$(B)/gen/sentiment_lexicon.c: $(SENTIMENT_LEXICON_TXT) scripts/gen-sentiment-lexicon.py scripts/cgen.py
 	@mkdir -p $(dir $@)
 	python3 scripts/gen-sentiment-lexicon.py $< $@
-$(B)/gen/demo_kb.c: data/demo/kb $(wildcard data/demo/kb/*.md) scripts/gen-demo-kb.py
+$(B)/gen/demo_kb.c: data/demo/kb $(wildcard data/demo/kb/*.md) scripts/gen-demo-kb.py scripts/cgen.py
 	@mkdir -p $(dir $@)
 	python3 scripts/gen-demo-kb.py data/demo/kb $@
 
@@ -152,6 +152,10 @@ $(B)/release/nlu_bench: bench/nlu_bench.c $(B)/release/libparley.a
 	$(CC) $(BASE_CFLAGS) $(FLAVOUR_CFLAGS_release) -o $@ $< $(B)/release/libparley.a $(PKG_LIBS)
 bench-nlu: deps
 	@$(MAKE) --no-print-directory nlu-bench-bin && $(B)/release/nlu_bench
+# staffing maths (wfm): calendar, Erlang and forecast costs
+bench-wfm: build
+	$(CC) $(BASE_CFLAGS) -O2 -o $(B)/release/wfm_bench bench/wfm_bench.c $(B)/release/libparley.a $(PKG_LIBS)
+	$(B)/release/wfm_bench
 crash-test: deps
 	@$(MAKE) --no-print-directory build && bench/crash-test.sh
 # Virtual agent (kb helper; the NLU figures come from the nlu owner's bench/nlu_bench.c).

@@ -6,20 +6,7 @@ usage: gen-demo-kb.py DIR OUT.c   (files sorted by name; the slug is the name wi
 import os
 import sys
 
-
-def c_string(s):
-    out = []
-    for b in s.encode("utf-8"):
-        ch = chr(b)
-        if ch == "\n":
-            out.append('\\n"\n    "')
-        elif ch in '"\\?':
-            out.append("\\" + ch)
-        elif 0x20 <= b < 0x7F:
-            out.append(ch)
-        else:
-            out.append("\\%03o" % b)
-    return '"' + "".join(out) + '"'
+from cgen import c_string
 
 
 def main():
@@ -34,7 +21,7 @@ def main():
         for n in names:
             with open(os.path.join(src, n), encoding="utf-8") as g:
                 text = g.read()
-            f.write("    {%s,\n    %s},\n" % (c_string(n[:-3]), c_string(text)))
+            f.write("    {%s,\n    %s},\n" % (c_string(n[:-3]), c_string(text, split_lines=True)))
         if not names:
             f.write("    {0, 0},\n")
         f.write("};\n")

@@ -9,18 +9,7 @@ duplicates keep their first entry, and the table is sorted by bytes for bsearch/
 src/bot/sentiment.c. The output is deterministic."""
 import sys
 
-
-def c_string(s):
-    out = []
-    for b in s.encode("utf-8"):
-        ch = chr(b)
-        if ch in '"\\?':
-            out.append("\\" + ch)
-        elif 0x20 <= b < 0x7F:
-            out.append(ch)
-        else:
-            out.append("\\%03o" % b)
-    return '"' + "".join(out) + '"'
+from cgen import c_string
 
 
 def main():
