@@ -88,25 +88,15 @@ static bool seen(const struct kb_hit *hits, size_t n, int64_t id)
     return false;
 }
 
-/* Appends up to limit - *n new hits for match to hits. */
-static int run_match(struct store_reader *r, int64_t tenant_id, const char *match, int limit,
-                     struct kb_hit *hits, size_t *n, struct arena *a, struct parley_err *err)
+/* The hits of one statement (columns id, slug, title, rank) not already in hits, appended
+ * until there are limit. */
+static int collect(struct store_reader *r, sqlite3_stmt *st, int limit, struct kb_hit *hits,
+                   size_t *n, struct arena *a, struct parley_err *err)
 {
-    sqlite3_stmt *st = stmt_get(&r->cache,
-                                "SELECT a.id, a.slug, a.title, " KB_RANK " AS rank"
-                                " FROM kb_fts JOIN kb_articles a ON a.id = kb_fts.rowid"
-                                " WHERE kb_fts MATCH ?1 AND a.tenant_id = ?2"
-                                " AND a.status = 'published'"
-                                " ORDER BY rank LIMIT ?3",
-                                err);
-    if (st == NULL) return err->code;
-    bind_text(st, 1, match);
-    sqlite3_bind_int64(st, 2, tenant_id);
-    sqlite3_bind_int(st, 3, limit + (int)*n); /* room for the ones already found */
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < (size_t)limit) {
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
-        if (seen(hits, *n, id)) continue;
+        if (*n >= (size_t)limit || seen(hits, *n, id)) continue;
         struct kb_hit *h = &hits[(*n)++];
         h->article_id = id;
         h->slug = col_text(st, 1, a);
@@ -118,8 +108,60 @@ static int run_match(struct store_reader *r, int64_t tenant_id, const char *matc
         }
     }
     sqlite3_reset(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE) return db_fail(err, r->db, "searching articles");
+    if (step != SQLITE_DONE) return db_fail(err, r->db, "searching articles");
     return 0;
+}
+
+/* How many of the best-ranked matches (all tenants, any status) the first pass ranks before it
+ * joins the articles. */
+#define KB_WINDOW 64
+
+/* Appends up to limit - *n new hits for match to hits. First pass: FTS5 ranks the matches and
+ * only the best KB_WINDOW are joined to kb_articles (tenant, status): when at least limit hits
+ * survive, they are the true best, since every match outside the window ranks lower. When the
+ * window was full but too few survived (other tenants' or draft articles crowd it), the second
+ * pass joins every match before ranking. */
+static int run_match(struct store_reader *r, int64_t tenant_id, const char *match, int limit,
+                     struct kb_hit *hits, size_t *n, struct arena *a, struct parley_err *err)
+{
+    sqlite3_stmt *st = stmt_get(&r->cache,
+                                "SELECT a.id, a.slug, a.title, f.rank FROM"
+                                " (SELECT rowid, " KB_RANK " AS rank FROM kb_fts"
+                                "  WHERE kb_fts MATCH ?1 ORDER BY rank LIMIT ?3) f"
+                                " JOIN kb_articles a ON a.id = f.rowid"
+                                " WHERE a.tenant_id = ?2 AND a.status = 'published'"
+                                " ORDER BY f.rank",
+                                err);
+    if (st == NULL) return err->code;
+    bind_text(st, 1, match);
+    sqlite3_bind_int64(st, 2, tenant_id);
+    sqlite3_bind_int(st, 3, KB_WINDOW);
+    size_t before = *n;
+    sqlite3_int64 window_rows = 0;
+    int rc = collect(r, st, limit, hits, n, a, err);
+    if (rc != 0 || *n >= (size_t)limit) return rc;
+    /* did FTS5 fill the window? (then more matches exist beyond it) */
+    st = stmt_get(&r->cache,
+                  "SELECT count(*) FROM (SELECT rowid FROM kb_fts WHERE kb_fts MATCH ?1 LIMIT ?2)",
+                  err);
+    if (st == NULL) return err->code;
+    bind_text(st, 1, match);
+    sqlite3_bind_int(st, 2, KB_WINDOW);
+    if (sqlite3_step(st) == SQLITE_ROW) window_rows = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (window_rows < KB_WINDOW) return 0; /* every match was in the window */
+    *n = before;
+    st = stmt_get(&r->cache,
+                  "SELECT a.id, a.slug, a.title, " KB_RANK " AS rank"
+                  " FROM kb_fts JOIN kb_articles a ON a.id = kb_fts.rowid"
+                  " WHERE kb_fts MATCH ?1 AND a.tenant_id = ?2 AND a.status = 'published'"
+                  " ORDER BY rank LIMIT ?3",
+                  err);
+    if (st == NULL) return err->code;
+    bind_text(st, 1, match);
+    sqlite3_bind_int64(st, 2, tenant_id);
+    sqlite3_bind_int(st, 3, limit + (int)before); /* room for the ones already found */
+    return collect(r, st, limit, hits, n, a, err);
 }
 
 static int add_snippet(struct store_reader *r, const char *match, struct kb_hit *h, struct arena *a,

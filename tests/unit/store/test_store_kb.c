@@ -265,6 +265,31 @@ static void tenants_drafts_and_deletes(void **state)
     assert_int_equal(n, 2);
 }
 
+/* Search ranks the best matches first and joins only those to the articles: when another
+ * tenant's and draft articles crowd the best 64, the tenant's own must still be found. */
+static void crowded_ranking_still_finds_the_tenants_articles(void **state)
+{
+    struct fixture *f = *state;
+    int64_t a = new_tenant(f, "acme", NULL), b = new_tenant(f, "globex", NULL);
+    char slug[32];
+    for (int i = 0; i < 70; i++) {
+        snprintf(slug, sizeof(slug), "boiler-%d", i);
+        put_article(f, b, slug, "Boiler boiler", "Boiler boiler boiler.", KB_PUBLISHED, false,
+                    NULL);
+    }
+    put_article(f, a, "boiler-draft", "Boiler boiler", "Boiler boiler boiler.", KB_DRAFT, false,
+                NULL);
+    int64_t mine = put_article(f, a, "heating", "Heating help",
+                               "If your boiler stops, check the pressure gauge first.",
+                               KB_PUBLISHED, false, NULL);
+    struct kb_hit *h;
+    assert_int_equal(search(f, a, "boiler", &h), 1);
+    assert_int_equal(h[0].article_id, mine);
+    assert_int_equal(search(f, a, "boiler pressure", &h), 1);
+    assert_int_equal(search(f, a, "boiler gauge zebra", &h), 1); /* the OR pass, crowded too */
+    assert_int_equal(search(f, b, "boiler", &h), 10);
+}
+
 static void upsert_conflicts_and_checks(void **state)
 {
     struct fixture *f = *state;
@@ -333,6 +358,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(unsafe_queries_are_never_errors, setup, teardown),
         cmocka_unit_test(query_builder_quotes_every_word),
         cmocka_unit_test_setup_teardown(tenants_drafts_and_deletes, setup, teardown),
+        cmocka_unit_test_setup_teardown(crowded_ranking_still_finds_the_tenants_articles, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(upsert_conflicts_and_checks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
