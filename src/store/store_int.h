@@ -47,8 +47,17 @@ const char **strings_from_json(const char *text, size_t *n, struct arena *a);
 
 /* ---- the store and its readers --------------------------------------------------------- */
 
+/* A command's inputs as submitted (store_writer.c runs a batch again from them). */
+struct store_cmd_input {
+    __typeof__(((struct store_cmd *)0)->in) in;
+    int64_t tenant_id;
+    const char *actor;
+    enum receipt_kind receipt_kind;
+};
+
 struct store_batch {
-    struct store_cmd **cmds; /* up to batch_max */
+    struct store_cmd **cmds;        /* up to batch_max */
+    struct store_cmd_input *inputs; /* cmds[i]'s inputs as submitted */
     size_t n;
     struct event *events; /* inserted by the batch so far, in id order */
     size_t n_events, cap_events;

@@ -297,12 +297,13 @@ int store_open(const struct store_options *opt, struct store **out, struct parle
     s->queue_max = (size_t)s->batch_max * 64 < 1024 ? 1024 : (size_t)s->batch_max * 64;
     s->busy_timeout_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 5000;
     s->batch.cmds = calloc((size_t)s->batch_max, sizeof(*s->batch.cmds));
+    s->batch.inputs = calloc((size_t)s->batch_max, sizeof(*s->batch.inputs));
     arena_init(&s->batch.arena);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work_cv, NULL);
     pthread_cond_init(&s->exec_cv, NULL);
     int rc;
-    if (s->path == NULL || s->batch.cmds == NULL) {
+    if (s->path == NULL || s->batch.cmds == NULL || s->batch.inputs == NULL) {
         rc = parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory opening the store");
         goto fail;
     }
@@ -345,6 +346,7 @@ void store_close(struct store *s)
     arena_free(&s->batch.arena);
     free(s->batch.events);
     free(s->batch.cmds);
+    free(s->batch.inputs);
     free(s->path);
     free(s);
 }
