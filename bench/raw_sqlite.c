@@ -108,10 +108,9 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--no-checkpoint"))
             checkpoint = false;
         else {
-            fprintf(stderr,
-                    "usage: raw_sqlite --db FILE [--batch N] [--seconds S] "
-                    "[--conversations N] [--savepoints] [--returning] [--synchronous MODE] "
-                    "[--cache-kib N] [--no-checkpoint]\n");
+            fprintf(stderr, "usage: raw_sqlite --db FILE [--batch N] [--seconds S] "
+                            "[--conversations N] [--savepoints] [--returning] [--synchronous MODE] "
+                            "[--cache-kib N] [--no-checkpoint]\n");
             return 64;
         }
     }
