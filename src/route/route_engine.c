@@ -21,8 +21,7 @@ int route_engine_new(const struct route_config *cfg, route_decision_fn decide, v
                            ROUTE_MAX_AGEING);
     if (c.sticky_capacity == 0) c.sticky_capacity = 65536;
     if (c.sticky_capacity > (1u << 24))
-        return parley_fail(err, PARLEY_EINVAL, "sticky_capacity", "must be at most %u",
-                           1u << 24);
+        return parley_fail(err, PARLEY_EINVAL, "sticky_capacity", "must be at most %u", 1u << 24);
     struct route_engine *e = calloc(1, sizeof(*e));
     if (e == NULL) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
     e->cfg = c;
@@ -113,8 +112,8 @@ static int intern_skill(struct route_engine *e, const char *s, const char *field
 {
     int rc = check_name(s, field, err);
     if (rc != 0) return rc;
-    return intern(&e->skill_names, &e->nskill_names, &e->capskill_names, ROUTE_MAX_SKILL_NAMES,
-                  s, field, err);
+    return intern(&e->skill_names, &e->nskill_names, &e->capskill_names, ROUTE_MAX_SKILL_NAMES, s,
+                  field, err);
 }
 
 static int intern_lang(struct route_engine *e, const char *s, const char *field,
@@ -174,9 +173,9 @@ bool rt_available(const struct route_engine *e, const struct rt_adviser *a)
 
 static struct rt_aentry adviser_key(const struct rt_adviser *a, uint32_t m)
 {
-    uint64_t occ = a->capacity > 0 ? (uint64_t)(a->load > 0 ? a->load : 0) * 1000000u /
-                                         (uint64_t)a->capacity
-                                   : UINT32_MAX;
+    uint64_t occ = a->capacity > 0
+                       ? (uint64_t)(a->load > 0 ? a->load : 0) * 1000000u / (uint64_t)a->capacity
+                       : UINT32_MAX;
     if (occ > UINT32_MAX) occ = UINT32_MAX;
     return (struct rt_aentry){.occ = (uint32_t)occ, .memb = m, .idle = a->idle_since, .id = a->id};
 }
@@ -193,9 +192,12 @@ void rt_refresh(struct route_engine *e, uint32_t ai)
         struct rt_aheap *h = &e->profiles[m->prof]->avail[m->ch];
         int32_t w = a->w[m->ch];
         bool want = avail && w > 0 && a->load + w <= a->capacity;
-        if (want && m->pos != RT_NONE) rt_aheap_update(h, e->memb, m->pos, adviser_key(a, mi));
-        else if (want) (void)rt_aheap_push(h, e->memb, adviser_key(a, mi)); /* reserved */
-        else if (m->pos != RT_NONE) rt_aheap_remove(h, e->memb, m->pos);
+        if (want && m->pos != RT_NONE)
+            rt_aheap_update(h, e->memb, m->pos, adviser_key(a, mi));
+        else if (want)
+            (void)rt_aheap_push(h, e->memb, adviser_key(a, mi)); /* reserved */
+        else if (m->pos != RT_NONE)
+            rt_aheap_remove(h, e->memb, m->pos);
     }
 }
 
@@ -271,8 +273,10 @@ static int profile_get(struct route_engine *e, const struct rt_profile *tpl, str
 {
     uint32_t pi = RT_NONE, hole = RT_NONE;
     for (uint32_t i = 0; i < e->nprofiles && pi == RT_NONE; i++) {
-        if (e->profiles[i] == NULL) hole = hole == RT_NONE ? i : hole;
-        else if (same_profile(e->profiles[i], tpl)) pi = i;
+        if (e->profiles[i] == NULL)
+            hole = hole == RT_NONE ? i : hole;
+        else if (same_profile(e->profiles[i], tpl))
+            pi = i;
     }
     if (pi == RT_NONE) {
         struct rt_profile *p = calloc(1, sizeof(*p));
@@ -455,8 +459,8 @@ static int validate_queue(const struct route_engine *e, const struct route_queue
         int rc = check_name(q->skills[i].skill, "skills", err);
         if (rc != 0) return rc;
         if (q->skills[i].min_level < ROUTE_MIN_LEVEL || q->skills[i].min_level > ROUTE_MAX_LEVEL)
-            return parley_fail(err, PARLEY_EINVAL, "skills", "levels are %d..%d",
-                               ROUTE_MIN_LEVEL, ROUTE_MAX_LEVEL);
+            return parley_fail(err, PARLEY_EINVAL, "skills", "levels are %d..%d", ROUTE_MIN_LEVEL,
+                               ROUTE_MAX_LEVEL);
         for (size_t j = 0; j < i; j++)
             if (strcmp(q->skills[i].skill, q->skills[j].skill) == 0)
                 return parley_fail(err, PARLEY_EINVAL, "skills", "skill '%s' listed twice",
@@ -607,9 +611,8 @@ int route_queue_put(struct route_engine *e, const struct route_queue_def *def, i
             qsort(tpl.teams, tpl.nteams, sizeof(tpl.teams[0]), cmp_u32);
             memset(tpl.teams + tpl.nteams, 0,
                    sizeof(tpl.teams[0]) * (ROUTE_MAX_QUEUE_TEAMS - tpl.nteams));
-            struct rt_served sv = {.owner = qi,
-                                   .step = (uint8_t)s,
-                                   .role = k ? RT_ROLE_SPEC : RT_ROLE_NORMAL};
+            struct rt_served sv = {
+                .owner = qi, .step = (uint8_t)s, .role = k ? RT_ROLE_SPEC : RT_ROLE_NORMAL};
             int pi = profile_get(e, &tpl, sv);
             if (pi < 0) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
             q->prof[s][k] = (uint32_t)pi;
@@ -672,8 +675,8 @@ static int validate_adviser(const struct route_engine *e, const struct route_adv
         int rc = check_name(a->skills[i].skill, "skills", err);
         if (rc != 0) return rc;
         if (a->skills[i].level < ROUTE_MIN_LEVEL || a->skills[i].level > ROUTE_MAX_LEVEL)
-            return parley_fail(err, PARLEY_EINVAL, "skills", "levels are %d..%d",
-                               ROUTE_MIN_LEVEL, ROUTE_MAX_LEVEL);
+            return parley_fail(err, PARLEY_EINVAL, "skills", "levels are %d..%d", ROUTE_MIN_LEVEL,
+                               ROUTE_MAX_LEVEL);
         for (size_t j = 0; j < i; j++)
             if (strcmp(a->skills[i].skill, a->skills[j].skill) == 0)
                 return parley_fail(err, PARLEY_EINVAL, "skills", "skill '%s' listed twice",
@@ -695,14 +698,15 @@ static int validate_adviser(const struct route_engine *e, const struct route_adv
                                ROUTE_MAX_CAPACITY_MILLI);
     if (a->wrapup_ms < 0 || a->wrapup_ms > RT_MAX_TIME_SPAN)
         return parley_fail(err, PARLEY_EINVAL, "wrapup_ms", "must be 0 or more");
-    if (a->accept_required && (a->accept_timeout_ms <= 0 || a->accept_timeout_ms > RT_MAX_TIME_SPAN))
+    if (a->accept_required &&
+        (a->accept_timeout_ms <= 0 || a->accept_timeout_ms > RT_MAX_TIME_SPAN))
         return parley_fail(err, PARLEY_EINVAL, "accept_timeout_ms",
                            "must be > 0 when accept is required");
     return 0;
 }
 
-int route_adviser_put(struct route_engine *e, const struct route_adviser_def *def,
-                      int64_t now_ms, struct parley_err *err)
+int route_adviser_put(struct route_engine *e, const struct route_adviser_def *def, int64_t now_ms,
+                      struct parley_err *err)
 {
     if (def == NULL) return parley_fail(err, PARLEY_EINVAL, "adviser", "missing");
     int rc = validate_adviser(e, def, err);
@@ -734,8 +738,10 @@ int route_adviser_put(struct route_engine *e, const struct route_adviser_def *de
         }
         if (rt_map_put(&e->adviser_ids, def->id, ai) != 0)
             return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
-        if (ai == e->free_adviser) e->free_adviser = e->advisers[ai].next_free;
-        else e->nadvisers++;
+        if (ai == e->free_adviser)
+            e->free_adviser = e->advisers[ai].next_free;
+        else
+            e->nadvisers++;
         struct rt_adviser *a = &e->advisers[ai];
         a->id = def->id;
         a->live = true;
@@ -843,8 +849,8 @@ int route_presence(struct route_engine *e, int64_t adviser_id, enum route_presen
     uint32_t ai = rt_map_get(&e->adviser_ids, adviser_id);
     if (ai == RT_NONE) return parley_fail(err, PARLEY_ENOTFOUND, "adviser_id", "no such adviser");
     rt_advance(e, now_ms);
-    (void)rt_set_presence(e, ai, p,
-                          p == ROUTE_AWAY ? ROUTE_REASON_ADVISER_AWAY : ROUTE_REASON_ADVISER_OFFLINE);
+    (void)rt_set_presence(
+        e, ai, p, p == ROUTE_AWAY ? ROUTE_REASON_ADVISER_AWAY : ROUTE_REASON_ADVISER_OFFLINE);
     return 0;
 }
 
@@ -909,19 +915,32 @@ int route_queue_waiting(const struct route_engine *e, int64_t queue_id, uint64_t
 const char *route_reason_name(enum route_reason r)
 {
     switch (r) {
-    case ROUTE_REASON_PREFERRED: return "preferred";
-    case ROUTE_REASON_STICKY: return "sticky";
-    case ROUTE_REASON_SPECIALIST: return "specialist";
-    case ROUTE_REASON_LEAST_OCCUPIED: return "least occupied";
-    case ROUTE_REASON_LONGEST_IDLE: return "longest idle";
-    case ROUTE_REASON_RELAXED: return "relaxed step";
-    case ROUTE_REASON_TRANSFER: return "transfer";
-    case ROUTE_REASON_PRIORITY: return "priority";
-    case ROUTE_REASON_ADVISER_OFFLINE: return "adviser offline";
-    case ROUTE_REASON_ADVISER_AWAY: return "adviser away";
-    case ROUTE_REASON_ACCEPT_TIMEOUT: return "accept timeout";
-    case ROUTE_REASON_DECLINED: return "declined";
-    case ROUTE_REASON_ADVISER_REMOVED: return "adviser removed";
+    case ROUTE_REASON_PREFERRED:
+        return "preferred";
+    case ROUTE_REASON_STICKY:
+        return "sticky";
+    case ROUTE_REASON_SPECIALIST:
+        return "specialist";
+    case ROUTE_REASON_LEAST_OCCUPIED:
+        return "least occupied";
+    case ROUTE_REASON_LONGEST_IDLE:
+        return "longest idle";
+    case ROUTE_REASON_RELAXED:
+        return "relaxed step";
+    case ROUTE_REASON_TRANSFER:
+        return "transfer";
+    case ROUTE_REASON_PRIORITY:
+        return "priority";
+    case ROUTE_REASON_ADVISER_OFFLINE:
+        return "adviser offline";
+    case ROUTE_REASON_ADVISER_AWAY:
+        return "adviser away";
+    case ROUTE_REASON_ACCEPT_TIMEOUT:
+        return "accept timeout";
+    case ROUTE_REASON_DECLINED:
+        return "declined";
+    case ROUTE_REASON_ADVISER_REMOVED:
+        return "adviser removed";
     }
     return "unknown";
 }

@@ -332,10 +332,14 @@ void rt_sticky_free(struct rt_sticky *s)
 static void unlink_entry(struct rt_sticky *s, uint32_t i)
 {
     struct rt_sticky_entry *x = &s->e[i];
-    if (x->prev != RT_NONE) s->e[x->prev].next = x->next;
-    else s->head = x->next;
-    if (x->next != RT_NONE) s->e[x->next].prev = x->prev;
-    else s->tail = x->prev;
+    if (x->prev != RT_NONE)
+        s->e[x->prev].next = x->next;
+    else
+        s->head = x->next;
+    if (x->next != RT_NONE)
+        s->e[x->next].prev = x->prev;
+    else
+        s->tail = x->prev;
 }
 
 static void push_front(struct rt_sticky *s, uint32_t i)

@@ -117,12 +117,12 @@ struct rt_queue {
     uint8_t nteams;
     uint32_t teams[ROUTE_MAX_QUEUE_TEAMS];
     uint8_t nsteps;
-    struct rt_qstep step[ROUTE_MAX_STEPS + 1]; /* step[0] = the queue itself */
-    uint32_t prof[ROUTE_MAX_STEPS + 1][2];      /* [step][0 normal, 1 specialist] */
+    struct rt_qstep step[ROUTE_MAX_STEPS + 1];   /* step[0] = the queue itself */
+    uint32_t prof[ROUTE_MAX_STEPS + 1][2];       /* [step][0 normal, 1 specialist] */
     struct rt_line line[ROUTE_MAX_STEPS + 1][2]; /* [step][0 normal, 1 vulnerable] */
-    uint64_t items;                             /* waiting or assigned from here */
-    uint64_t chitems[ROUTE_MAX_CHANNELS];       /* the same per channel: line heaps hold that
-                                                 * many, so moving work never allocates */
+    uint64_t items;                              /* waiting or assigned from here */
+    uint64_t chitems[ROUTE_MAX_CHANNELS];        /* the same per channel: line heaps hold that
+                                                  * many, so moving work never allocates */
 };
 
 struct rt_team {
@@ -235,7 +235,7 @@ struct route_engine {
 
     struct rt_ientry *scratch; /* batch re-routing: capacity kept >= items */
     uint32_t capscratch;
-    uint64_t timer_failures;   /* timers lost to allocation failure (should stay 0) */
+    uint64_t timer_failures; /* timers lost to allocation failure (should stay 0) */
 };
 
 /* ---- route_engine_ds.c ---- */
@@ -247,8 +247,7 @@ int rt_ientry_better(const struct rt_ientry *x, const struct rt_ientry *y);
 
 int rt_aheap_push(struct rt_aheap *h, struct rt_memb *memb, struct rt_aentry en);
 void rt_aheap_remove(struct rt_aheap *h, struct rt_memb *memb, uint32_t pos);
-void rt_aheap_update(struct rt_aheap *h, struct rt_memb *memb, uint32_t pos,
-                     struct rt_aentry en);
+void rt_aheap_update(struct rt_aheap *h, struct rt_memb *memb, uint32_t pos, struct rt_aentry en);
 /* Up to 2 best entries whose adviser is not excl (positions into h->a); returns how many. */
 int rt_aheap_best2(const struct rt_aheap *h, const struct rt_memb *memb, uint32_t excl,
                    uint32_t out[2]);

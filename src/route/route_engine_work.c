@@ -27,7 +27,8 @@ int64_t rt_pkey(struct route_engine *e, const struct rt_item *it)
 static double effective_priority(const struct route_engine *e, const struct rt_item *it)
 {
     double base = (double)it->base + e->queues[it->queue]->priority_class;
-    return base + (double)e->cfg.ageing_milli_per_min / 1000.0 * (double)(e->now - it->enq) / 60000.0;
+    return base +
+           (double)e->cfg.ageing_milli_per_min / 1000.0 * (double)(e->now - it->enq) / 60000.0;
 }
 
 int rt_step_at(const struct rt_queue *q, int64_t waited)
@@ -145,8 +146,7 @@ static int first_step(const struct route_engine *e, const struct rt_adviser *a,
 }
 
 /* Assigns (or offers) a waiting item. 0, or PARLEY_ENOMEM and the item keeps waiting. */
-static int assign(struct route_engine *e, uint32_t ii, uint32_t ai, enum route_reason why,
-                  int step)
+static int assign(struct route_engine *e, uint32_t ii, uint32_t ai, enum route_reason why, int step)
 {
     struct rt_item *it = &e->items[ii];
     struct rt_adviser *a = &e->advisers[ai];
@@ -165,10 +165,9 @@ static int assign(struct route_engine *e, uint32_t ii, uint32_t ai, enum route_r
         it->state = RT_OFFERED;
         it->accept_deadline = e->now + a->accept_timeout_ms;
         e->offered++;
-        push_timer(e, (struct rt_timer){.at = it->accept_deadline,
-                                        .idx = ii,
-                                        .gen = it->gen,
-                                        .kind = RT_T_ACCEPT});
+        push_timer(e,
+                   (struct rt_timer){
+                       .at = it->accept_deadline, .idx = ii, .gen = it->gen, .kind = RT_T_ACCEPT});
     } else {
         it->state = RT_ACCEPTED;
         e->accepted++;
@@ -188,8 +187,10 @@ static void unassign(struct route_engine *e, uint32_t ii)
     a->assigned[it->apos] = last;
     e->items[last].apos = it->apos;
     a->load -= a->w[it->channel];
-    if (it->state == RT_OFFERED) e->offered--;
-    else e->accepted--;
+    if (it->state == RT_OFFERED)
+        e->offered--;
+    else
+        e->accepted--;
     it->adviser = RT_NONE;
     it->gen++;
 }
@@ -225,11 +226,16 @@ void rt_route_item(struct route_engine *e, uint32_t ii)
         ai = e->memb[h->a[best[0]].memb].adviser;
         bool spec = it->team == RT_NONE && it->vulnerable && e->specialists_online > 0;
         int first = it->team == RT_NONE ? first_step(e, &e->advisers[ai], it, spec) : 0;
-        if (it->team != RT_NONE) why = ROUTE_REASON_TRANSFER;
-        else if (spec) why = ROUTE_REASON_SPECIALIST;
-        else if (first > 0) why = ROUTE_REASON_RELAXED, step = first;
-        else if (n == 2 && h->a[best[0]].occ == h->a[best[1]].occ) why = ROUTE_REASON_LONGEST_IDLE;
-        else why = ROUTE_REASON_LEAST_OCCUPIED;
+        if (it->team != RT_NONE)
+            why = ROUTE_REASON_TRANSFER;
+        else if (spec)
+            why = ROUTE_REASON_SPECIALIST;
+        else if (first > 0)
+            why = ROUTE_REASON_RELAXED, step = first;
+        else if (n == 2 && h->a[best[0]].occ == h->a[best[1]].occ)
+            why = ROUTE_REASON_LONGEST_IDLE;
+        else
+            why = ROUTE_REASON_LEAST_OCCUPIED;
     }
     (void)assign(e, ii, ai, why, step);
 }
@@ -269,7 +275,8 @@ void rt_fill(struct route_engine *e, uint32_t ai)
                 bool spec_on = e->specialists_online > 0;
                 if (sv.role == RT_ROLE_NORMAL) {
                     consider(e, &q->line[sv.step][0], m->ch, ai, &best, &role, sv.role);
-                    if (!spec_on) consider(e, &q->line[sv.step][1], m->ch, ai, &best, &role, sv.role);
+                    if (!spec_on)
+                        consider(e, &q->line[sv.step][1], m->ch, ai, &best, &role, sv.role);
                 } else if (spec_on) {
                     consider(e, &q->line[sv.step][1], m->ch, ai, &best, &role, sv.role);
                 }
@@ -317,8 +324,7 @@ static void back_to_head(struct route_engine *e, uint32_t ii, uint32_t from, enu
 {
     struct rt_item *it = &e->items[ii];
     it->head = 1;
-    if (it->team == RT_NONE)
-        it->step = (uint8_t)rt_step_at(e->queues[it->queue], e->now - it->enq);
+    if (it->team == RT_NONE) it->step = (uint8_t)rt_step_at(e->queues[it->queue], e->now - it->enq);
     (void)rt_line_insert(e, ii); /* reserved */
     (void)rt_push_step_timer(e, ii);
     emit(e, ROUTE_REQUEUE, why, it->step, it, &e->advisers[from]);
@@ -462,8 +468,8 @@ static int check_work(struct route_engine *e, const struct route_work *w, uint32
 }
 
 /* A fresh item slot for w, registered and counted in its queue (not in a line yet). */
-static int new_item(struct route_engine *e, const struct route_work *w, uint32_t qi,
-                    uint32_t *out, struct parley_err *err)
+static int new_item(struct route_engine *e, const struct route_work *w, uint32_t qi, uint32_t *out,
+                    struct parley_err *err)
 {
     struct rt_queue *q = e->queues[qi];
     uint32_t ii = e->free_item;
@@ -477,8 +483,10 @@ static int new_item(struct route_engine *e, const struct route_work *w, uint32_t
     if (ii == RT_NONE) ii = e->nitems;
     if (rt_map_put(&e->conv_ids, w->conversation_id, ii) != 0)
         return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
-    if (ii == e->free_item) e->free_item = e->items[ii].next_free;
-    else e->nitems++;
+    if (ii == e->free_item)
+        e->free_item = e->items[ii].next_free;
+    else
+        e->nitems++;
     struct rt_item *it = &e->items[ii];
     uint32_t gen = it->gen;
     memset(it, 0, sizeof(*it));
@@ -532,9 +540,8 @@ int route_enqueue(struct route_engine *e, const struct route_work *w, int64_t no
     return 0;
 }
 
-int route_restore_assignment(struct route_engine *e, const struct route_work *w,
-                             int64_t adviser_id, bool accepted, int64_t now_ms,
-                             struct parley_err *err)
+int route_restore_assignment(struct route_engine *e, const struct route_work *w, int64_t adviser_id,
+                             bool accepted, int64_t now_ms, struct parley_err *err)
 {
     uint32_t qi, ii;
     int rc = check_work(e, w, &qi, err);
@@ -560,10 +567,9 @@ int route_restore_assignment(struct route_engine *e, const struct route_work *w,
         it->state = RT_OFFERED;
         it->accept_deadline = e->now + a->accept_timeout_ms;
         e->offered++;
-        push_timer(e, (struct rt_timer){.at = it->accept_deadline,
-                                        .idx = ii,
-                                        .gen = it->gen,
-                                        .kind = RT_T_ACCEPT});
+        push_timer(e,
+                   (struct rt_timer){
+                       .at = it->accept_deadline, .idx = ii, .gen = it->gen, .kind = RT_T_ACCEPT});
     }
     rt_refresh(e, ai);
     return 0;
@@ -595,8 +601,10 @@ static uint32_t detach_any(struct route_engine *e, uint32_t ii)
 {
     struct rt_item *it = &e->items[ii];
     uint32_t ai = it->adviser;
-    if (it->state == RT_WAITING) rt_line_detach(e, ii);
-    else unassign(e, ii);
+    if (it->state == RT_WAITING)
+        rt_line_detach(e, ii);
+    else
+        unassign(e, ii);
     it->state = RT_FREE; /* in no line and with no adviser until placed again */
     return ai;
 }
@@ -672,17 +680,15 @@ int route_complete(struct route_engine *e, int64_t conversation_id, int64_t now_
     if (a->wrapup_ms > 0) {
         a->wrapup_until = e->now + a->wrapup_ms;
         a->wgen++;
-        push_timer(e, (struct rt_timer){.at = a->wrapup_until,
-                                        .idx = ai,
-                                        .gen = a->wgen,
-                                        .kind = RT_T_WRAPUP});
+        push_timer(e, (struct rt_timer){
+                          .at = a->wrapup_until, .idx = ai, .gen = a->wgen, .kind = RT_T_WRAPUP});
     }
     freed(e, ai);
     return 0;
 }
 
-int route_transfer_to_adviser(struct route_engine *e, int64_t conversation_id,
-                              int64_t adviser_id, int64_t now_ms, struct parley_err *err)
+int route_transfer_to_adviser(struct route_engine *e, int64_t conversation_id, int64_t adviser_id,
+                              int64_t now_ms, struct parley_err *err)
 {
     uint32_t ii;
     rt_advance(e, now_ms);
@@ -698,8 +704,8 @@ int route_transfer_to_adviser(struct route_engine *e, int64_t conversation_id,
     if (!rt_available(e, b) || !fits(b, it->channel))
         return parley_fail(err, PARLEY_EBUSY, "adviser_id",
                            "the adviser is not online, is in wrap-up or has no capacity for it");
-    if (rt_grow((void **)&e->advisers[bi].assigned, &e->advisers[bi].capassigned,
-                b->nassigned + 1, sizeof(uint32_t)) != 0)
+    if (rt_grow((void **)&e->advisers[bi].assigned, &e->advisers[bi].capassigned, b->nassigned + 1,
+                sizeof(uint32_t)) != 0)
         return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
     uint32_t ai = detach_any(e, ii);
     if (it->team != RT_NONE) {

@@ -79,7 +79,8 @@ static void online(struct fx *f, int64_t id, int64_t now)
 static void queue(struct fx *f, int64_t id, const char *skill, int level, const char *lang)
 {
     struct route_skill_req r = {skill, level};
-    struct route_queue_def q = {.id = id, .skills = &r, .n_skills = skill ? 1 : 0, .language = lang};
+    struct route_queue_def q = {
+        .id = id, .skills = &r, .n_skills = skill ? 1 : 0, .language = lang};
     assert_int_equal(route_queue_put(f->e, &q, 0, &f->err), 0);
 }
 
@@ -236,7 +237,11 @@ static void vulnerable_work_waits_for_an_online_specialist(void **state)
     adviser(f, 20, NULL, 0, NULL, 7, 0);
     online(f, 10, 0);
     online(f, 20, 0);
-    struct route_work v = {.conversation_id = 1, .queue_id = 1, .channel = VOICE, .vulnerable = true, .enqueued_ms = 10};
+    struct route_work v = {.conversation_id = 1,
+                           .queue_id = 1,
+                           .channel = VOICE,
+                           .vulnerable = true,
+                           .enqueued_ms = 10};
     assert_int_equal(route_enqueue(f->e, &v, 10, &f->err), 0);
     assert_int_equal(assignee(f, 1), 20);
     assert_string_equal(f->rec.why[f->rec.n - 1], "specialist");
@@ -262,9 +267,16 @@ static void expanding_steps_relax_levels_then_add_teams(void **state)
     team(f, 2, false);
     int64_t t1 = 1, t2 = 2;
     struct route_skill_req r = {"billing", 4};
-    struct route_step steps[2] = {{.after_ms = 30 * SEC, .relax_levels = 2},
-                                  {.after_ms = 90 * SEC, .relax_levels = 2, .add_teams = &t2, .n_add_teams = 1}};
-    struct route_queue_def q = {.id = 1, .skills = &r, .n_skills = 1, .teams = &t1, .n_teams = 1, .steps = steps, .n_steps = 2};
+    struct route_step steps[2] = {
+        {.after_ms = 30 * SEC, .relax_levels = 2},
+        {.after_ms = 90 * SEC, .relax_levels = 2, .add_teams = &t2, .n_add_teams = 1}};
+    struct route_queue_def q = {.id = 1,
+                                .skills = &r,
+                                .n_skills = 1,
+                                .teams = &t1,
+                                .n_teams = 1,
+                                .steps = steps,
+                                .n_steps = 2};
     assert_int_equal(route_queue_put(f->e, &q, 0, &f->err), 0);
     adviser(f, 10, "billing", 2, NULL, 1, 0); /* team 1, level 2 */
     adviser(f, 20, "billing", 5, NULL, 2, 0); /* team 2, level 5 */
@@ -295,10 +307,10 @@ static void freed_adviser_takes_effective_priority_then_longest_waiting(void **s
     struct route_queue_def vip = {.id = 2, .priority_class = 1};
     assert_int_equal(route_queue_put(f->e, &vip, 0, &f->err), 0);
     adviser(f, 10, NULL, 0, NULL, 0, 0);
-    assert_int_equal(enqueue(f, 1, 0, 1, CHAT, 0, 0), 0);       /* 0 + 10 min ageing = 10 */
-    assert_int_equal(enqueue(f, 2, 0, 1, CHAT, 3, 9 * MIN), 0); /* 3 + 1 = 4 */
-    assert_int_equal(enqueue(f, 3, 0, 2, CHAT, 3, 5 * MIN), 0); /* 3 + 1 + 5 = 9 */
-    assert_int_equal(enqueue(f, 4, 0, 2, CHAT, 3, 5 * MIN), 0); /* same, arrived after 3 */
+    assert_int_equal(enqueue(f, 1, 0, 1, CHAT, 0, 0), 0);            /* 0 + 10 min ageing = 10 */
+    assert_int_equal(enqueue(f, 2, 0, 1, CHAT, 3, 9 * MIN), 0);      /* 3 + 1 = 4 */
+    assert_int_equal(enqueue(f, 3, 0, 2, CHAT, 3, 5 * MIN), 0);      /* 3 + 1 + 5 = 9 */
+    assert_int_equal(enqueue(f, 4, 0, 2, CHAT, 3, 5 * MIN), 0);      /* same, arrived after 3 */
     assert_int_equal(enqueue(f, 5, 0, 1, CHAT, 8, 10 * MIN - 1), 0); /* ~8 */
     struct route_conv_info ci;
     assert_int_equal(route_conv_get(f->e, 1, &ci), 0);
@@ -319,8 +331,11 @@ static void offline_returns_unaccepted_work_to_the_head(void **state)
 {
     struct fx *f = fx_new(NULL);
     queue(f, 1, NULL, 0, NULL);
-    struct route_adviser_def a = {.id = 10, .capacity_milli = 3000, .weight_milli = {[CHAT] = 1000},
-                                  .accept_required = true, .accept_timeout_ms = 20 * SEC};
+    struct route_adviser_def a = {.id = 10,
+                                  .capacity_milli = 3000,
+                                  .weight_milli = {[CHAT] = 1000},
+                                  .accept_required = true,
+                                  .accept_timeout_ms = 20 * SEC};
     assert_int_equal(route_adviser_put(f->e, &a, 0, &f->err), 0);
     online(f, 10, 0);
     assert_int_equal(enqueue(f, 1, 0, 1, CHAT, 0, 10), 0);
@@ -338,7 +353,8 @@ static void offline_returns_unaccepted_work_to_the_head(void **state)
     assert_string_equal(f->rec.why[f->rec.n - 1], "adviser offline");
     /* back at the head: before far more urgent new work */
     assert_int_equal(enqueue(f, 4, 0, 1, CHAT, 100, 60), 0);
-    struct route_adviser_def b = {.id = 11, .capacity_milli = 2000, .weight_milli = {[CHAT] = 1000}};
+    struct route_adviser_def b = {
+        .id = 11, .capacity_milli = 2000, .weight_milli = {[CHAT] = 1000}};
     assert_int_equal(route_adviser_put(f->e, &b, 70, &f->err), 0);
     online(f, 11, 80);
     assert_int_equal(assignee(f, 2), 11);
@@ -352,8 +368,11 @@ static void accept_timeout_and_decline_move_work_on(void **state)
     struct route_config cfg = {.away_on_accept_timeout = true};
     struct fx *f = fx_new(&cfg);
     queue(f, 1, NULL, 0, NULL);
-    struct route_adviser_def a = {.id = 10, .capacity_milli = 3000, .weight_milli = {[CHAT] = 1000},
-                                  .accept_required = true, .accept_timeout_ms = 20 * SEC};
+    struct route_adviser_def a = {.id = 10,
+                                  .capacity_milli = 3000,
+                                  .weight_milli = {[CHAT] = 1000},
+                                  .accept_required = true,
+                                  .accept_timeout_ms = 20 * SEC};
     assert_int_equal(route_adviser_put(f->e, &a, 0, &f->err), 0);
     a.id = 11;
     assert_int_equal(route_adviser_put(f->e, &a, 0, &f->err), 0);
@@ -372,7 +391,8 @@ static void accept_timeout_and_decline_move_work_on(void **state)
     assert_int_equal(ai.presence, ROUTE_AWAY);
     bool timeout = false, away = false;
     for (int i = 0; i < f->rec.n; i++) {
-        timeout |= f->rec.d[i].kind == ROUTE_REQUEUE && f->rec.d[i].reason == ROUTE_REASON_ACCEPT_TIMEOUT;
+        timeout |=
+            f->rec.d[i].kind == ROUTE_REQUEUE && f->rec.d[i].reason == ROUTE_REASON_ACCEPT_TIMEOUT;
         away |= f->rec.d[i].kind == ROUTE_PRESENCE_CHANGED && f->rec.d[i].adviser_id == 11 &&
                 f->rec.d[i].presence == ROUTE_AWAY;
     }
@@ -385,7 +405,8 @@ static void wrapup_blocks_new_work_until_it_ends(void **state)
 {
     struct fx *f = fx_new(NULL);
     queue(f, 1, NULL, 0, NULL);
-    struct route_adviser_def a = {.id = 10, .capacity_milli = 3000, .weight_milli = {[CHAT] = 1000}, .wrapup_ms = 30 * SEC};
+    struct route_adviser_def a = {
+        .id = 10, .capacity_milli = 3000, .weight_milli = {[CHAT] = 1000}, .wrapup_ms = 30 * SEC};
     assert_int_equal(route_adviser_put(f->e, &a, 0, &f->err), 0);
     online(f, 10, 0);
     assert_int_equal(enqueue(f, 1, 0, 1, CHAT, 0, 10), 0);
@@ -487,7 +508,11 @@ static void queue_redefinition_reroutes_waiting_work(void **state)
     assert_int_equal(enqueue(f, 2, 0, 2, CHAT, 0, 20), 0);
     assert_int_equal(assignee(f, 2), 0);
     struct route_skill sk[2] = {{"gas", 3}, {"power", 2}};
-    struct route_adviser_def a = {.id = 10, .skills = sk, .n_skills = 2, .capacity_milli = 3000, .weight_milli = {[CHAT] = 1000}};
+    struct route_adviser_def a = {.id = 10,
+                                  .skills = sk,
+                                  .n_skills = 2,
+                                  .capacity_milli = 3000,
+                                  .weight_milli = {[CHAT] = 1000}};
     assert_int_equal(route_adviser_put(f->e, &a, 30, &f->err), 0);
     assert_int_equal(assignee(f, 2), 10);
     route_engine_free(f->e);
