@@ -271,13 +271,18 @@ int rt_aheap_best2(const struct rt_aheap *h, const struct rt_memb *memb, uint32_
     return n;
 }
 
-/* ---- timers: min-heap by time, stale entries dropped when they come due ---- */
+/* ---- timers: min-heap by (time, kind), stale entries dropped when they come due ---- */
+
+static bool timer_before(const struct rt_timer *x, const struct rt_timer *y)
+{
+    return x->at != y->at ? x->at < y->at : x->kind < y->kind;
+}
 
 int rt_theap_push(struct rt_theap *h, struct rt_timer t)
 {
     if (rt_grow((void **)&h->a, &h->cap, h->n + 1, sizeof(*h->a)) != 0) return PARLEY_ENOMEM;
     uint32_t pos = h->n++;
-    while (pos > 0 && h->a[(pos - 1) / 2].at > t.at) {
+    while (pos > 0 && timer_before(&t, &h->a[(pos - 1) / 2])) {
         h->a[pos] = h->a[(pos - 1) / 2];
         pos = (pos - 1) / 2;
     }
@@ -292,8 +297,8 @@ void rt_theap_pop(struct rt_theap *h)
     for (;;) {
         uint32_t c = 2 * pos + 1;
         if (c >= h->n) break;
-        if (c + 1 < h->n && h->a[c + 1].at < h->a[c].at) c++;
-        if (h->a[c].at >= last.at) break;
+        if (c + 1 < h->n && timer_before(&h->a[c + 1], &h->a[c])) c++;
+        if (!timer_before(&h->a[c], &last)) break;
         h->a[pos] = h->a[c];
         pos = c;
     }
