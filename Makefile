@@ -21,7 +21,7 @@ FLAVOUR_LDFLAGS_asan   := -fsanitize=address,undefined
 
 objs = $(patsubst %.c,$(B)/$(1)/%.o,$(LIB_SRC)) $(patsubst %.S,$(B)/$(1)/%.o,$(LIB_ASM))
 
-.PHONY: all build run run-now test test-now fuzz-now unit integration fuzz fuzz-build fuzz-replay-bin bench-core crash-test lint format deps clean asan
+.PHONY: all build run run-now test test-now fuzz-now unit integration fuzz fuzz-build fuzz-replay-bin bench-core bench-route crash-test lint format deps clean asan
 all: build
 build: $(B)/release/parley
 asan: $(B)/asan/parley
@@ -127,6 +127,11 @@ bench-core: deps
 	@$(MAKE) --no-print-directory build && bench/bench-core.sh
 crash-test: deps
 	@$(MAKE) --no-print-directory build && bench/crash-test.sh
+# Routing engine (issue 4): the engine alone, how its cost grows, then the 10k/100k/1M run.
+bench-route: deps
+	@$(MAKE) --no-print-directory $(B)/release/route_bench && B=$(B) bench/route-bench.sh
+$(B)/release/route_bench: bench/route_bench.c $(B)/release/libparley.a
+	$(CC) $(BASE_CFLAGS) $(FLAVOUR_CFLAGS_release) -o $@ $< $(B)/release/libparley.a $(PKG_LIBS)
 
 # ---- hygiene ---------------------------------------------------------------------------------
 lint:

@@ -776,8 +776,9 @@ int route_adviser_put(struct route_engine *e, const struct route_adviser_def *de
     a->wrapup_ms = def->wrapup_ms;
     a->accept_required = def->accept_required;
     a->accept_timeout_ms = def->accept_timeout_ms;
+    bool was = a->specialist && a->presence == ROUTE_ONLINE;
     a->specialist = adviser_is_specialist(e, a);
-    recount_specialists(e);
+    e->specialists_online += (a->specialist && a->presence == ROUTE_ONLINE) - was;
     int32_t minw = 0;
     for (int c = 0; c < ROUTE_MAX_CHANNELS; c++)
         if (a->w[c] > 0 && (minw == 0 || a->w[c] < minw)) minw = a->w[c];
@@ -801,10 +802,12 @@ int route_adviser_remove(struct route_engine *e, int64_t adviser_id, int64_t now
     rt_advance(e, now_ms);
     struct rt_adviser *a = &e->advisers[ai];
     uint32_t before = e->specialists_online;
-    if (a->presence == ROUTE_ONLINE) e->online--;
+    if (a->presence == ROUTE_ONLINE) {
+        e->online--;
+        if (a->specialist) e->specialists_online--;
+    }
     a->presence = ROUTE_OFFLINE;
     drop_adviser_memberships(e, ai);
-    recount_specialists(e);
     rt_requeue_from(e, ai, true, ROUTE_REASON_ADVISER_REMOVED);
     for (uint32_t i = 0; i < a->nteams; i++) e->teams[a->teams[i]]->members--;
     a->nteams = 0;

@@ -14,13 +14,17 @@
 #define RT_MAX_TIME_SPAN ((int64_t)1 << 40)
 
 /* ---- open-addressing map int64 id (> 0) -> uint32 index ---- */
+struct rt_slot {
+    int64_t key; /* 0 = empty */
+    uint32_t val;
+};
 struct rt_map {
-    int64_t *keys; /* 0 = empty */
-    uint32_t *vals;
-    uint32_t cap; /* power of two */
+    struct rt_slot *s; /* key and value side by side: one cache line per probe */
+    uint32_t cap;      /* power of two */
     uint32_t n;
 };
 int rt_map_put(struct rt_map *m, int64_t key, uint32_t val); /* 0 or PARLEY_ENOMEM */
+int rt_map_reserve(struct rt_map *m, uint32_t n);            /* room for n keys */
 uint32_t rt_map_get(const struct rt_map *m, int64_t key);    /* RT_NONE when absent */
 void rt_map_del(struct rt_map *m, int64_t key);
 void rt_map_free(struct rt_map *m);
@@ -31,6 +35,7 @@ struct rt_ientry {
     int64_t enq;  /* earlier first on equal pkey */
     uint64_t seq; /* arrival order last */
     uint32_t item;
+    uint32_t excluded; /* copy of the item's (fixed while it waits): no item access to skip */
 };
 struct rt_iheap {
     struct rt_ientry *a;
@@ -140,6 +145,7 @@ enum rt_item_state { RT_FREE = 0, RT_WAITING, RT_OFFERED, RT_ACCEPTED };
 
 struct rt_item {
     int64_t conv, customer, enq, preferred;
+    int64_t sticky_id, sticky_at; /* the customer's last adviser, looked up on entry */
     int64_t accept_deadline;
     uint64_t seq;
     int64_t pkey;

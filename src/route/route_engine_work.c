@@ -195,12 +195,22 @@ static void unassign(struct route_engine *e, uint32_t ii)
     it->gen++;
 }
 
+/* Looks up the customer's last adviser when the item enters (or re-enters) a queue; routing
+ * attempts while it waits reuse it. */
+static void note_sticky(struct route_engine *e, struct rt_item *it)
+{
+    it->sticky_id = 0;
+    if (e->cfg.sticky_window_ms <= 0 || it->customer <= 0) return;
+    const struct rt_sticky_entry *s = rt_sticky_get(&e->sticky, it->customer);
+    if (s == NULL) return;
+    it->sticky_id = s->adviser_id;
+    it->sticky_at = s->at;
+}
+
 static bool sticky_adviser(const struct route_engine *e, const struct rt_item *it, uint32_t *ai)
 {
-    if (e->cfg.sticky_window_ms <= 0 || it->customer <= 0) return false;
-    const struct rt_sticky_entry *s = rt_sticky_get(&e->sticky, it->customer);
-    if (s == NULL || e->now - s->at > e->cfg.sticky_window_ms) return false;
-    *ai = rt_map_get(&e->adviser_ids, s->adviser_id);
+    if (it->sticky_id == 0 || e->now - it->sticky_at > e->cfg.sticky_window_ms) return false;
+    *ai = rt_map_get(&e->adviser_ids, it->sticky_id);
     return *ai != RT_NONE;
 }
 
@@ -361,6 +371,7 @@ static void back_to_head(struct route_engine *e, uint32_t ii, uint32_t from, enu
 {
     struct rt_item *it = &e->items[ii];
     it->head = 1;
+    note_sticky(e, it);
     if (it->team == RT_NONE) it->step = (uint8_t)rt_step_at(e->queues[it->queue], e->now - it->enq);
     (void)rt_line_insert(e, ii); /* reserved */
     (void)rt_push_step_timer(e, ii);
@@ -535,6 +546,7 @@ static int new_item(struct route_engine *e, const struct route_work *w, uint32_t
     it->vulnerable = w->vulnerable;
     it->head = w->to_head;
     it->step = (uint8_t)rt_step_at(q, e->now - it->enq);
+    note_sticky(e, it);
     q->items++;
     q->chitems[it->channel]++;
     *out = ii;
@@ -816,6 +828,7 @@ int route_transfer_to_queue(struct route_engine *e, int64_t conversation_id, int
     it->seq = ++e->seq;
     it->step = 0;
     it->excluded = ai;
+    note_sticky(e, it);
     (void)rt_line_insert(e, ii);
     (void)rt_push_step_timer(e, ii);
     rt_route_item(e, ii);
