@@ -102,7 +102,10 @@ void rt_map_free(struct rt_map *m)
     memset(m, 0, sizeof(*m));
 }
 
-/* ---- waiting work: max-heap by rank ---- */
+/* ---- waiting work: 4-ary max-heap by rank (half the depth of a binary heap; the four
+ * children of a node share two cache lines) ---- */
+
+#define IARY 4
 
 int rt_ientry_better(const struct rt_ientry *x, const struct rt_ientry *y)
 {
@@ -121,15 +124,17 @@ static void isift(struct rt_iheap *h, struct rt_item *items, uint32_t pos)
 {
     struct rt_ientry en = h->a[pos];
     while (pos > 0) {
-        uint32_t up = (pos - 1) / 2;
+        uint32_t up = (pos - 1) / IARY;
         if (!rt_ientry_better(&en, &h->a[up])) break;
         iset(h, items, pos, h->a[up]);
         pos = up;
     }
     for (;;) {
-        uint32_t c = 2 * pos + 1;
+        uint32_t c = IARY * pos + 1, end = c + IARY;
         if (c >= h->n) break;
-        if (c + 1 < h->n && rt_ientry_better(&h->a[c + 1], &h->a[c])) c++;
+        if (end > h->n) end = h->n;
+        for (uint32_t k = c + 1; k < end; k++)
+            if (rt_ientry_better(&h->a[k], &h->a[c])) c = k;
         if (!rt_ientry_better(&h->a[c], &en)) break;
         iset(h, items, pos, h->a[c]);
         pos = c;
@@ -172,7 +177,7 @@ uint32_t rt_iheap_best(const struct rt_iheap *h, const struct rt_item *items, ui
         uint32_t pos = front[bi];
         front[bi] = front[--nf];
         if (h->a[pos].excluded != excl) return pos;
-        for (uint32_t c = 2 * pos + 1; c <= 2 * pos + 2 && c < h->n; c++) {
+        for (uint32_t c = IARY * pos + 1; c <= IARY * pos + IARY && c < h->n; c++) {
             if (nf == 64) goto scan;
             front[nf++] = c;
         }
@@ -266,7 +271,7 @@ int rt_aheap_best2(const struct rt_aheap *h, const struct rt_memb *memb, uint32_
     return n;
 }
 
-/* ---- timers: min-heap by (time, kind), stale entries dropped when they come due ---- */
+/* ---- timers: 4-ary min-heap by (time, kind), stale entries dropped when they come due ---- */
 
 static bool timer_before(const struct rt_timer *x, const struct rt_timer *y)
 {
@@ -277,9 +282,9 @@ int rt_theap_push(struct rt_theap *h, struct rt_timer t)
 {
     if (rt_grow((void **)&h->a, &h->cap, h->n + 1, sizeof(*h->a)) != 0) return PARLEY_ENOMEM;
     uint32_t pos = h->n++;
-    while (pos > 0 && timer_before(&t, &h->a[(pos - 1) / 2])) {
-        h->a[pos] = h->a[(pos - 1) / 2];
-        pos = (pos - 1) / 2;
+    while (pos > 0 && timer_before(&t, &h->a[(pos - 1) / IARY])) {
+        h->a[pos] = h->a[(pos - 1) / IARY];
+        pos = (pos - 1) / IARY;
     }
     h->a[pos] = t;
     return 0;
@@ -290,9 +295,11 @@ void rt_theap_pop(struct rt_theap *h)
     struct rt_timer last = h->a[--h->n];
     uint32_t pos = 0;
     for (;;) {
-        uint32_t c = 2 * pos + 1;
+        uint32_t c = IARY * pos + 1, end = c + IARY;
         if (c >= h->n) break;
-        if (c + 1 < h->n && timer_before(&h->a[c + 1], &h->a[c])) c++;
+        if (end > h->n) end = h->n;
+        for (uint32_t k = c + 1; k < end; k++)
+            if (timer_before(&h->a[k], &h->a[c])) c = k;
         if (!timer_before(&h->a[c], &last)) break;
         h->a[pos] = h->a[c];
         pos = c;
