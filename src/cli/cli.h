@@ -87,6 +87,7 @@ int cmd_seed_demo(const struct cli_command *self, int argc, char **argv);
 int cmd_tenant_create(const struct cli_command *self, int argc, char **argv);
 int cmd_user_add(const struct cli_command *self, int argc, char **argv);
 int cmd_token_create(const struct cli_command *self, int argc, char **argv);
+int cmd_bot_check_flows(const struct cli_command *self, int argc, char **argv); /* issue 3 */
 
 /* ---- the demo organisation ---------------------------------------------------------------- */
 

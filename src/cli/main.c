@@ -58,6 +58,11 @@ const struct cli_command cli_commands[] = {
                 "  --name LABEL       what the token is for (default: cli)\n"
                 "  --expires-days N   expiry in days, 1-3650 (default: never)\n",
      cmd_token_create},
+    /* virtual agent (issue 3) */
+    {"bot check-flows", "Validate bot flow files (errors with file and line).", "--dir DIR",
+     "  --dir DIR          a flow directory: its *.json files and those of each subdirectory\n"
+     "                     (one per organisation, as bot_flows_dir lays them out)\n",
+     cmd_bot_check_flows},
     {"help", "Show help for parley or for one command.", "[COMMAND]", NULL, cmd_help},
 };
 const size_t cli_commands_count = sizeof(cli_commands) / sizeof(cli_commands[0]);

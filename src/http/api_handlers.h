@@ -55,6 +55,13 @@ void api_widget_conversations(struct api_req *r);
 void api_widget_messages(struct api_req *r);
 void api_widget_receipt(struct api_req *r);
 
+/* api_bot.c: the virtual agent (issue 3) */
+void api_bot_policy_get(struct api_req *r);
+void api_bot_policy_put(struct api_req *r);
+void api_bot_stats(struct api_req *r);
+void api_demo_meter_reading(struct api_req *r);
+void api_demo_power_cut(struct api_req *r);
+
 /* ---- api_common.c -------------------------------------------------------------------- */
 
 /* Replies with err, or with rc when a callee returned a code without filling err. */
