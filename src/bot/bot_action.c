@@ -69,7 +69,8 @@ static long attempt(const char *method, const char *url, const char *body, int t
     }
     long status = 0;
     CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     else
         log_msg(LOG_WARN, "bot", "event=action_failed method=%s error=\"%s\"", method,
                 curl_easy_strerror(rc));

@@ -100,8 +100,8 @@ struct bot_env {
     int (*kb_article)(void *ud, const char *slug, struct bot_kb_answer *out, struct arena *a);
     /* runs an HTTP action: 0 with *response (a new reference, may be NULL for an empty body)
      * on a 2xx, non-zero otherwise */
-    int (*action)(void *ud, const char *method, const char *url, const char *body,
-                  int timeout_ms, int retries, json_t **response);
+    int (*action)(void *ud, const char *method, const char *url, const char *body, int timeout_ms,
+                  int retries, json_t **response);
 };
 
 struct bot_decision {

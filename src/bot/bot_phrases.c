@@ -125,8 +125,9 @@ static const struct phrase phrases[] = {
 /* clang-format on */
 
 /* Words dropped before a WHOLE match: "cancel please", "ok start again thanks". */
-static const char *const polite[] = {"please", "thanks", "thank you", "ok", "just", "can we",
-                                     "can you", "i want to", "i'd like to", "let's", NULL};
+static const char *const polite[] = {"please",      "thanks", "thank you", "ok",
+                                     "just",        "can we", "can you",   "i want to",
+                                     "i'd like to", "let's",  NULL};
 
 static bool words_at(const char *norm, const char *p, const char *phrase, size_t pl)
 {
@@ -171,9 +172,12 @@ static bool matches(const struct phrase *ph, const char *norm, const char *bare)
 {
     size_t pl = strlen(ph->text);
     switch (ph->mode) {
-    case ANYWHERE: return anywhere(norm, ph->text);
-    case WHOLE: return strcmp(bare, ph->text) == 0 || strcmp(norm, ph->text) == 0;
-    case START: return words_at(norm, norm, ph->text, pl);
+    case ANYWHERE:
+        return anywhere(norm, ph->text);
+    case WHOLE:
+        return strcmp(bare, ph->text) == 0 || strcmp(norm, ph->text) == 0;
+    case START:
+        return words_at(norm, norm, ph->text, pl);
     }
     return false;
 }

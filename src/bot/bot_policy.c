@@ -6,8 +6,8 @@
 #include <string.h>
 
 static const struct bot_moment default_moments[] = {
-    {"complaint", PRIORITY_HIGH},      {"bereavement", PRIORITY_HIGH},
-    {"fraud", PRIORITY_URGENT},        {"payment_difficulty", PRIORITY_HIGH},
+    {"complaint", PRIORITY_HIGH},       {"bereavement", PRIORITY_HIGH},
+    {"fraud", PRIORITY_URGENT},         {"payment_difficulty", PRIORITY_HIGH},
     {"cancel_contract", PRIORITY_HIGH}, {"gas_leak", PRIORITY_URGENT},
 };
 
@@ -160,13 +160,12 @@ json_t *bot_policy_to_json(const struct bot_policy *p)
         json_object_set_new(m, p->moments[i].intent,
                             json_string(priority_name(p->moments[i].priority)));
     if (m == NULL) return NULL;
-    return json_pack("{sbsssfsisfsfsbsosfsssI}", "enabled", p->enabled, "disclosure",
-                     p->disclosure, "confidence_threshold", p->confidence_threshold,
-                     "low_confidence_handoff", p->low_confidence_handoff, "sentiment_threshold",
-                     p->sentiment_threshold, "trend_threshold", p->trend_threshold,
-                     "distress_handoff", p->distress_handoff, "moments_that_matter", m,
-                     "kb_min_score", p->kb_min_score, "article_url", p->article_url,
-                     "resolve_after_s", (json_int_t)p->resolve_after_s);
+    return json_pack("{sbsssfsisfsfsbsosfsssI}", "enabled", p->enabled, "disclosure", p->disclosure,
+                     "confidence_threshold", p->confidence_threshold, "low_confidence_handoff",
+                     p->low_confidence_handoff, "sentiment_threshold", p->sentiment_threshold,
+                     "trend_threshold", p->trend_threshold, "distress_handoff", p->distress_handoff,
+                     "moments_that_matter", m, "kb_min_score", p->kb_min_score, "article_url",
+                     p->article_url, "resolve_after_s", (json_int_t)p->resolve_after_s);
 }
 
 int bot_policy_moment(const struct bot_policy *p, const char *intent)

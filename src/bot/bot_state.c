@@ -72,12 +72,11 @@ void bot_state_load(struct bot_state *s, const char *json)
 
 char *bot_state_dump(const struct bot_state *s, struct arena *a)
 {
-    json_t *o = json_pack("{sbsssisisisisisssssfsiss}", "disclosed", s->disclosed, "flow",
-                          s->flow, "step", s->step, "retries", s->retries, "clarifications",
-                          s->clarifications, "low_confidence", s->low_confidence, "turns",
-                          s->turns, "awaiting", awaiting_names[s->awaiting], "offer_reason",
-                          s->offer_reason, "trend", s->trend, "scored", s->scored, "intent",
-                          s->intent);
+    json_t *o = json_pack("{sbsssisisisisisssssfsiss}", "disclosed", s->disclosed, "flow", s->flow,
+                          "step", s->step, "retries", s->retries, "clarifications",
+                          s->clarifications, "low_confidence", s->low_confidence, "turns", s->turns,
+                          "awaiting", awaiting_names[s->awaiting], "offer_reason", s->offer_reason,
+                          "trend", s->trend, "scored", s->scored, "intent", s->intent);
     if (o == NULL) return NULL;
     if (s->slots != NULL)
         json_object_set(o, "slots", s->slots);

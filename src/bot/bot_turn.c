@@ -189,8 +189,7 @@ static void answered(struct turn *t, bool confirm)
     if (confirm) {
         say(t, reply_confirm);
         t->s->awaiting = AWAIT_CONFIRM;
-        t->d->resolve_due_at =
-            t->env->now_ms + t->env->policy->resolve_after_s * 1000;
+        t->d->resolve_due_at = t->env->now_ms + t->env->policy->resolve_after_s * 1000;
     } else {
         say(t, reply_anything_else);
     }
@@ -204,8 +203,10 @@ static void save_response(struct turn *t, const struct flow_step *s, json_t *res
         json_t *v = json_is_object(resp) ? json_object_get(resp, s->save[k].field) : NULL;
         char buf[64];
         const char *val = NULL;
-        if (json_is_string(v)) val = json_string_value(v);
-        else if (json_is_boolean(v)) val = json_is_true(v) ? "true" : "false";
+        if (json_is_string(v))
+            val = json_string_value(v);
+        else if (json_is_boolean(v))
+            val = json_is_true(v) ? "true" : "false";
         else if (json_is_integer(v)) {
             snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
             val = buf;
@@ -337,7 +338,8 @@ static bool flow_answer(struct turn *t)
     return true;
 }
 
-/* ---- small talk ------------------------------------------------------------------------------- */
+/* ---- small talk -------------------------------------------------------------------------------
+ */
 
 static const struct {
     const char *intent, *reply;
@@ -387,7 +389,8 @@ static void not_understood(struct turn *t)
     say(t, reply_clarify);
 }
 
-/* ---- the turn --------------------------------------------------------------------------------- */
+/* ---- the turn ---------------------------------------------------------------------------------
+ */
 
 static bool triage_sentiment(struct turn *t)
 {
@@ -409,7 +412,8 @@ static bool triage_sentiment(struct turn *t)
                 arena_printf(t->a, "Distress cue: %s.", cue));
         return true;
     }
-    if (se.compound <= p->sentiment_threshold || (t->s->scored >= 2 && t->s->trend <= p->trend_threshold)) {
+    if (se.compound <= p->sentiment_threshold ||
+        (t->s->scored >= 2 && t->s->trend <= p->trend_threshold)) {
         handoff(t, "sentiment", NULL, PRIORITY_NORMAL, NULL,
                 arena_printf(t->a, "Message sentiment: %.2f.", se.compound));
         return true;
@@ -439,8 +443,8 @@ static bool open_question(struct turn *t, enum bot_phrase_kind phrase)
     }
     if (s->awaiting == AWAIT_OFFER) {
         if (phrase == PHRASE_YES) {
-            handoff(t, s->offer_reason[0] != '\0' ? arena_strdup(t->a, s->offer_reason)
-                                                 : "unresolved",
+            handoff(t,
+                    s->offer_reason[0] != '\0' ? arena_strdup(t->a, s->offer_reason) : "unresolved",
                     NULL, PRIORITY_NORMAL, NULL, NULL);
             return true;
         }
@@ -485,8 +489,8 @@ void bot_turn(const struct bot_env *env, struct bot_state *s, const char *text, 
     memset(&nlu, 0, sizeof(nlu));
     bool have_model = env->predict != NULL && env->predict(env->ud, t.text, t.len, &nlu) == 0;
     const char *intent = have_model && nlu.n > 0 ? nlu.top[0].label : NULL;
-    bool confident = intent != NULL && !nlu.out_of_scope &&
-                     nlu.top[0].p >= env->policy->confidence_threshold;
+    bool confident =
+        intent != NULL && !nlu.out_of_scope && nlu.top[0].p >= env->policy->confidence_threshold;
     if (confident) {
         if (strcmp(intent, "speak_to_person") == 0) {
             handoff(&t, "requested", NULL, PRIORITY_NORMAL, NULL, NULL);
@@ -529,7 +533,8 @@ void bot_turn(const struct bot_env *env, struct bot_state *s, const char *text, 
         const struct flow *other = confident ? flow_set_for_intent(env->flows, intent) : NULL;
         char value[FLOW_MAX_TEXT + 1];
         const struct flow_step *st = &t.flow->steps[s->step];
-        bool valid = bot_validate(&st->input, t.text, t.len, env->now_ms, value, sizeof(value)) == 0;
+        bool valid =
+            bot_validate(&st->input, t.text, t.len, env->now_ms, value, sizeof(value)) == 0;
         if (other == NULL || other == t.flow || (valid && st->input.type != INPUT_TEXT)) {
             flow_answer(&t);
             return;

@@ -31,7 +31,8 @@ static bool first_number(const char *t, size_t len, double *v)
         bool dot = false;
         for (; i < len && n < sizeof(buf) - 1; i++) {
             char c = t[i];
-            if (isdigit((unsigned char)c)) buf[n++] = c;
+            if (isdigit((unsigned char)c))
+                buf[n++] = c;
             else if (c == ',' && i + 1 < len && isdigit((unsigned char)t[i + 1]))
                 continue; /* 12,345 */
             else if (c == '.' && !dot && i + 1 < len && isdigit((unsigned char)t[i + 1])) {
@@ -124,10 +125,9 @@ static bool parse_words_date(const char *norm, int *y, int *m, int *d, int this_
             char *end;
             long v = strtol(w, &end, 10);
             size_t rest = (size_t)(w + len - end);
-            bool suffix = rest == 0 || (rest == 2 && (strncmp(end, "st", 2) == 0 ||
-                                                      strncmp(end, "nd", 2) == 0 ||
-                                                      strncmp(end, "rd", 2) == 0 ||
-                                                      strncmp(end, "th", 2) == 0));
+            bool suffix = rest == 0 ||
+                          (rest == 2 && (strncmp(end, "st", 2) == 0 || strncmp(end, "nd", 2) == 0 ||
+                                         strncmp(end, "rd", 2) == 0 || strncmp(end, "th", 2) == 0));
             if (suffix && nnum < 3) nums[nnum++] = (int)v;
         } else if (month == 0) {
             month = month_word(w, len);
@@ -229,7 +229,8 @@ static bool outward_ok(const char *s, size_t n)
 {
     char p[5];
     if (n < 2 || n > 4) return false;
-    for (size_t i = 0; i < n; i++) p[i] = isalpha((unsigned char)s[i]) ? 'A' : isdigit((unsigned char)s[i]) ? '9' : '?';
+    for (size_t i = 0; i < n; i++)
+        p[i] = isalpha((unsigned char)s[i]) ? 'A' : isdigit((unsigned char)s[i]) ? '9' : '?';
     p[n] = '\0';
     return strcmp(p, "A9") == 0 || strcmp(p, "A99") == 0 || strcmp(p, "AA9") == 0 ||
            strcmp(p, "AA99") == 0 || strcmp(p, "A9A") == 0 || strcmp(p, "AA9A") == 0;
@@ -267,8 +268,10 @@ static int validate_postcode(const char *t, size_t len, char *out, size_t outsiz
                     return 0;
                 }
             }
-            if (j < len && t[j] == ' ') j++;
-            else break;
+            if (j < len && t[j] == ' ')
+                j++;
+            else
+                break;
         }
         while (i < len && isalnum((unsigned char)t[i])) i++;
     }
@@ -349,12 +352,18 @@ int bot_validate(const struct flow_input *in, const char *text, size_t len, int6
     if (outsize == 0) return PARLEY_EINVAL;
     if (len > BOT_TEXT_MAX) len = BOT_TEXT_MAX;
     switch (in->type) {
-    case INPUT_NUMBER: return validate_number(in, text, len, out, outsize);
-    case INPUT_DATE: return validate_date(text, len, now_ms, out, outsize);
-    case INPUT_EMAIL: return validate_email(text, len, out, outsize);
-    case INPUT_POSTCODE: return validate_postcode(text, len, out, outsize);
-    case INPUT_CHOICE: return validate_choice(in, text, len, out, outsize);
-    case INPUT_TEXT: return validate_text(in, text, len, out, outsize);
+    case INPUT_NUMBER:
+        return validate_number(in, text, len, out, outsize);
+    case INPUT_DATE:
+        return validate_date(text, len, now_ms, out, outsize);
+    case INPUT_EMAIL:
+        return validate_email(text, len, out, outsize);
+    case INPUT_POSTCODE:
+        return validate_postcode(text, len, out, outsize);
+    case INPUT_CHOICE:
+        return validate_choice(in, text, len, out, outsize);
+    case INPUT_TEXT:
+        return validate_text(in, text, len, out, outsize);
     }
     return fail(out, outsize, "Please try again.");
 }

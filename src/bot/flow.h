@@ -23,7 +23,14 @@
 
 enum flow_step_type { STEP_ASK, STEP_BRANCH, STEP_SAY, STEP_ANSWER, STEP_ACTION, STEP_HANDOFF };
 
-enum flow_input_type { INPUT_TEXT, INPUT_NUMBER, INPUT_DATE, INPUT_EMAIL, INPUT_POSTCODE, INPUT_CHOICE };
+enum flow_input_type {
+    INPUT_TEXT,
+    INPUT_NUMBER,
+    INPUT_DATE,
+    INPUT_EMAIL,
+    INPUT_POSTCODE,
+    INPUT_CHOICE
+};
 
 struct flow_choice {
     const char *value;     /* what the slot gets */
@@ -35,7 +42,7 @@ struct flow_choice {
 struct flow_input {
     enum flow_input_type type;
     bool has_min, has_max, integer;
-    double min, max; /* number */
+    double min, max;   /* number */
     size_t max_length; /* text: bytes (default 500) */
     struct flow_choice *choices;
     size_t n_choices;

@@ -35,8 +35,10 @@ int flow_lines_scan(const char *text, size_t len, struct flow_lines *fl)
         } else if (ch == '"') {
             size_t start = ++i;
             while (i < len && text[i] != '"') {
-                if (text[i] == '\\') i++;
-                else if (text[i] == '\n') line++;
+                if (text[i] == '\\')
+                    i++;
+                else if (text[i] == '\n')
+                    line++;
                 i++;
             }
             size_t slen = i - start;

@@ -55,8 +55,8 @@ static const char *const step_fields[][12] = {
 };
 
 static const char *const input_type_names[] = {
-    [INPUT_TEXT] = "text",         [INPUT_NUMBER] = "number", [INPUT_DATE] = "date",
-    [INPUT_EMAIL] = "email",       [INPUT_POSTCODE] = "postcode", [INPUT_CHOICE] = "choice",
+    [INPUT_TEXT] = "text",   [INPUT_NUMBER] = "number",     [INPUT_DATE] = "date",
+    [INPUT_EMAIL] = "email", [INPUT_POSTCODE] = "postcode", [INPUT_CHOICE] = "choice",
 };
 
 static const char *const expect_fields[] = {"type",       "min",     "max",  "integer",
@@ -96,11 +96,9 @@ static int get_text(struct loader *L, size_t i, json_t *obj, const char *key, bo
                            L->f->steps[i].id, key);
         return 0;
     }
-    if (!json_is_string(v) || json_string_length(v) == 0 ||
-        json_string_length(v) > FLOW_MAX_TEXT)
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > FLOW_MAX_TEXT)
         return FAIL_AT(L, step_line(L, i, key), key,
-                       "\"%s\" must be a non-empty string of at most %d bytes", key,
-                       FLOW_MAX_TEXT);
+                       "\"%s\" must be a non-empty string of at most %d bytes", key, FLOW_MAX_TEXT);
     *out = json_string_value(v);
     return 0;
 }
@@ -112,8 +110,8 @@ static int get_int(struct loader *L, size_t i, json_t *obj, const char *key, int
     *out = def;
     if (v == NULL) return 0;
     if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-        return FAIL_AT(L, step_line(L, i, key), key, "\"%s\" must be an integer from %d to %d",
-                       key, min, max);
+        return FAIL_AT(L, step_line(L, i, key), key, "\"%s\" must be an integer from %d to %d", key,
+                       min, max);
     *out = (int)json_integer_value(v);
     return 0;
 }
@@ -244,7 +242,8 @@ static int load_expect(struct loader *L, size_t i, json_t *ex, struct flow_input
     if (ex == NULL) return 0;
     int line = step_line(L, i, "expect");
     if (!json_is_object(ex))
-        return FAIL_AT(L, line, "expect", "\"expect\" must be an object such as {\"type\":\"date\"}");
+        return FAIL_AT(L, line, "expect",
+                       "\"expect\" must be an object such as {\"type\":\"date\"}");
     const char *key;
     json_t *v;
     json_object_foreach(ex, key, v)
@@ -294,8 +293,7 @@ static int load_expect(struct loader *L, size_t i, json_t *ex, struct flow_input
         in->hint = json_string_value(hint);
     }
     if (in->type == INPUT_CHOICE) {
-        if (choices == NULL)
-            return FAIL_AT(L, line, "expect", "a choice needs \"choices\"");
+        if (choices == NULL) return FAIL_AT(L, line, "expect", "a choice needs \"choices\"");
         return load_choices(L, i, choices, in);
     }
     return 0;
@@ -319,7 +317,8 @@ static int load_cases(struct loader *L, size_t i, json_t *obj, struct flow_step 
         s->cases[c].value = value;
         s->cases[c].step = -1;
         for (size_t k = 0; json_is_string(target) && k < L->f->n_steps; k++)
-            if (strcmp(L->f->steps[k].id, json_string_value(target)) == 0) s->cases[c].step = (int)k;
+            if (strcmp(L->f->steps[k].id, json_string_value(target)) == 0)
+                s->cases[c].step = (int)k;
         if (s->cases[c].step < 0)
             return FAIL_AT(L, line, "cases", "case \"%s\" of step \"%s\" refers to a missing step",
                            value, s->id);
@@ -597,13 +596,14 @@ int flow_load_buffer(const char *file, const char *text, size_t len, struct flow
 {
     *out = NULL;
     if (len > FLOW_MAX_FILE_BYTES)
-        return parley_fail(err, PARLEY_ETOOBIG, "file", "%s: the flow is %zu bytes; the limit is %d",
-                           file, len, FLOW_MAX_FILE_BYTES);
+        return parley_fail(err, PARLEY_ETOOBIG, "file",
+                           "%s: the flow is %zu bytes; the limit is %d", file, len,
+                           FLOW_MAX_FILE_BYTES);
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL)
-        return parley_fail(err, PARLEY_EINVAL, "file", "%s:%d:%d: %s", file, jerr.line,
-                           jerr.column, jerr.text);
+        return parley_fail(err, PARLEY_EINVAL, "file", "%s:%d:%d: %s", file, jerr.line, jerr.column,
+                           jerr.text);
     struct flow *f = calloc(1, sizeof(*f));
     if (f == NULL) {
         json_decref(root);

@@ -81,20 +81,19 @@ void api_bot_stats(struct api_req *r)
     int64_t decided = st.resolved + st.handoffs;
     api_reply_json_or_fail(
         r, 200,
-        by == NULL ? NULL
-                   : json_pack("{sIsIsIsIsIsIsfsosIsI}", "conversations", (json_int_t)st.conversations,
-                               "active", (json_int_t)st.active, "resolved",
-                               (json_int_t)st.resolved, "resolved_confirmed",
-                               (json_int_t)st.resolved_confirmed, "resolved_timeout",
-                               (json_int_t)st.resolved_timeout, "handoffs",
-                               (json_int_t)st.handoffs, "containment",
-                               decided > 0 ? (double)st.resolved / (double)decided : 0.0,
-                               "handoffs_by_reason", by, "first_replies",
-                               (json_int_t)st.first_replies, "first_reply_avg_ms",
-                               (json_int_t)st.first_reply_avg_ms));
+        by == NULL
+            ? NULL
+            : json_pack("{sIsIsIsIsIsIsfsosIsI}", "conversations", (json_int_t)st.conversations,
+                        "active", (json_int_t)st.active, "resolved", (json_int_t)st.resolved,
+                        "resolved_confirmed", (json_int_t)st.resolved_confirmed, "resolved_timeout",
+                        (json_int_t)st.resolved_timeout, "handoffs", (json_int_t)st.handoffs,
+                        "containment", decided > 0 ? (double)st.resolved / (double)decided : 0.0,
+                        "handoffs_by_reason", by, "first_replies", (json_int_t)st.first_replies,
+                        "first_reply_avg_ms", (json_int_t)st.first_reply_avg_ms));
 }
 
-/* ---- the demo organisation's back office ------------------------------------------------------ */
+/* ---- the demo organisation's back office ------------------------------------------------------
+ */
 
 /* Only the demo organisation has these stand-ins; anyone else gets 404 like any unknown path. */
 static json_t *demo_body(struct api_req *r)
@@ -120,8 +119,7 @@ void api_demo_meter_reading(struct api_req *r)
     if (body == NULL) return;
     const char *account = field_text(body, "account");
     const char *reading = field_text(body, "reading");
-    bool ok_account = account != NULL && strlen(account) == 8 &&
-                      strspn(account, "0123456789") == 8;
+    bool ok_account = account != NULL && strlen(account) == 8 && strspn(account, "0123456789") == 8;
     bool ok_reading = reading != NULL && strlen(reading) >= 1 && strlen(reading) <= 7 &&
                       strspn(reading, "0123456789.") == strlen(reading);
     if (!ok_account || !ok_reading) {
@@ -137,8 +135,8 @@ void api_demo_meter_reading(struct api_req *r)
     char ref[16];
     snprintf(ref, sizeof(ref), "MR-%.6s", hex);
     for (char *p = ref; *p != '\0'; p++) *p = (char)toupper((unsigned char)*p);
-    json_t *out = json_pack("{sssssssb}", "reference", ref, "account", account, "reading",
-                            reading, "accepted", 1);
+    json_t *out = json_pack("{sssssssb}", "reference", ref, "account", account, "reading", reading,
+                            "accepted", 1);
     json_decref(body);
     api_reply_json_or_fail(r, 201, out);
 }
@@ -169,10 +167,10 @@ void api_demo_power_cut(struct api_req *r)
     for (size_t i = 0; i < sizeof(demo_outages) / sizeof(demo_outages[0]); i++) {
         if (strlen(demo_outages[i].outward) == out_len &&
             strncmp(norm, demo_outages[i].outward, out_len) == 0)
-            return api_reply_json_or_fail(
-                r, 200,
-                json_pack("{sssbssss}", "postcode", norm, "outage", 1, "message",
-                          demo_outages[i].message, "estimated_restore", demo_outages[i].restore));
+            return api_reply_json_or_fail(r, 200,
+                                          json_pack("{sssbssss}", "postcode", norm, "outage", 1,
+                                                    "message", demo_outages[i].message,
+                                                    "estimated_restore", demo_outages[i].restore));
     }
     api_reply_json_or_fail(r, 200,
                            json_pack("{sssbssss}", "postcode", norm, "outage", 0, "message",

@@ -150,8 +150,8 @@ int cmd_bot_turn(struct store *s, struct store_cmd *cmd)
 {
     const struct bot_turn *t = &cmd->in.bot_turn;
     struct conversation c;
-    int rc = load_conversation(&s->cache, cmd->tenant_id, t->conversation_id, "conversation_id",
-                               &c, &cmd->arena, &cmd->err);
+    int rc = load_conversation(&s->cache, cmd->tenant_id, t->conversation_id, "conversation_id", &c,
+                               &cmd->arena, &cmd->err);
     if (rc != 0) return rc;
     if (c.status != CONV_BOT) return 0; /* a person has it now: the turn is moot */
     if (t->n_replies > BOT_TURN_MAX_REPLIES)
@@ -209,7 +209,8 @@ int cmd_bot_set_policy(struct store *s, struct store_cmd *cmd)
     if (rc != 0) return rc;
     cmd->result_id = cmd->tenant_id;
     cmd->result_json = arena_strdup(&cmd->arena, in->policy_json);
-    return cmd->result_json != NULL ? 0 : parley_fail(&cmd->err, PARLEY_ENOMEM, NULL, "out of memory");
+    return cmd->result_json != NULL ? 0
+                                    : parley_fail(&cmd->err, PARLEY_ENOMEM, NULL, "out of memory");
 }
 
 int cmd_bot_first_reply(struct store *s, struct store_cmd *cmd)
@@ -239,15 +240,14 @@ int cmd_bot_first_reply(struct store *s, struct store_cmd *cmd)
                                &cmd->arena, &cmd->err);
     if (rc != 0) return rc;
     cmd->result_id = conv_id;
-    return staff_event(
-        s, cmd, &c, "handoff.first_human_reply",
-        json_pack("{sIsIsIsssIsIsI}", "conversation_id", (json_int_t)conv_id, "message_id",
-                  (json_int_t)cmd->in.bot_first_reply.message_id, "user_id",
-                  (json_int_t)cmd->in.bot_first_reply.user_id, "reason",
-                  reason != NULL ? reason : "unknown", "handoff_at", (json_int_t)handoff_at,
-                  "replied_at", (json_int_t)replied_at, "elapsed_ms",
-                  (json_int_t)(replied_at - handoff_at)),
-        replied_at);
+    return staff_event(s, cmd, &c, "handoff.first_human_reply",
+                       json_pack("{sIsIsIsssIsIsI}", "conversation_id", (json_int_t)conv_id,
+                                 "message_id", (json_int_t)cmd->in.bot_first_reply.message_id,
+                                 "user_id", (json_int_t)cmd->in.bot_first_reply.user_id, "reason",
+                                 reason != NULL ? reason : "unknown", "handoff_at",
+                                 (json_int_t)handoff_at, "replied_at", (json_int_t)replied_at,
+                                 "elapsed_ms", (json_int_t)(replied_at - handoff_at)),
+                       replied_at);
 }
 
 int w_bot_widget_status(struct store *s, struct store_cmd *cmd, const struct customer *cust,

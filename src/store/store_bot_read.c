@@ -40,10 +40,10 @@ int store_bot_get_state(struct store_reader *r, int64_t tenant_id, int64_t conve
     if (step == SQLITE_ROW) {
         out->state = col_text(st, 0, a);
         const char *o = (const char *)sqlite3_column_text(st, 1);
-        out->outcome = o == NULL                      ? BOT_OUTCOME_ACTIVE
-                       : strcmp(o, "resolved") == 0   ? BOT_OUTCOME_RESOLVED
-                       : strcmp(o, "handoff") == 0    ? BOT_OUTCOME_HANDOFF
-                                                      : BOT_OUTCOME_ACTIVE;
+        out->outcome = o == NULL                    ? BOT_OUTCOME_ACTIVE
+                       : strcmp(o, "resolved") == 0 ? BOT_OUTCOME_RESOLVED
+                       : strcmp(o, "handoff") == 0  ? BOT_OUTCOME_HANDOFF
+                                                    : BOT_OUTCOME_ACTIVE;
         out->handled_seq = sqlite3_column_int64(st, 2);
         out->last_seq = sqlite3_column_int64(st, 3);
         out->resolve_due_at = sqlite3_column_int64(st, 4);
@@ -131,14 +131,14 @@ int store_bot_stats(struct store_reader *r, int64_t tenant_id, struct bot_stats 
 {
     STORE_ERR(err);
     memset(out, 0, sizeof(*out));
-    sqlite3_stmt *st = stmt_get(
-        &r->cache,
-        "SELECT count(*), coalesce(sum(outcome = 'active'), 0),"
-        " coalesce(sum(outcome = 'resolved'), 0),"
-        " coalesce(sum(outcome = 'resolved' AND resolved_how = 'confirmed'), 0),"
-        " coalesce(sum(outcome = 'resolved' AND resolved_how = 'timeout'), 0)"
-        " FROM bot_conversations WHERE tenant_id = ?1",
-        err);
+    sqlite3_stmt *st =
+        stmt_get(&r->cache,
+                 "SELECT count(*), coalesce(sum(outcome = 'active'), 0),"
+                 " coalesce(sum(outcome = 'resolved'), 0),"
+                 " coalesce(sum(outcome = 'resolved' AND resolved_how = 'confirmed'), 0),"
+                 " coalesce(sum(outcome = 'resolved' AND resolved_how = 'timeout'), 0)"
+                 " FROM bot_conversations WHERE tenant_id = ?1",
+                 err);
     if (st == NULL) return err->code;
     sqlite3_bind_int64(st, 1, tenant_id);
     int step = sqlite3_step(st);
