@@ -42,7 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const struct flow_step *s = &f->steps[i];
         switch (s->type) {
         case STEP_ASK:
-        case STEP_SAY: ref_ok(f, s->next); break;
+        case STEP_SAY:
+            ref_ok(f, s->next);
+            break;
         case STEP_BRANCH:
             ref_ok(f, s->default_step);
             for (size_t k = 0; k < s->n_cases; k++) ref_ok(f, s->cases[k].step);
@@ -52,7 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ref_ok(f, s->failure);
             must(flow_render(s->url, lookup, NULL, 64, &a) != NULL);
             break;
-        default: break;
+        default:
+            break;
         }
         if (s->say != NULL) must(strlen(flow_render(s->say, lookup, NULL, 100, &a)) <= 100);
     }

@@ -227,14 +227,20 @@ static json_t *render_body(struct turn *t, json_t *v)
         json_t *o = json_object();
         const char *k;
         json_t *x;
-        json_object_foreach(v, k, x) json_object_set_new(o, k, render_body(t, x));
+        json_object_foreach(v, k, x)
+        {
+            json_object_set_new(o, k, render_body(t, x));
+        }
         return o;
     }
     if (json_is_array(v)) {
         json_t *arr = json_array();
         size_t i;
         json_t *x;
-        json_array_foreach(v, i, x) json_array_append_new(arr, render_body(t, x));
+        json_array_foreach(v, i, x)
+        {
+            json_array_append_new(arr, render_body(t, x));
+        }
         return arr;
     }
     return json_deep_copy(v);

@@ -30,8 +30,12 @@ static void refused(const struct flow_input *in, const char *text, const char *h
 
 static void numbers_inside_free_text_with_ranges(void **state)
 {
-    struct flow_input in = {.type = INPUT_NUMBER, .has_min = true, .min = 0, .has_max = true,
-                            .max = 99999, .integer = true};
+    struct flow_input in = {.type = INPUT_NUMBER,
+                            .has_min = true,
+                            .min = 0,
+                            .has_max = true,
+                            .max = 99999,
+                            .integer = true};
     assert_string_equal(valid(&in, "12345"), "12345");
     assert_string_equal(valid(&in, "it says 04521 I think"), "4521");
     assert_string_equal(valid(&in, "12,345"), "12345");
@@ -97,7 +101,7 @@ static void choices_with_synonyms_and_numbers(void **state)
     assert_string_equal(valid(&in, "2"), "gas");
     refused(&in, "water", "Please choose one of: electricity, gas.");
     refused(&in, "gas and electric", "choose one of"); /* ambiguous */
-    refused(&in, "gaseous", "choose one of");           /* whole words only */
+    refused(&in, "gaseous", "choose one of");          /* whole words only */
 }
 
 static void free_text_is_trimmed_and_bounded(void **state)

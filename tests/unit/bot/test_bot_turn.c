@@ -31,8 +31,9 @@ static int predict(void *ud, const char *text, size_t len, struct nlu_result *ou
     (void)len;
     static const struct {
         const char *word, *label;
-    } table[] = {{"meter", "meter_reading"}, {"moving", "moving_home"}, {"died", "bereavement"},
-                 {"complain", "complaint"},  {"hello", "greeting"},     {"tariff", "change_tariff"}};
+    } table[] = {{"meter", "meter_reading"}, {"moving", "moving_home"},
+                 {"died", "bereavement"},    {"complain", "complaint"},
+                 {"hello", "greeting"},      {"tariff", "change_tariff"}};
     memset(out, 0, sizeof(*out));
     out->n = 1;
     out->top[0].label = "oos";
@@ -110,9 +111,8 @@ static int setup(void **state)
     memset(&f, 0, sizeof(f));
     bot_policy_defaults(&f.policy);
     struct parley_err err = {0};
-    assert_int_equal(flow_load_buffer("meter.json", meter_flow, strlen(meter_flow), &f.flows[0],
-                                      &err),
-                     0);
+    assert_int_equal(
+        flow_load_buffer("meter.json", meter_flow, strlen(meter_flow), &f.flows[0], &err), 0);
     f.set.flows = f.flows;
     f.set.n = 1;
     f.w.action_ok = true;
@@ -335,7 +335,8 @@ static void policy_parses_strictly_and_round_trips(void **state)
     struct bot_policy p;
     bot_policy_defaults(&p);
     struct parley_err err = {0};
-    const char *ok = "{\"confidence_threshold\":0.7,\"moments_that_matter\":{\"fraud\":\"urgent\"}}";
+    const char *ok =
+        "{\"confidence_threshold\":0.7,\"moments_that_matter\":{\"fraud\":\"urgent\"}}";
     assert_int_equal(bot_policy_parse(ok, strlen(ok), &p, &err), 0);
     assert_true(p.confidence_threshold == 0.7);
     assert_int_equal(p.n_moments, 1);

@@ -111,9 +111,10 @@ static void a_loop_without_a_question_is_refused(void **state)
                     "  ]\n}",
                5, "loop that never asks");
     /* the same loop through a question is fine */
-    const char *ok = HEAD "    {\"id\": \"a\", \"type\": \"say\", \"say\": \"one\", \"next\": \"b\"},\n"
-                          "    {\"id\": \"b\", \"type\": \"ask\", \"say\": \"again?\", \"slot\": "
-                          "\"s\", \"next\": \"a\"}\n  ]\n}";
+    const char *ok =
+        HEAD "    {\"id\": \"a\", \"type\": \"say\", \"say\": \"one\", \"next\": \"b\"},\n"
+             "    {\"id\": \"b\", \"type\": \"ask\", \"say\": \"again?\", \"slot\": "
+             "\"s\", \"next\": \"a\"}\n  ]\n}";
     struct flow *f = NULL;
     struct parley_err err = {0};
     assert_int_equal(flow_load_buffer("t.json", ok, strlen(ok), &f, &err), 0);
@@ -129,16 +130,18 @@ static void bad_types_and_ranges_are_refused(void **state)
                     "     \"expect\": {\"type\": \"number\", \"min\": 5, \"max\": 1}, \"next\": "
                     "\"a\"}\n  ]\n}",
                6, "greater than");
-    refused_at(HEAD "    {\"id\": \"a\", \"type\": \"action\", \"url\": \"http://x/\", \"success\": "
-                    "\"b\", \"failure\": \"b\",\n"
-                    "     \"timeout_ms\": \"fast\"},\n"
-                    "    {\"id\": \"b\", \"type\": \"answer\", \"say\": \"ok\"}\n  ]\n}",
+    refused_at(HEAD
+               "    {\"id\": \"a\", \"type\": \"action\", \"url\": \"http://x/\", \"success\": "
+               "\"b\", \"failure\": \"b\",\n"
+               "     \"timeout_ms\": \"fast\"},\n"
+               "    {\"id\": \"b\", \"type\": \"answer\", \"say\": \"ok\"}\n  ]\n}",
                6, "timeout_ms");
     refused_at(HEAD "    {\"id\": \"a\", \"type\": \"action\", \"url\": \"ftp://x/\", \"success\": "
                     "\"b\", \"failure\": \"b\"},\n"
                     "    {\"id\": \"b\", \"type\": \"answer\", \"say\": \"ok\"}\n  ]\n}",
                5, "url");
-    refused_at(HEAD "    {\"id\": \"a\", \"type\": \"handoff\",\n     \"priority\": \"asap\"}\n  ]\n}",
+    refused_at(HEAD
+               "    {\"id\": \"a\", \"type\": \"handoff\",\n     \"priority\": \"asap\"}\n  ]\n}",
                6, "priority");
     refused_at(HEAD "    {\"id\": \"a\", \"type\": \"answer\", \"say\": 42}\n  ]\n}", 5,
                "non-empty string");
@@ -177,8 +180,7 @@ static void templates_render_slots_and_stay_bounded(void **state)
                         "At SW1A 1AA, !");
     assert_string_equal(flow_render("unclosed {{postcode", slot_value, NULL, 100, &a),
                         "unclosed {{postcode");
-    assert_int_equal(strlen(flow_render("{{postcode}}{{postcode}}", slot_value, NULL, 10, &a)),
-                     10);
+    assert_int_equal(strlen(flow_render("{{postcode}}{{postcode}}", slot_value, NULL, 10, &a)), 10);
     arena_free(&a);
 }
 
