@@ -88,6 +88,8 @@ int cmd_tenant_create(const struct cli_command *self, int argc, char **argv);
 int cmd_user_add(const struct cli_command *self, int argc, char **argv);
 int cmd_token_create(const struct cli_command *self, int argc, char **argv);
 int cmd_bot_check_flows(const struct cli_command *self, int argc, char **argv); /* issue 3 */
+/* staffing maths (wfm) */
+int cmd_wfm_staff(const struct cli_command *self, int argc, char **argv);
 
 /* ---- the demo organisation ---------------------------------------------------------------- */
 
