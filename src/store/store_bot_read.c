@@ -96,7 +96,7 @@ int store_bot_list_unanswered(struct store_reader *r, int limit, struct bot_due 
     /* Conversations with the bot whose newest message is the customer's and has no turn. */
     sqlite3_stmt *st =
         stmt_get(&r->cache,
-                 "SELECT c.tenant_id, c.id FROM conversations c"
+                 "SELECT c.tenant_id, c.id FROM conversations c INDEXED BY conversations_bot"
                  " LEFT JOIN bot_conversations b ON b.conversation_id = c.id"
                  " JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq"
                  " WHERE c.status = 'bot' AND m.sender = 'customer'"

@@ -220,6 +220,9 @@ static const char migration_bot[] =
     "CREATE INDEX bot_conversations_due ON bot_conversations(resolve_due_at)"
     " WHERE resolve_due_at IS NOT NULL;"
 
+    /* Conversations the bot has, for the catch-up after a restart (a handful at any time). */
+    "CREATE INDEX conversations_bot ON conversations(id) WHERE status = 'bot';"
+
     "CREATE TABLE bot_handoffs ("
     " conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),"
     " tenant_id INTEGER NOT NULL,"

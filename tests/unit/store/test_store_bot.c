@@ -38,6 +38,14 @@ static void a_staff_conversation_is_not_the_bots(void **state)
     assert_int_equal(get_conv(f, t, conv).last_seq, 0);
 }
 
+/* A tenant "acme" and a customer's widget conversation that the bot has. */
+static int64_t bot_conversation(struct fixture *f, int64_t *tenant, const char *first)
+{
+    *tenant = new_tenant(f, "acme", NULL);
+    int64_t cust = new_customer(f, *tenant, "Cee", "cee@example.com");
+    return widget_message(f, *tenant, cust, first, true);
+}
+
 static int count_events(struct fixture *f, const char *type, int64_t conv)
 {
     sqlite3_stmt *st;
@@ -137,9 +145,8 @@ static void widget_conversations_start_with_the_bot_or_bypass_it(void **state)
 static void a_turn_commits_replies_state_and_handoff_together(void **state)
 {
     struct fixture *f = *state;
-    int64_t t = new_tenant(f, "acme", NULL);
-    int64_t cust = new_customer(f, t, "Cee", "cee@example.com");
-    int64_t conv = widget_message(f, t, cust, "I want a person", true);
+    int64_t t;
+    int64_t conv = bot_conversation(f, &t, "I want a person");
     struct bot_turn bt = {.conversation_id = conv,
                           .handled_seq = 1,
                           .state = "{\"turns\":1}",
@@ -187,9 +194,8 @@ static void a_turn_commits_replies_state_and_handoff_together(void **state)
 static void the_timeout_resolves_only_a_quiet_conversation(void **state)
 {
     struct fixture *f = *state;
-    int64_t t = new_tenant(f, "acme", NULL);
-    int64_t cust = new_customer(f, t, "Dee", "dee@example.com");
-    int64_t conv = widget_message(f, t, cust, "opening hours?", true);
+    int64_t t;
+    int64_t conv = bot_conversation(f, &t, "opening hours?");
     struct bot_turn answer = {.conversation_id = conv,
                               .handled_seq = 1,
                               .state = "{}",
@@ -207,9 +213,8 @@ static void the_timeout_resolves_only_a_quiet_conversation(void **state)
 
     /* the customer writes again before the sweep: the timeout must not apply */
     assert_int_equal(post(f, t, conv, SENDER_CUSTOMER, "one more thing", NULL), 0);
-    struct bot_turn timeout = {.conversation_id = conv,
-                               .outcome = BOT_OUTCOME_RESOLVED,
-                               .resolved_how = "timeout"};
+    struct bot_turn timeout = {
+        .conversation_id = conv, .outcome = BOT_OUTCOME_RESOLVED, .resolved_how = "timeout"};
     int64_t result;
     assert_int_equal(turn(f, t, &timeout, &result), 0);
     assert_int_equal(result, 0);
@@ -235,9 +240,8 @@ static void the_timeout_resolves_only_a_quiet_conversation(void **state)
 static void the_first_human_reply_is_recorded_once(void **state)
 {
     struct fixture *f = *state;
-    int64_t t = new_tenant(f, "acme", NULL);
-    int64_t cust = new_customer(f, t, "Eve", "eve@example.com");
-    int64_t conv = widget_message(f, t, cust, "agent", true);
+    int64_t t;
+    int64_t conv = bot_conversation(f, &t, "agent");
     struct bot_turn bt = {.conversation_id = conv,
                           .handled_seq = 1,
                           .outcome = BOT_OUTCOME_HANDOFF,
