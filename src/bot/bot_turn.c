@@ -16,6 +16,8 @@
 #define MAX_RETRIES      2  /* re-asks of one question before a person is offered */
 #define MAX_STEPS_A_TURN 50 /* flow steps run in one turn (the loader rules out loops) */
 #define MAX_REPLY        4000
+#define SWITCH_MIN_P     0.85 /* NLU probability to leave a running flow for another */
+#define SWITCH_MIN_WORDS 3
 
 struct turn {
     const struct bot_env *env;
@@ -76,10 +78,11 @@ static const char *lookup(void *ud, const char *name)
     const struct bot_env *e = t->env;
     if (strcmp(name, "parley_url") == 0) return e->parley_url;
     if (strcmp(name, "tenant") == 0) return e->tenant;
-    if (strcmp(name, "reference") == 0) return e->reference;
+    json_t *v = json_object_get(t->s->slots, name); /* a flow's own slots first */
+    if (json_is_string(v)) return json_string_value(v);
+    if (strcmp(name, "conversation_reference") == 0) return e->reference;
     if (strcmp(name, "customer_name") == 0) return e->customer_name;
-    json_t *v = json_object_get(t->s->slots, name);
-    return json_is_string(v) ? json_string_value(v) : NULL;
+    return NULL;
 }
 
 static const char *render(struct turn *t, const char *tpl)
@@ -427,6 +430,41 @@ static bool triage_sentiment(struct turn *t)
     return false;
 }
 
+/* cancel and start again, which work at every step. */
+static bool commands(struct turn *t, enum bot_phrase_kind phrase)
+{
+    struct bot_state *s = t->s;
+    if (phrase == PHRASE_CANCEL) {
+        bool was_busy = s->flow[0] != '\0' || s->awaiting != AWAIT_NONE;
+        end_flow(t);
+        s->awaiting = AWAIT_NONE;
+        s->clarifications = 0;
+        say(t, was_busy ? "OK, I've stopped that. Is there anything else I can help with?"
+                        : "OK. Is there anything else I can help with?");
+        return true;
+    }
+    if (phrase != PHRASE_RESTART) return false;
+    s->awaiting = AWAIT_NONE;
+    s->clarifications = 0;
+    if (t->flow != NULL) {
+        const struct flow *f = t->flow;
+        start_flow(t, f);
+        say(t, "OK, let's start again.");
+        run_from(t, 0);
+    } else {
+        say(t, "Of course. What can I help you with?");
+    }
+    return true;
+}
+
+static size_t words(const char *text, size_t len)
+{
+    char norm[BOT_TEXT_MAX];
+    size_t n = bot_normalise(text, len, norm, sizeof(norm)), count = n > 0;
+    for (size_t i = 0; i < n; i++) count += norm[i] == ' ';
+    return count;
+}
+
 static bool open_question(struct turn *t, enum bot_phrase_kind phrase)
 {
     struct bot_state *s = t->s;
@@ -491,6 +529,8 @@ void bot_turn(const struct bot_env *env, struct bot_state *s, const char *text, 
         handoff(&t, "requested", NULL, PRIORITY_NORMAL, NULL, NULL);
         return;
     }
+    if (commands(&t, phrase)) return;
+    if (open_question(&t, phrase)) return; /* a bare "no" is an answer, whatever the NLU says */
     struct nlu_result nlu;
     memset(&nlu, 0, sizeof(nlu));
     bool have_model = env->predict != NULL && env->predict(env->ud, t.text, t.len, &nlu) == 0;
@@ -511,37 +551,18 @@ void bot_turn(const struct bot_env *env, struct bot_state *s, const char *text, 
             return;
         }
     }
-    if (phrase == PHRASE_CANCEL) {
-        bool was_busy = s->flow[0] != '\0' || s->awaiting != AWAIT_NONE;
-        end_flow(&t);
-        s->awaiting = AWAIT_NONE;
-        s->clarifications = 0;
-        say(&t, was_busy ? "OK, I've stopped that. Is there anything else I can help with?"
-                         : "OK. Is there anything else I can help with?");
-        return;
-    }
-    if (phrase == PHRASE_RESTART) {
-        s->awaiting = AWAIT_NONE;
-        s->clarifications = 0;
-        if (t.flow != NULL) {
-            const struct flow *f = t.flow;
-            start_flow(&t, f);
-            say(&t, "OK, let's start again.");
-            run_from(&t, 0);
-        } else {
-            say(&t, "Of course. What can I help you with?");
-        }
-        return;
-    }
-    if (open_question(&t, phrase)) return;
     if (t.flow != NULL) {
-        /* Free text is always welcome: a clear new request leaves the flow for its own. */
-        const struct flow *other = confident ? flow_set_for_intent(env->flows, intent) : NULL;
+        /* Free text is always welcome: a clear new request (a sentence, very confident) leaves
+         * the flow for its own; short answers such as "no idea" never do. */
+        const struct flow *other = confident && nlu.top[0].p >= SWITCH_MIN_P
+                                       ? flow_set_for_intent(env->flows, intent)
+                                       : NULL;
         char value[FLOW_MAX_TEXT + 1];
         const struct flow_step *st = &t.flow->steps[s->step];
         bool valid =
             bot_validate(&st->input, t.text, t.len, env->now_ms, value, sizeof(value)) == 0;
-        if (other == NULL || other == t.flow || (valid && st->input.type != INPUT_TEXT)) {
+        if (other == NULL || other == t.flow || words(t.text, t.len) < SWITCH_MIN_WORDS ||
+            (valid && st->input.type != INPUT_TEXT)) {
             flow_answer(&t);
             return;
         }

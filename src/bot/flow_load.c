@@ -133,7 +133,8 @@ static int get_ref(struct loader *L, size_t i, json_t *obj, const char *key, int
 
 /* ---- templates ----------------------------------------------------------------------------- */
 
-static const char *const builtins[] = {"parley_url", "tenant", "reference", "customer_name", NULL};
+static const char *const builtins[] = {"parley_url", "tenant", "conversation_reference",
+                                       "customer_name", NULL};
 
 bool flow_builtin_slot(const char *name)
 {
@@ -347,6 +348,9 @@ static int load_save(struct loader *L, size_t i, json_t *obj, struct flow_step *
             return FAIL_AT(L, line, "save",
                            "\"save\" maps slot names (letters, digits, _ and -) to response "
                            "field names");
+        if (flow_builtin_slot(slot))
+            return FAIL_AT(L, line, "save",
+                           "\"%s\" is a built-in template name; choose another slot name", slot);
         s->save[c].slot = slot;
         s->save[c].field = json_string_value(field);
         c++;
@@ -408,6 +412,9 @@ static int load_step_header(struct loader *L, size_t i, json_t *obj)
         if (!name_ok(s->slot))
             return FAIL_AT(L, step_line(L, i, "slot"), "slot",
                            "\"slot\" must be letters, digits, _ and - (at most 64)");
+        if (flow_builtin_slot(s->slot))
+            return FAIL_AT(L, step_line(L, i, "slot"), "slot",
+                           "\"%s\" is a built-in template name; choose another slot name", s->slot);
     }
     return load_save(L, i, obj, s);
 }

@@ -55,6 +55,10 @@ void api_widget_conversations(struct api_req *r);
 void api_widget_messages(struct api_req *r);
 void api_widget_receipt(struct api_req *r);
 
+/* api_nlu.c: intent models (NLU) */
+void api_nlu_train(struct api_req *r);
+void api_nlu_model_get(struct api_req *r);
+void api_nlu_predict(struct api_req *r);
 /* api_bot.c: the virtual agent (issue 3) */
 void api_bot_policy_get(struct api_req *r);
 void api_bot_policy_put(struct api_req *r);

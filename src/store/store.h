@@ -76,6 +76,8 @@ enum store_cmd_kind {
     STORE_UPDATE_RECEIPT, /* in: receipt cursor (only moves forward) → out: receipt */
     STORE_APPEND_AUDIT,   /* in: audit entry (views are audited this way) */
     STORE_PRUNE,          /* in: cutoff: deletes events and idempotency keys older than it */
+    /* NLU (intent detection) */
+    STORE_SET_NLU_MODEL, /* in: model blob + summary → out: result_id = the new version */
     /* virtual agent (issue 3), see store_bot.c */
     STORE_BOT_TURN,        /* in: bot_turn: the bot's replies + state (+hand-off/resolve) */
     STORE_BOT_SET_POLICY,  /* in: bot_policy → out: the stored policy JSON */
@@ -204,6 +206,14 @@ struct store_cmd {
         struct receipt update_receipt; /* kind chosen by receipt_kind below */
         struct audit_entry append_audit;
         int64_t prune_before_ms;
+        /* NLU: a trained model (already validated by the caller; the store keeps bytes). The
+         * blob is borrowed until done(). */
+        struct {
+            const void *blob;
+            size_t len;
+            const char *labels_json; /* JSON array of the model's labels */
+            int64_t examples, trained_at;
+        } set_nlu_model;
         struct bot_turn bot_turn;        /* virtual agent (issue 3) */
         struct bot_policy_in bot_policy; /* virtual agent (issue 3) */
         struct {
@@ -320,6 +330,26 @@ struct store_stats {
 };
 int store_stats(struct store_reader *r, struct store_stats *out, struct parley_err *err);
 
+/* ---- NLU models (intent detection), one current model per tenant ------------------------ */
+
+#define STORE_NLU_MODEL_MAX (64 << 20) /* bytes of one model blob */
+#define STORE_NLU_KEEP      3          /* versions kept per tenant; older ones are deleted */
+
+/* The tenant's newest model: its version and bytes (copied into the arena).
+ * PARLEY_ENOTFOUND when the tenant has no model. */
+int store_get_nlu_model(struct store_reader *r, int64_t tenant_id, int64_t *version,
+                        const void **blob, size_t *len, struct arena *a, struct parley_err *err);
+/* The newest version only (an index lookup, cheap enough to ask per message); *version 0
+ * when none. */
+int store_get_nlu_model_version(struct store_reader *r, int64_t tenant_id, int64_t *version,
+                                struct parley_err *err);
+/* What the newest model says about itself, without its bytes. PARLEY_ENOTFOUND when none. */
+struct nlu_model_info {
+    int64_t version, examples, trained_at, bytes;
+    const char *labels_json; /* JSON array */
+};
+int store_get_nlu_model_info(struct store_reader *r, int64_t tenant_id, struct nlu_model_info *out,
+                             struct arena *a, struct parley_err *err);
 /* ---- virtual agent (issue 3), store_bot_read.c ---------------------------------------- */
 /* The tenant's triage policy JSON (*json in the arena); PARLEY_ENOTFOUND when never set. */
 int store_bot_get_policy(struct store_reader *r, int64_t tenant_id, const char **json,

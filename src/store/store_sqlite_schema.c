@@ -194,6 +194,19 @@ static const char migration_1[] =
     " created_at INTEGER NOT NULL,"
     " PRIMARY KEY (tenant_id, scope, key)) WITHOUT ROWID;";
 
+/* NLU (intent detection): per-tenant model blobs, newest version wins; the store keeps the
+ * last few versions (see store_nlu.c). */
+static const char migration_nlu[] = "CREATE TABLE nlu_models ("
+                                    " id INTEGER PRIMARY KEY,"
+                                    " tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+                                    " version INTEGER NOT NULL,"
+                                    " model BLOB NOT NULL,"
+                                    " labels TEXT NOT NULL,"
+                                    " examples INTEGER NOT NULL,"
+                                    " trained_at INTEGER NOT NULL,"
+                                    " created_by TEXT NOT NULL,"
+                                    " UNIQUE (tenant_id, version));";
+
 /* The virtual agent (issue 3): the triage policy per tenant (JSON, plus the enabled flag the
  * widget path reads), the bot's state per conversation (so a restart loses nothing), and one
  * row per hand-off (for the time to the first human reply and the hand-off counters). */
@@ -234,6 +247,7 @@ static const char migration_bot[] =
     "CREATE INDEX bot_handoffs_tenant ON bot_handoffs(tenant_id, reason);";
 
 const char *const store_migrations[] = {
-    migration_1, migration_bot, /* virtual agent (issue 3) */
+    migration_1, migration_nlu, /* NLU models */
+    migration_bot,              /* virtual agent (issue 3) */
 };
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

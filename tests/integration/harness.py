@@ -298,6 +298,7 @@ class Server:
             "PARLEY_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
             "PARLEY_MAX_MESSAGE_BYTES": str(MAX_MESSAGE_BYTES),
             "PARLEY_LOG_LEVEL": "info",
+            "PARLEY_DEMO_DIR": str(REPO / "data" / "demo"),  # seed-demo's intent model
             # The virtual agent answers widget conversations; modules that test it switch it on
             # (test_bot.py), the rest see conversations go straight to the queue.
             "PARLEY_BOT": "off",

@@ -7,7 +7,7 @@ reply after a hand-off, the policy and stats endpoints and `parley bot check-flo
 
 The organisation's back office that the flows call is a local Python HTTP server (a stand-in
 for a third party we cannot reach: the organisation's own systems). Intents come from a model
-trained on data/demo/intents.csv with `parley nlu train`; sentiment and the knowledge base are
+trained on data/demo/intents.csv by `parley seed-demo`; sentiment and the knowledge base are
 the kb helper's. Tests never sleep for a fixed time: they wait for a message or an event, with
 a timeout."""
 
@@ -77,9 +77,6 @@ def setUpModule():
     try:
         s.prepare()
         HELP = s.cli("help").stdout
-        if "nlu train" in HELP:
-            s.cli("nlu", "train", "--csv", str(REPO / "data" / "demo" / "intents.csv"),
-                  "--tenant", harness.DEMO_TENANT, "--db", s.db, timeout=300)
         if "kb import" in HELP:
             kb = Path(FLOWS_DIR) / "kb"
             kb.mkdir()

@@ -31,9 +31,10 @@ static int predict(void *ud, const char *text, size_t len, struct nlu_result *ou
     (void)len;
     static const struct {
         const char *word, *label;
-    } table[] = {{"meter", "meter_reading"}, {"moving", "moving_home"},
-                 {"died", "bereavement"},    {"complain", "complaint"},
-                 {"hello", "greeting"},      {"tariff", "change_tariff"}};
+    } table[] = {{"meter", "meter_reading"},   {"moving", "moving_home"},
+                 {"died", "bereavement"},      {"complain", "complaint"},
+                 {"hello", "greeting"},        {"tariff", "change_tariff"},
+                 {"cancel", "cancel_contract"}};
     memset(out, 0, sizeof(*out));
     out->n = 1;
     out->top[0].label = "oos";
@@ -218,11 +219,21 @@ static void cancel_and_start_again_work_inside_a_flow(void **state)
     struct bot_decision *d = say(f, "start again");
     assert_true(replied(d, "start again"));
     assert_true(replied(d, "Account number?"));
-    d = say(f, "cancel");
+    d = say(f, "cancel"); /* a command, although the "model" reads cancel_contract */
     assert_true(replied(d, "stopped"));
+    assert_int_equal(d->outcome, BOT_OUTCOME_ACTIVE);
     assert_int_equal(f->s.flow[0], '\0');
     d = say(f, "1234"); /* no flow now: not an answer any more */
     assert_int_equal(f->w.action_calls, 0);
+}
+
+static void cancelling_a_contract_is_a_moment_that_matters(void **state)
+{
+    struct fixture *f = *state;
+    struct bot_decision *d = say(f, "I want to cancel my contract");
+    assert_int_equal(d->outcome, BOT_OUTCOME_HANDOFF);
+    assert_string_equal(d->reason, "moment_that_matters");
+    assert_string_equal(d->intent, "cancel_contract");
 }
 
 static void asking_for_a_person_hands_off_at_any_step(void **state)
@@ -367,6 +378,7 @@ int main(void)
         T(a_failed_action_hands_off_with_the_answers),
         T(bad_answers_are_re_asked_twice_then_a_person_is_offered),
         T(cancel_and_start_again_work_inside_a_flow),
+        T(cancelling_a_contract_is_a_moment_that_matters),
         T(asking_for_a_person_hands_off_at_any_step),
         T(low_confidence_twice_hands_off),
         T(moments_that_matter_hand_off_at_once_with_priority),

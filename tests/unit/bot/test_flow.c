@@ -159,6 +159,13 @@ static void templates_must_name_collected_slots(void **state)
                5, "\"mood\"");
 }
 
+static void slots_may_not_shadow_built_in_names(void **state)
+{
+    refused_at(HEAD "    {\"id\": \"a\", \"type\": \"ask\", \"say\": \"?\",\n"
+                    "     \"slot\": \"tenant\", \"next\": \"a\"}\n  ]\n}",
+               6, "built-in");
+}
+
 static void duplicate_ids_and_intents_are_refused(void **state)
 {
     refused_at(HEAD "    {\"id\": \"a\", \"type\": \"answer\", \"say\": \"one\"},\n"
@@ -196,6 +203,7 @@ int main(void)
         cmocka_unit_test(a_loop_without_a_question_is_refused),
         cmocka_unit_test(bad_types_and_ranges_are_refused),
         cmocka_unit_test(templates_must_name_collected_slots),
+        cmocka_unit_test(slots_may_not_shadow_built_in_names),
         cmocka_unit_test(duplicate_ids_and_intents_are_refused),
         cmocka_unit_test(templates_render_slots_and_stay_bounded),
     };
