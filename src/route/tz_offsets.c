@@ -3,18 +3,13 @@
  * hot paths never touch ICU, glibc's TZ or any lock. */
 #include "tz_offsets.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unicode/ucal.h>
 #include <unicode/ustring.h>
 
 #define ZONE_NAME_MAX 64
-
-int64_t tz_floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && a < 0) ? q - 1 : q;
-}
 
 /* Days since 1970-01-01 of a proleptic Gregorian date. Counts in 400-year eras (146097 days),
  * with years starting on 1 March so the leap day is the last day of its year. */
@@ -42,13 +37,6 @@ void tz_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d)
     *y = year_of_era + era * 400 + (*m <= 2);
 }
 
-int tz_weekday(int64_t days)
-{
-    /* 1970-01-01 was a Thursday (3 when Monday is 0). */
-    int64_t w = (days + 3) % 7;
-    return (int)(w < 0 ? w + 7 : w);
-}
-
 static int32_t icu_offset(UCalendar *cal, UErrorCode *st)
 {
     return ucal_get(cal, UCAL_ZONE_OFFSET, st) + ucal_get(cal, UCAL_DST_OFFSET, st);
@@ -68,8 +56,16 @@ static int grow(struct tz_offsets *z, size_t *cap)
     return 0;
 }
 
-int tz_offsets_load(const char *zone, const char *field, struct tz_offsets **out,
-                    struct parley_err *err)
+static void destroy_table(struct tz_offsets *z)
+{
+    if (z == NULL) return;
+    free(z->start_ms);
+    free(z->offset_ms);
+    free(z);
+}
+
+static int build_table(const char *zone, const char *field, struct tz_offsets **out,
+                       struct parley_err *err)
 {
     *out = NULL;
     size_t len = zone != NULL ? strlen(zone) : 0;
@@ -128,16 +124,56 @@ fail:
     rc = parley_fail(err, rc, field, "out of memory loading time zone %s", zone);
 fail_quiet:
     ucal_close(cal);
-    tz_offsets_free(z);
+    destroy_table(z);
+    return rc;
+}
+
+/* Interned tables, one per zone name asked for, for the life of the process: building one
+ * walks ICU for a millisecond or two, and every tenant calendar in Europe/London can share
+ * the same immutable table. Only names ICU knows get in, so the list is bounded by ICU's
+ * zone list (about 600 names, a few KB each). */
+struct interned {
+    char name[ZONE_NAME_MAX];
+    struct tz_offsets *table;
+    struct interned *next;
+};
+static pthread_mutex_t interned_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct interned *interned_head;
+
+int tz_offsets_load(const char *zone, const char *field, struct tz_offsets **out,
+                    struct parley_err *err)
+{
+    *out = NULL;
+    if (zone == NULL || strlen(zone) >= ZONE_NAME_MAX) return build_table(zone, field, out, err);
+    pthread_mutex_lock(&interned_mu);
+    for (struct interned *e = interned_head; e != NULL; e = e->next)
+        if (strcmp(e->name, zone) == 0) {
+            *out = e->table;
+            pthread_mutex_unlock(&interned_mu);
+            return 0;
+        }
+    /* Built under the lock: a zone is built once even when many threads ask at once. */
+    struct tz_offsets *z = NULL;
+    int rc = build_table(zone, field, &z, err);
+    struct interned *e = rc == 0 ? calloc(1, sizeof(*e)) : NULL;
+    if (rc == 0 && e == NULL) {
+        destroy_table(z);
+        rc = parley_fail(err, PARLEY_ENOMEM, field, "out of memory loading time zone %s", zone);
+    }
+    if (rc == 0) {
+        memcpy(e->name, zone, strlen(zone) + 1);
+        e->table = z;
+        e->next = interned_head;
+        interned_head = e;
+        *out = z;
+    }
+    pthread_mutex_unlock(&interned_mu);
     return rc;
 }
 
 void tz_offsets_free(struct tz_offsets *z)
 {
-    if (z == NULL) return;
-    free(z->start_ms);
-    free(z->offset_ms);
-    free(z);
+    (void)z; /* interned: shared and kept for the life of the process */
 }
 
 size_t tz_offsets_segment(const struct tz_offsets *z, int64_t t_ms)

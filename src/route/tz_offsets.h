@@ -2,8 +2,10 @@
  * zone data so that later lookups are a binary search with no shared mutable state (glibc's
  * TZ/localtime is process-global; an ICU UCalendar is not safe to share between threads).
  *
- * Ownership: tz_offsets_load returns a table the caller frees with tz_offsets_free
- * (free(NULL)-safe). Any thread may read a loaded table. */
+ * Ownership: tables are interned per zone name and live as long as the process (the first
+ * load of a zone builds it, later loads of the same name return the same table);
+ * tz_offsets_free is a no-op kept so callers pair loads and frees. Any thread may load and
+ * read. */
 #ifndef PARLEY_TZ_OFFSETS_H
 #define PARLEY_TZ_OFFSETS_H
 
@@ -36,9 +38,17 @@ int32_t tz_offsets_at(const struct tz_offsets *z, int64_t t_ms);
 /* Civil-date arithmetic on the proleptic Gregorian calendar (days since 1970-01-01). */
 int64_t tz_days_from_civil(int64_t y, unsigned m, unsigned d);
 void tz_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
-/* Weekday of a day number, Monday = 0 … Sunday = 6. */
-int tz_weekday(int64_t days);
-/* Floor division (rounds toward minus infinity), b > 0. */
-int64_t tz_floor_div(int64_t a, int64_t b);
+/* Floor division (rounds toward minus infinity), b > 0. Inline: the calendar's hot paths. */
+static inline int64_t tz_floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+/* Weekday of a day number, Monday = 0 … Sunday = 6 (1970-01-01 was a Thursday). */
+static inline int tz_weekday(int64_t days)
+{
+    int64_t w = (days + 3) % 7;
+    return (int)(w < 0 ? w + 7 : w);
+}
 
 #endif

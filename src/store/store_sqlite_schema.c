@@ -207,6 +207,20 @@ static const char migration_nlu[] = "CREATE TABLE nlu_models ("
                                     " created_by TEXT NOT NULL,"
                                     " UNIQUE (tenant_id, version));";
 
+/* Staffing (wfm): interval counts of contacts from outside the conversations table (an ACD or
+ * telephony interval report, or the demo's eight weeks of history): arrivals and handling time
+ * per 30-minute interval and channel. The forecast adds conversations counted by created_at,
+ * hence the index on (tenant_id, created_at). */
+static const char migration_wfm[] =
+    "CREATE TABLE arrival_counts ("
+    " tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    " interval_start INTEGER NOT NULL," /* UTC ms, multiple of 30 minutes */
+    " channel TEXT NOT NULL,"
+    " arrivals INTEGER NOT NULL,"
+    " handle_s REAL NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (tenant_id, interval_start, channel)) WITHOUT ROWID;"
+    "CREATE INDEX conversations_created ON conversations(tenant_id, created_at);";
+
 /* The virtual agent (issue 3): the triage policy per tenant (JSON, plus the enabled flag the
  * widget path reads), the bot's state per conversation (so a restart loses nothing), and one
  * row per hand-off (for the time to the first human reply and the hand-off counters). */
@@ -247,7 +261,9 @@ static const char migration_bot[] =
     "CREATE INDEX bot_handoffs_tenant ON bot_handoffs(tenant_id, reason);";
 
 const char *const store_migrations[] = {
-    migration_1, migration_nlu, /* NLU models */
-    migration_bot,              /* virtual agent (issue 3) */
+    migration_1,
+    migration_nlu, /* NLU models */
+    migration_wfm, /* staffing (wfm) */
+    migration_bot, /* virtual agent (issue 3) */
 };
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
