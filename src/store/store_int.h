@@ -224,7 +224,6 @@ int cmd_create_message(struct store *s, struct store_cmd *cmd);
 int cmd_widget_message(struct store *s, struct store_cmd *cmd);
 int cmd_set_nlu_model(struct store *s, struct store_cmd *cmd);   /* store_nlu.c */
 int cmd_record_arrivals(struct store *s, struct store_cmd *cmd); /* store_wfm.c */
-int cmd_set_nlu_model(struct store *s, struct store_cmd *cmd); /* store_nlu.c */
 /* virtual agent (issue 3), store_bot.c */
 int cmd_bot_turn(struct store *s, struct store_cmd *cmd);
 int cmd_bot_set_policy(struct store *s, struct store_cmd *cmd);
