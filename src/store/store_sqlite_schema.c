@@ -261,9 +261,8 @@ static const char migration_bot[] =
     "CREATE INDEX bot_handoffs_tenant ON bot_handoffs(tenant_id, reason);";
 
 const char *const store_migrations[] = {
-    migration_1,
-    migration_nlu, /* NLU models */
-    migration_wfm, /* staffing (wfm) */
-    migration_bot, /* virtual agent (issue 3) */
+    migration_1, migration_nlu, /* NLU models */
+    migration_wfm,              /* staffing (wfm) */
+    migration_bot,              /* virtual agent (issue 3) */
 };
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
