@@ -118,31 +118,19 @@ static bool fits(const struct rt_adviser *a, int ch)
     return a->w[ch] > 0 && a->load + a->w[ch] <= a->capacity;
 }
 
-/* The profile whose advisers may take this item now. */
-static uint32_t item_profile(const struct route_engine *e, const struct rt_item *it)
+/* What an adviser must meet to take this item now (all of it, not a profile's difference). */
+static const struct rt_reqset *item_set(const struct route_engine *e, const struct rt_item *it)
 {
-    if (it->team != RT_NONE) return e->teams[it->team]->prof;
+    if (it->team != RT_NONE) return &e->profiles[e->teams[it->team]->prof]->want;
     bool spec = it->vulnerable && e->specialists_online > 0;
-    return e->queues[it->queue]->prof[it->step][spec ? 1 : 0];
+    return &e->queues[it->queue]->set[it->step][spec ? 1 : 0];
 }
 
-static bool eligible(const struct route_engine *e, uint32_t ai, const struct rt_item *it,
-                     uint32_t prof)
+static bool eligible(const struct route_engine *e, uint32_t ai, const struct rt_item *it)
 {
     if (ai == RT_NONE || ai == it->excluded) return false;
     const struct rt_adviser *a = &e->advisers[ai];
-    return rt_available(e, a) && fits(a, it->channel) &&
-           rt_adviser_matches(e, a, e->profiles[prof]);
-}
-
-/* The first step at which the adviser qualifies for the item (for "relaxed step N"). */
-static int first_step(const struct route_engine *e, const struct rt_adviser *a,
-                      const struct rt_item *it, int k)
-{
-    const struct rt_queue *q = e->queues[it->queue];
-    for (int s = 0; s < it->step; s++)
-        if (rt_adviser_matches(e, a, e->profiles[q->prof[s][k]])) return s;
-    return it->step;
+    return rt_available(e, a) && fits(a, it->channel) && rt_set_matches(a, item_set(e, it));
 }
 
 /* Assigns (or offers) a waiting item. 0, or PARLEY_ENOMEM and the item keeps waiting. */
@@ -214,35 +202,52 @@ static bool sticky_adviser(const struct route_engine *e, const struct rt_item *i
     return *ai != RT_NONE;
 }
 
-/* A waiting item looks for the best eligible adviser: preferred, sticky, then the top of its
- * profile's heap for its channel (least occupied, longest idle). O(log n + r). */
+/* A waiting item looks for the best eligible adviser: preferred, sticky, then the best root
+ * of the heaps of the profiles for its steps so far (an adviser is in the one of the step they
+ * first qualify at): least occupied, longest idle. O(S + r), S steps. */
 void rt_route_item(struct route_engine *e, uint32_t ii)
 {
     struct rt_item *it = &e->items[ii];
     if (it->state != RT_WAITING) return;
-    uint32_t prof = item_profile(e, it), ai = RT_NONE;
+    uint32_t ai = RT_NONE;
     enum route_reason why;
     int step = it->step;
     if (it->preferred > 0) ai = rt_map_get(&e->adviser_ids, it->preferred);
-    if (it->preferred > 0 && eligible(e, ai, it, prof)) {
+    if (it->preferred > 0 && eligible(e, ai, it)) {
         why = ROUTE_REASON_PREFERRED;
-    } else if (sticky_adviser(e, it, &ai) && eligible(e, ai, it, prof)) {
+    } else if (sticky_adviser(e, it, &ai) && eligible(e, ai, it)) {
         why = ROUTE_REASON_STICKY;
     } else {
-        const struct rt_aheap *h = &e->profiles[prof]->avail[it->channel];
-        uint32_t best[2];
-        int n = rt_aheap_best2(h, e->memb, it->excluded, best);
-        if (n == 0) return;
-        ai = e->memb[h->a[best[0]].memb].adviser;
-        bool spec = it->team == RT_NONE && it->vulnerable && e->specialists_online > 0;
-        int first = it->team == RT_NONE ? first_step(e, &e->advisers[ai], it, spec) : 0;
-        if (it->team != RT_NONE)
+        bool team = it->team != RT_NONE;
+        bool spec = !team && it->vulnerable && e->specialists_online > 0;
+        const struct rt_queue *q = e->queues[it->queue];
+        const struct rt_aentry *top[2] = {NULL, NULL};
+        int first = 0;
+        for (int s = 0; s <= (team ? 0 : it->step); s++) {
+            uint32_t prof = team ? e->teams[it->team]->prof : q->prof[s][spec];
+            const struct rt_aheap *h = &e->profiles[prof]->avail[it->channel];
+            uint32_t best[2];
+            int n = rt_aheap_best2(h, e->memb, it->excluded, best);
+            for (int k = 0; k < n; k++) {
+                const struct rt_aentry *x = &h->a[best[k]];
+                if (top[0] == NULL || rt_aentry_better(x, top[0])) {
+                    top[1] = top[0];
+                    top[0] = x;
+                    first = s;
+                } else if (top[1] == NULL || rt_aentry_better(x, top[1])) {
+                    top[1] = x;
+                }
+            }
+        }
+        if (top[0] == NULL) return;
+        ai = e->memb[top[0]->memb].adviser;
+        if (team)
             why = ROUTE_REASON_TRANSFER;
         else if (spec)
             why = ROUTE_REASON_SPECIALIST;
         else if (first > 0)
             why = ROUTE_REASON_RELAXED, step = first;
-        else if (n == 2 && h->a[best[0]].occ == h->a[best[1]].occ)
+        else if (top[1] != NULL && top[0]->occ == top[1]->occ)
             why = ROUTE_REASON_LONGEST_IDLE;
         else
             why = ROUTE_REASON_LEAST_OCCUPIED;
@@ -263,14 +268,16 @@ static void consider(struct route_engine *e, const struct rt_line *l, int ch, ui
 }
 
 /* A freed adviser takes the best ranked waiting work it is eligible for, until full:
- * O(K L) per pick over its memberships and the lines their profiles serve. */
+ * O(K L) per pick over its memberships and the lines their profiles serve (a queue profile
+ * serves its first step's lines and every later step's). */
 void rt_fill(struct route_engine *e, uint32_t ai)
 {
     for (;;) {
         struct rt_adviser *a = &e->advisers[ai];
         if (!rt_available(e, a)) return;
         const struct rt_ientry *best = NULL;
-        uint8_t role = 0;
+        uint8_t role = 0, first = 0;
+        bool spec_on = e->specialists_online > 0;
         for (uint32_t i = 0; i < a->nmemb; i++) {
             const struct rt_memb *m = &e->memb[a->memb[i]];
             if (m->pos == RT_NONE) continue; /* no room for that channel */
@@ -282,13 +289,14 @@ void rt_fill(struct route_engine *e, uint32_t ai)
                     continue;
                 }
                 struct rt_queue *q = e->queues[sv.owner];
-                bool spec_on = e->specialists_online > 0;
-                if (sv.role == RT_ROLE_NORMAL) {
-                    consider(e, &q->line[sv.step][0], m->ch, ai, &best, &role, sv.role);
-                    if (!spec_on)
-                        consider(e, &q->line[sv.step][1], m->ch, ai, &best, &role, sv.role);
-                } else if (spec_on) {
-                    consider(e, &q->line[sv.step][1], m->ch, ai, &best, &role, sv.role);
+                if (sv.role == RT_ROLE_SPEC && !spec_on) continue;
+                for (int st = sv.step; st <= q->nsteps; st++) {
+                    const struct rt_ientry *was = best;
+                    if (sv.role == RT_ROLE_NORMAL)
+                        consider(e, &q->line[st][0], m->ch, ai, &best, &role, sv.role);
+                    if (sv.role == RT_ROLE_SPEC || !spec_on)
+                        consider(e, &q->line[st][1], m->ch, ai, &best, &role, sv.role);
+                    if (best != was) first = sv.step;
                 }
             }
         }
@@ -306,9 +314,8 @@ void rt_fill(struct route_engine *e, uint32_t ai)
             why = ROUTE_REASON_TRANSFER;
         } else if (role == RT_ROLE_SPEC) {
             why = ROUTE_REASON_SPECIALIST;
-        } else if (it->step > 0) {
-            int first = first_step(e, a, it, 0);
-            if (first > 0) why = ROUTE_REASON_RELAXED, step = first;
+        } else if (first > 0) {
+            why = ROUTE_REASON_RELAXED, step = first;
         }
         if (assign(e, ii, ai, why, step) != 0) return;
     }
