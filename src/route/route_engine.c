@@ -27,7 +27,7 @@ int route_engine_new(const struct route_config *cfg, route_decision_fn decide, v
     e->cfg = c;
     e->decide = decide;
     e->ctx = ctx;
-    e->free_adviser = e->free_item = e->free_memb = RT_NONE;
+    e->free_item = e->free_memb = RT_NONE;
     if (rt_sticky_init(&e->sticky, c.sticky_capacity) != 0) {
         free(e);
         return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
@@ -624,9 +624,8 @@ int route_queue_put(struct route_engine *e, const struct route_queue_def *def, i
             qsort(set->teams, set->nteams, sizeof(set->teams[0]), cmp_u32);
             struct rt_profile tpl = {.want = *set, .has_prev = s > 0};
             if (s > 0) tpl.prev = q->set[s - 1][k];
-            struct rt_served sv = {.owner = qi,
-                                   .step = (uint8_t)s,
-                                   .role = k ? RT_ROLE_SPEC : RT_ROLE_NORMAL};
+            struct rt_served sv = {
+                .owner = qi, .step = (uint8_t)s, .role = k ? RT_ROLE_SPEC : RT_ROLE_NORMAL};
             int pi = profile_get(e, &tpl, sv);
             if (pi < 0) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
             q->prof[s][k] = (uint32_t)pi;
@@ -740,22 +739,15 @@ int route_adviser_put(struct route_engine *e, const struct route_adviser_def *de
     rt_advance(e, now_ms);
     uint32_t ai = rt_map_get(&e->adviser_ids, def->id);
     if (ai == RT_NONE) {
-        if (e->free_adviser != RT_NONE) {
-            ai = e->free_adviser;
-        } else {
-            if (rt_grow((void **)&e->advisers, &e->capadvisers, e->nadvisers + 1,
-                        sizeof(*e->advisers)) != 0)
-                return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
-            ai = e->nadvisers;
-            memset(&e->advisers[ai], 0, sizeof(e->advisers[ai]));
-        }
-        if (rt_grow((void **)&e->fillq, &e->capfill, e->nadvisers + 1, sizeof(*e->fillq)) != 0 ||
-            rt_map_put(&e->adviser_ids, def->id, ai) != 0)
+        /* Slots are never reused: whatever still names a removed adviser's slot (an item's
+         * exclusion, a stale timer) then names nobody. */
+        if (rt_grow((void **)&e->advisers, &e->capadvisers, e->nadvisers + 1,
+                    sizeof(*e->advisers)) != 0 ||
+            rt_grow((void **)&e->fillq, &e->capfill, e->nadvisers + 1, sizeof(*e->fillq)) != 0 ||
+            rt_map_put(&e->adviser_ids, def->id, e->nadvisers) != 0)
             return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
-        if (ai == e->free_adviser)
-            e->free_adviser = e->advisers[ai].next_free;
-        else
-            e->nadvisers++;
+        ai = e->nadvisers++;
+        memset(&e->advisers[ai], 0, sizeof(e->advisers[ai]));
         struct rt_adviser *a = &e->advisers[ai];
         a->id = def->id;
         a->live = true;
@@ -826,8 +818,10 @@ int route_adviser_remove(struct route_engine *e, int64_t adviser_id, int64_t now
     a->live = false;
     a->wgen++;
     rt_map_del(&e->adviser_ids, adviser_id);
-    a->next_free = e->free_adviser;
-    e->free_adviser = ai;
+    free(a->memb);
+    free(a->assigned);
+    a->memb = a->assigned = NULL;
+    a->capmemb = a->capassigned = 0;
     e->live_advisers--;
     rt_spec_changed(e, before);
     rt_settle(e);

@@ -262,7 +262,8 @@ int rt_aheap_best2(const struct rt_aheap *h, const struct rt_memb *memb, uint32_
     for (int k = 0; k < 2; k++) {
         uint32_t bi = RT_NONE;
         for (uint32_t i = 0; i < nc; i++)
-            if (cand[i] != RT_NONE && (bi == RT_NONE || rt_aentry_better(&h->a[cand[i]], &h->a[cand[bi]])))
+            if (cand[i] != RT_NONE &&
+                (bi == RT_NONE || rt_aentry_better(&h->a[cand[i]], &h->a[cand[bi]])))
                 bi = i;
         if (bi == RT_NONE) break;
         out[n++] = cand[bi];

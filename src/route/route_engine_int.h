@@ -130,13 +130,13 @@ struct rt_queue {
     uint8_t nteams;
     uint32_t teams[ROUTE_MAX_QUEUE_TEAMS];
     uint8_t nsteps;
-    struct rt_qstep step[ROUTE_MAX_STEPS + 1];   /* step[0] = the queue itself */
-    uint32_t prof[ROUTE_MAX_STEPS + 1][2]; /* [first step][0 normal, 1 specialist] */
+    struct rt_qstep step[ROUTE_MAX_STEPS + 1];    /* step[0] = the queue itself */
+    uint32_t prof[ROUTE_MAX_STEPS + 1][2];        /* [first step][0 normal, 1 specialist] */
     struct rt_reqset set[ROUTE_MAX_STEPS + 1][2]; /* all that is required at each step */
-    struct rt_line line[ROUTE_MAX_STEPS + 1][2]; /* [step][0 normal, 1 vulnerable] */
-    uint64_t items;                              /* waiting or assigned from here */
-    uint64_t chitems[ROUTE_MAX_CHANNELS];        /* the same per channel: line heaps hold that
-                                                  * many, so moving work never allocates */
+    struct rt_line line[ROUTE_MAX_STEPS + 1][2];  /* [step][0 normal, 1 vulnerable] */
+    uint64_t items;                               /* waiting or assigned from here */
+    uint64_t chitems[ROUTE_MAX_CHANNELS];         /* the same per channel: line heaps hold that
+                                                   * many, so moving work never allocates */
 };
 
 struct rt_team {
@@ -189,7 +189,6 @@ struct rt_adviser {
     uint32_t nmemb, capmemb;
     uint32_t *assigned;
     uint32_t nassigned, capassigned;
-    uint32_t next_free;
 };
 
 /* At one instant: wrap-ups end first, then offers time out, then steps are reached. */
@@ -238,7 +237,7 @@ struct route_engine {
     uint32_t nprofiles, capprofiles;
 
     struct rt_adviser *advisers;
-    uint32_t nadvisers, capadvisers, free_adviser, live_advisers, online, specialists_online;
+    uint32_t nadvisers, capadvisers, live_advisers, online, specialists_online;
     struct rt_map adviser_ids;
     struct rt_memb *memb;
     uint32_t nmemb, capmemb, free_memb;
