@@ -635,9 +635,11 @@ static int find_conv(struct route_engine *e, int64_t conv, uint32_t *ii, struct 
     return 0;
 }
 
-static int find_assigned(struct route_engine *e, int64_t conv, int64_t adviser_id, uint32_t *ii,
-                         struct parley_err *err)
+/* Applies what is due, then finds a conversation assigned to this adviser. */
+static int find_assigned(struct route_engine *e, int64_t conv, int64_t adviser_id, int64_t now_ms,
+                         uint32_t *ii, struct parley_err *err)
 {
+    rt_advance(e, now_ms);
     int rc = find_conv(e, conv, ii, err);
     if (rc != 0) return rc;
     const struct rt_item *it = &e->items[*ii];
@@ -668,6 +670,39 @@ static void freed(struct route_engine *e, uint32_t ai)
     rt_fill(e, ai);
 }
 
+/* The item stops belonging to the team line it was transferred to (if any). */
+static void leave_team(struct route_engine *e, struct rt_item *it)
+{
+    if (it->team == RT_NONE) return;
+    e->teams[it->team]->items--;
+    e->teams[it->team]->chitems[it->channel]--;
+    it->team = RT_NONE;
+}
+
+/* The common start of a transfer: due work applied, the conversation and the target found. */
+static int transfer_start(struct route_engine *e, int64_t conv, int64_t now_ms,
+                          const struct rt_map *targets, int64_t target_id, const char *field,
+                          uint32_t *ii, uint32_t *ti, struct parley_err *err)
+{
+    rt_advance(e, now_ms);
+    int rc = find_conv(e, conv, ii, err);
+    if (rc != 0) return rc;
+    *ti = rt_map_get(targets, target_id);
+    if (*ti == RT_NONE) return parley_fail(err, PARLEY_ENOTFOUND, field, "no such %s", field);
+    return 0;
+}
+
+/* A transferred item waits in its new line (team or queue), is routed, and the adviser it
+ * left (if any) may take other work. */
+static void transferred(struct route_engine *e, uint32_t ii, uint32_t from)
+{
+    e->items[ii].excluded = from;
+    (void)rt_line_insert(e, ii); /* reserved */
+    (void)rt_push_step_timer(e, ii);
+    rt_route_item(e, ii);
+    freed(e, from);
+}
+
 int route_withdraw(struct route_engine *e, int64_t conversation_id, int64_t now_ms,
                    struct parley_err *err)
 {
@@ -685,8 +720,7 @@ int route_accept(struct route_engine *e, int64_t conversation_id, int64_t advise
                  int64_t now_ms, struct parley_err *err)
 {
     uint32_t ii;
-    rt_advance(e, now_ms);
-    int rc = find_assigned(e, conversation_id, adviser_id, &ii, err);
+    int rc = find_assigned(e, conversation_id, adviser_id, now_ms, &ii, err);
     if (rc != 0) return rc;
     struct rt_item *it = &e->items[ii];
     if (it->state == RT_ACCEPTED) return 0;
@@ -702,8 +736,7 @@ int route_decline(struct route_engine *e, int64_t conversation_id, int64_t advis
                   int64_t now_ms, struct parley_err *err)
 {
     uint32_t ii;
-    rt_advance(e, now_ms);
-    int rc = find_assigned(e, conversation_id, adviser_id, &ii, err);
+    int rc = find_assigned(e, conversation_id, adviser_id, now_ms, &ii, err);
     if (rc != 0) return rc;
     requeue_one(e, ii, ROUTE_REASON_DECLINED);
     rt_settle(e);
@@ -740,12 +773,10 @@ int route_complete(struct route_engine *e, int64_t conversation_id, int64_t now_
 int route_transfer_to_adviser(struct route_engine *e, int64_t conversation_id, int64_t adviser_id,
                               int64_t now_ms, struct parley_err *err)
 {
-    uint32_t ii;
-    rt_advance(e, now_ms);
-    int rc = find_conv(e, conversation_id, &ii, err);
+    uint32_t ii, bi;
+    int rc = transfer_start(e, conversation_id, now_ms, &e->adviser_ids, adviser_id, "adviser_id",
+                            &ii, &bi, err);
     if (rc != 0) return rc;
-    uint32_t bi = rt_map_get(&e->adviser_ids, adviser_id);
-    if (bi == RT_NONE) return parley_fail(err, PARLEY_ENOTFOUND, "adviser_id", "no such adviser");
     struct rt_item *it = &e->items[ii];
     if (it->adviser == bi)
         return parley_fail(err, PARLEY_ECONFLICT, "adviser_id",
@@ -758,11 +789,7 @@ int route_transfer_to_adviser(struct route_engine *e, int64_t conversation_id, i
                 sizeof(uint32_t)) != 0)
         return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
     uint32_t ai = detach_any(e, ii);
-    if (it->team != RT_NONE) {
-        e->teams[it->team]->items--;
-        e->teams[it->team]->chitems[it->channel]--;
-        it->team = RT_NONE;
-    }
+    leave_team(e, it);
     (void)assign(e, ii, bi, ROUTE_REASON_TRANSFER, it->step);
     freed(e, ai);
     return 0;
@@ -771,12 +798,10 @@ int route_transfer_to_adviser(struct route_engine *e, int64_t conversation_id, i
 int route_transfer_to_team(struct route_engine *e, int64_t conversation_id, int64_t team_id,
                            int64_t now_ms, struct parley_err *err)
 {
-    uint32_t ii;
-    rt_advance(e, now_ms);
-    int rc = find_conv(e, conversation_id, &ii, err);
+    uint32_t ii, ti;
+    int rc =
+        transfer_start(e, conversation_id, now_ms, &e->team_ids, team_id, "team_id", &ii, &ti, err);
     if (rc != 0) return rc;
-    uint32_t ti = rt_map_get(&e->team_ids, team_id);
-    if (ti == RT_NONE) return parley_fail(err, PARLEY_ENOTFOUND, "team_id", "no such team");
     struct rt_item *it = &e->items[ii];
     struct rt_team *t = e->teams[ti];
     if (it->team != ti) {
@@ -787,30 +812,22 @@ int route_transfer_to_team(struct route_engine *e, int64_t conversation_id, int6
     }
     uint32_t ai = detach_any(e, ii);
     if (it->team != ti) {
-        if (it->team != RT_NONE) {
-            e->teams[it->team]->items--;
-            e->teams[it->team]->chitems[it->channel]--;
-        }
+        leave_team(e, it);
         it->team = ti;
         t->items++;
         t->chitems[it->channel]++;
     }
-    it->excluded = ai;
-    (void)rt_line_insert(e, ii);
-    rt_route_item(e, ii);
-    freed(e, ai);
+    transferred(e, ii, ai);
     return 0;
 }
 
 int route_transfer_to_queue(struct route_engine *e, int64_t conversation_id, int64_t queue_id,
                             int64_t now_ms, struct parley_err *err)
 {
-    uint32_t ii;
-    rt_advance(e, now_ms);
-    int rc = find_conv(e, conversation_id, &ii, err);
+    uint32_t ii, qi;
+    int rc = transfer_start(e, conversation_id, now_ms, &e->queue_ids, queue_id, "queue_id", &ii,
+                            &qi, err);
     if (rc != 0) return rc;
-    uint32_t qi = rt_map_get(&e->queue_ids, queue_id);
-    if (qi == RT_NONE) return parley_fail(err, PARLEY_ENOTFOUND, "queue_id", "no such queue");
     struct rt_item *it = &e->items[ii];
     struct rt_queue *q = e->queues[qi];
     int64_t p = (int64_t)it->base + q->priority_class;
@@ -819,11 +836,7 @@ int route_transfer_to_queue(struct route_engine *e, int64_t conversation_id, int
     if (qi != it->queue && rt_reserve_queue(e, q, it->channel, 1) != 0)
         return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
     uint32_t ai = detach_any(e, ii);
-    if (it->team != RT_NONE) {
-        e->teams[it->team]->items--;
-        e->teams[it->team]->chitems[it->channel]--;
-        it->team = RT_NONE;
-    }
+    leave_team(e, it);
     struct rt_queue *old = e->queues[it->queue];
     old->items--;
     old->chitems[it->channel]--;
@@ -834,12 +847,8 @@ int route_transfer_to_queue(struct route_engine *e, int64_t conversation_id, int
     it->head = 0;
     it->seq = ++e->seq;
     it->step = 0;
-    it->excluded = ai;
     note_sticky(e, it);
-    (void)rt_line_insert(e, ii);
-    (void)rt_push_step_timer(e, ii);
-    rt_route_item(e, ii);
-    freed(e, ai);
+    transferred(e, ii, ai);
     return 0;
 }
 
