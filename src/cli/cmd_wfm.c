@@ -72,8 +72,8 @@ int cmd_wfm_staff(const struct cli_command *self, int argc, char **argv)
     struct wfm_target t;
     double concurrency = 1, shrinkage = 0;
     struct parley_err err = {0};
-    if (flag_number("calls-per-hour", f[0].value, 0, WFM_MAX_CALLS_PER_HOUR,
-                    &q.calls_per_hour) != 0 ||
+    if (flag_number("calls-per-hour", f[0].value, 0, WFM_MAX_CALLS_PER_HOUR, &q.calls_per_hour) !=
+            0 ||
         flag_number("aht", f[1].value, 1, WFM_MAX_AHT_S, &q.aht_s) != 0 ||
         (f[3].value != NULL &&
          flag_number("patience", f[3].value, 1, WFM_MAX_PATIENCE_S, &q.patience_s) != 0) ||

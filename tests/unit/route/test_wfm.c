@@ -17,7 +17,8 @@
 #define assert_near(a, b, tol)                                                                     \
     do {                                                                                           \
         double a_ = (a), b_ = (b);                                                                 \
-        if (!(fabs(a_ - b_) <= (tol))) fail_msg("%s = %.6f, expected %.6f +- %g", #a, a_, b_, tol); \
+        if (!(fabs(a_ - b_) <= (tol)))                                                             \
+            fail_msg("%s = %.6f, expected %.6f +- %g", #a, a_, b_, tol);                           \
     } while (0)
 
 /* The textbook Erlang C, computed the long way: A^n/n! n/(n-A) over the same plus
@@ -185,8 +186,8 @@ static void erlang_a_matches_simulation_and_tends_to_erlang_c(void **state)
         struct wfm_result r;
         wfm_evaluate(&q, cases[i].n, cases[i].t, &r);
         double sl, ab, asa;
-        simulate(cases[i].n, q.calls_per_hour, q.aht_s, q.patience_s, cases[i].t, 400000, &sl,
-                 &ab, &asa);
+        simulate(cases[i].n, q.calls_per_hour, q.aht_s, q.patience_s, cases[i].t, 400000, &sl, &ab,
+                 &asa);
         if (fabs(r.service_level - sl) > 0.01 || fabs(r.p_abandon - ab) > 0.005 ||
             fabs(r.asa_s - asa) > 0.05 * asa + 0.2)
             fail_msg("case %zu: model sl=%.4f ab=%.4f asa=%.2f, simulation sl=%.4f ab=%.4f "
