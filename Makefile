@@ -21,7 +21,7 @@ FLAVOUR_LDFLAGS_asan   := -fsanitize=address,undefined
 
 objs = $(patsubst %.c,$(B)/$(1)/%.o,$(LIB_SRC)) $(patsubst %.S,$(B)/$(1)/%.o,$(LIB_ASM))
 
-.PHONY: all build run run-now test test-now fuzz-now unit integration fuzz fuzz-build fuzz-replay-bin bench-core crash-test lint format deps clean asan
+.PHONY: all build run run-now test test-now fuzz-now unit integration fuzz fuzz-build fuzz-replay-bin bench-core bench-wfm crash-test lint format deps clean asan
 .PHONY: nlu-bench-bin bench-nlu
 all: build
 build: $(B)/release/parley
@@ -134,6 +134,10 @@ $(B)/release/nlu_bench: bench/nlu_bench.c $(B)/release/libparley.a
 	$(CC) $(BASE_CFLAGS) $(FLAVOUR_CFLAGS_release) -o $@ $< $(B)/release/libparley.a $(PKG_LIBS)
 bench-nlu: deps
 	@$(MAKE) --no-print-directory nlu-bench-bin && $(B)/release/nlu_bench
+# staffing maths (wfm): calendar, Erlang and forecast costs
+bench-wfm: build
+	$(CC) $(BASE_CFLAGS) -O2 -o $(B)/release/wfm_bench bench/wfm_bench.c $(B)/release/libparley.a $(PKG_LIBS)
+	$(B)/release/wfm_bench
 crash-test: deps
 	@$(MAKE) --no-print-directory build && bench/crash-test.sh
 

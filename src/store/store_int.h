@@ -222,7 +222,8 @@ int cmd_update_conversation(struct store *s, struct store_cmd *cmd);
 int cmd_update_receipt(struct store *s, struct store_cmd *cmd);
 int cmd_create_message(struct store *s, struct store_cmd *cmd);
 int cmd_widget_message(struct store *s, struct store_cmd *cmd);
-int cmd_set_nlu_model(struct store *s, struct store_cmd *cmd); /* store_nlu.c */
+int cmd_set_nlu_model(struct store *s, struct store_cmd *cmd);   /* store_nlu.c */
+int cmd_record_arrivals(struct store *s, struct store_cmd *cmd); /* store_wfm.c */
 
 /* Shared by conversation and message handlers (store_cmd_message.c, store_cmd_conv.c). */
 /* Appends m to its conversation (m->conversation_id, tenant-scoped, not closed): next seq,
