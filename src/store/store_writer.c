@@ -33,6 +33,10 @@ static const cmd_handler_fn handlers[STORE_CMD__COUNT] = {
     [STORE_UPDATE_RECEIPT] = cmd_update_receipt,
     [STORE_APPEND_AUDIT] = cmd_append_audit,
     [STORE_PRUNE] = cmd_prune,
+    /* swarming */
+    [STORE_ADD_PARTICIPANT] = cmd_add_participant,
+    [STORE_REMOVE_PARTICIPANT] = cmd_remove_participant,
+    [STORE_UPDATE_PARTICIPANT] = cmd_update_participant,
 };
 
 /* ---- commands and the queue ------------------------------------------------------------- */

@@ -169,6 +169,10 @@ EVENT_SCHEMAS = {
     "conversation.updated": "Conversation",
     "receipt.updated": "Receipt",
     "typing": "TypingEvent",
+    # swarming
+    "conversation.participant_added": "ParticipantEvent",
+    "conversation.participant_removed": "ParticipantEvent",
+    "conversation.participant_updated": "ParticipantEvent",
 }
 
 
