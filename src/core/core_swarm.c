@@ -11,8 +11,8 @@ const char *participant_kind_name(enum participant_kind k)
 json_t *core_json_participant(const struct participant *p)
 {
     json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:I, s:I, s:o, s:b}", "conversation_id",
-                          (json_int_t)p->conversation_id, "user_id", (json_int_t)p->user_id,
-                          "role", participant_kind_name(p->kind), "invited_by",
+                          (json_int_t)p->conversation_id, "user_id", (json_int_t)p->user_id, "role",
+                          participant_kind_name(p->kind), "invited_by",
                           p->invited_by != NULL ? p->invited_by : "system", "invited_at",
                           (json_int_t)p->invited_at, "joined_at", (json_int_t)p->joined_at,
                           "left_at", p->left_at != 0 ? json_integer(p->left_at) : json_null(),

@@ -24,10 +24,18 @@ static bool is_alnum(char c)
     return is_digit(c) || is_alpha(c);
 }
 
-/* Starts a token: the byte before i is not a letter or digit. */
-static bool at_boundary(const char *s, size_t i)
+/* The byte before i as the output will have it: lo is where the text after the previous
+ * match starts (that match becomes a token ending in ']'), so looking back never sees a byte
+ * that is replaced, and redacting the output again finds nothing new. */
+static char before(const char *s, size_t i, size_t lo)
 {
-    return i == 0 || !is_alnum(s[i - 1]);
+    return i > lo ? s[i - 1] : ']';
+}
+
+/* Starts a token: the byte before i is not a letter or digit. */
+static bool at_boundary(const char *s, size_t i, size_t lo)
+{
+    return !is_alnum(before(s, i, lo));
 }
 
 /* Ends a token: the byte at i is not a letter or digit. */
@@ -43,53 +51,69 @@ static bool email_local(char c)
     return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
 }
 
-/* local@domain.tld: local part up to 64 bytes, domain labels of letters, digits and '-',
- * at least one dot, a top-level part of two or more letters. */
-static size_t match_email(const char *s, size_t i, size_t n)
+/* local@domain.tld: local part up to 64 bytes, then dot-separated labels of letters, digits
+ * and '-'; the address ends after the last label of two or more letters that follows at least
+ * one other label ("a@b.cc.123456" is "[email].123456", so redacting twice changes nothing). */
+static size_t match_email(const char *s, size_t i, size_t n, size_t lo)
 {
-    if (!email_local(s[i]) || (i > 0 && email_local(s[i - 1]))) return 0;
+    if (!email_local(s[i]) || email_local(before(s, i, lo))) return 0;
     size_t j = i;
     while (j < n && email_local(s[j]) && j - i < 64) j++;
     if (j >= n || s[j] != '@') return 0;
-    size_t d = j + 1, k = d;
-    while (k < n && (is_alnum(s[k]) || s[k] == '-' || s[k] == '.') && k - d < 200) k++;
-    while (k > d && (s[k - 1] == '.' || s[k - 1] == '-')) k--;
-    size_t dot = k;
-    while (dot > d && s[dot - 1] != '.') dot--;
-    if (dot <= d + 1 || k - dot < 2) return 0; /* no "x." before the top-level part */
-    for (size_t t = dot; t < k; t++)
-        if (!is_alpha(s[t])) return 0;
-    return k - i;
+    size_t k = j + 1, best = 0;
+    int labels = 0;
+    while (k < n && k - j < 200) {
+        size_t start = k;
+        bool letters = true;
+        for (; k < n && (is_alnum(s[k]) || s[k] == '-'); k++)
+            if (!is_alpha(s[k])) letters = false;
+        if (k == start) break;
+        if (++labels >= 2 && letters && k - start >= 2) best = k;
+        if (k + 1 < n && s[k] == '.' && (is_alnum(s[k + 1]) || s[k + 1] == '-'))
+            k++;
+        else
+            break;
+    }
+    return best != 0 ? best - i : 0;
 }
 
-/* 13 to 19 digits, single spaces or dashes allowed between them, passing the Luhn check. */
-static size_t match_card(const char *s, size_t i, size_t n)
+static bool luhn(const int *digits, size_t nd)
 {
-    if (!is_digit(s[i]) || !at_boundary(s, i)) return 0;
-    int digits[19];
-    size_t nd = 0, j = i, end = i;
-    while (j < n && is_digit(s[j])) {
-        if (nd == 19) return 0; /* longer than any card number */
-        digits[nd++] = s[j] - '0';
-        end = ++j;
-        if (j + 1 < n && (s[j] == ' ' || s[j] == '-') && is_digit(s[j + 1])) j++;
-    }
-    if (nd < 13 || !ends_token(s, end, n)) return 0;
     int sum = 0;
     for (size_t k = 0; k < nd; k++) {
         int d = digits[nd - 1 - k];
         if (k % 2 == 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
         sum += d;
     }
-    return sum % 10 == 0 ? end - i : 0;
+    return sum % 10 == 0;
+}
+
+/* 13 to 19 digits, single spaces or dashes allowed between them, passing the Luhn check. The
+ * digits may run on in further groups ("4111 1111 1111 1111 2024"): the longest leading run of
+ * whole groups that is a card number matches, so what follows a match never changes it. */
+static size_t match_card(const char *s, size_t i, size_t n, size_t lo)
+{
+    if (!is_digit(s[i]) || !at_boundary(s, i, lo)) return 0;
+    int digits[19];
+    size_t nd = 0, j = i, best = 0;
+    while (j < n && is_digit(s[j]) && nd < 19) {
+        digits[nd++] = s[j++] - '0';
+        if (j < n && is_digit(s[j])) continue;
+        /* the end of a group */
+        if (nd >= 13 && ends_token(s, j, n) && luhn(digits, nd)) best = j;
+        if (j + 1 < n && (s[j] == ' ' || s[j] == '-') && is_digit(s[j + 1])) j++;
+    }
+    return best != 0 ? best - i : 0;
 }
 
 /* UK numbers: +44 / 0044 (optionally "(0)") or a trunk 0 (optionally in brackets with the
  * area code: "(020) 7946 0958"), then 9 or 10 national digits not starting with 0, single
- * spaces or dashes allowed between digits. */
-static size_t match_phone(const char *s, size_t i, size_t n)
+ * spaces or dashes allowed between digits. As with cards, the longest leading run of whole
+ * groups that is a phone number matches. */
+static size_t match_phone(const char *s, size_t i, size_t n, size_t lo)
 {
-    if (!at_boundary(s, i)) return 0;
+    /* '+' and '(' are boundaries of their own */
+    if (s[i] != '+' && s[i] != '(' && !at_boundary(s, i, lo)) return 0;
     size_t j = i;
     bool paren = false;
     if (n - i >= 3 && memcmp(s + i, "+44", 3) == 0) {
@@ -109,28 +133,30 @@ static size_t match_phone(const char *s, size_t i, size_t n)
         if (n - j >= 3 && memcmp(s + j, "(0)", 3) == 0) j += 3;
         if (j < n && s[j] == ' ') j++;
     }
-    size_t nd = 0, end = 0;
-    while (j < n && is_digit(s[j]) && nd < 11) {
-        if (nd == 0 && s[j] == '0') return 0;
+    if (j >= n || s[j] < '1' || s[j] > '9') return 0;
+    size_t nd = 0, best = 0;
+    while (j < n && is_digit(s[j]) && nd < 10) {
         nd++;
-        end = ++j;
+        j++;
+        if (j < n && is_digit(s[j])) continue;
+        /* the end of a group */
         size_t k = j;
         if (paren && k < n && s[k] == ')') {
             paren = false;
             k++;
         }
+        if (nd >= 9 && !paren && ends_token(s, j, n)) best = j;
         if (k < n && (s[k] == ' ' || s[k] == '-')) k++;
         if (k > j && k < n && is_digit(s[k])) j = k;
     }
-    if (paren || nd < 9 || nd > 10 || !ends_token(s, end, n)) return 0;
-    return end - i;
+    return best != 0 ? best - i : 0;
 }
 
 /* UK postcodes, any case: outward code A9, A99, AA9, AA99, A9A or AA9A, an optional space,
  * inward code 9AA. */
-static size_t match_postcode(const char *s, size_t i, size_t n)
+static size_t match_postcode(const char *s, size_t i, size_t n, size_t lo)
 {
-    if (!is_alpha(s[i]) || !at_boundary(s, i)) return 0;
+    if (!is_alpha(s[i]) || !at_boundary(s, i, lo)) return 0;
     size_t j = i + 1;
     if (j < n && is_alpha(s[j])) j++;
     if (j >= n || !is_digit(s[j])) return 0;
@@ -151,19 +177,20 @@ static size_t match_postcode(const char *s, size_t i, size_t n)
 
 /* Account numbers and other references: a stand-alone run of 6 or more digits (not glued to
  * letters, so "ACME-100231" keeps its letters and loses the number, "v2" stays). */
-static size_t match_number(const char *s, size_t i, size_t n)
+static size_t match_number(const char *s, size_t i, size_t n, size_t lo)
 {
-    if (!is_digit(s[i]) || !at_boundary(s, i)) return 0;
+    if (!is_digit(s[i]) || !at_boundary(s, i, lo)) return 0;
     size_t j = i;
     while (j < n && is_digit(s[j])) j++;
     return j - i >= 6 && ends_token(s, j, n) ? j - i : 0;
 }
 
-/* ---- the table -------------------------------------------------------------------------------- */
+/* ---- the table --------------------------------------------------------------------------------
+ */
 
 struct rule {
     struct redact_rule_info info;
-    size_t (*match)(const char *s, size_t i, size_t n);
+    size_t (*match)(const char *s, size_t i, size_t n, size_t lo);
 };
 
 static const struct rule rules[] = {
@@ -188,12 +215,11 @@ size_t redact_rules(const struct redact_rule_info **out)
 }
 
 /* The redacted copy and its length (it may hold NUL bytes when s did). */
-static char *redact_buf(const char *s, size_t len, struct arena *a, size_t *out_len,
-                        size_t *masked)
+static char *redact_buf(const char *s, size_t len, struct arena *a, size_t *out_len, size_t *masked)
 {
     /* every match is at least 5 bytes and every token at most 10: the copy is at most 2x */
     char *out = arena_alloc(a, len * 2 + 1);
-    size_t w = 0, m = 0;
+    size_t w = 0, m = 0, lo = 0;
     if (out == NULL) return NULL;
     for (size_t i = 0; i < len;) {
         size_t got = 0;
@@ -201,7 +227,7 @@ static char *redact_buf(const char *s, size_t len, struct arena *a, size_t *out_
         char c = s[i];
         if (is_alnum(c) || c == '+' || c == '(' || c == '.' || c == '_' || c == '%' || c == '-') {
             for (size_t k = 0; k < N_RULES && got == 0; k++) {
-                got = rules[k].match(s, i, len);
+                got = rules[k].match(s, i, len, lo);
                 hit = &rules[k];
             }
         }
@@ -213,6 +239,7 @@ static char *redact_buf(const char *s, size_t len, struct arena *a, size_t *out_
         memcpy(out + w, hit->info.token, tl);
         w += tl;
         i += got;
+        lo = i;
         m++;
     }
     out[w] = '\0';

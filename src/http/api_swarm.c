@@ -43,8 +43,8 @@ static json_t *encode_participant(const void *item, const struct json_view *view
     return core_json_participant(item);
 }
 
-static const struct api_encoder participants_json = {sizeof(struct participant),
-                                                     encode_participant, NULL};
+static const struct api_encoder participants_json = {sizeof(struct participant), encode_participant,
+                                                     NULL};
 
 void api_invitations_create(struct api_req *r)
 {
@@ -185,7 +185,8 @@ json_t *api_swarm_redact(json_t *j, const struct json_view *v, struct arena *a)
 
 void api_swarm_audit_view(struct api_req *r, const struct conversation *c)
 {
-    if (r->who.kind != PRINCIPAL_USER || r->who.role != ROLE_EXPERT || strcmp(r->method, "GET") != 0)
+    if (r->who.kind != PRINCIPAL_USER || r->who.role != ROLE_EXPERT ||
+        strcmp(r->method, "GET") != 0)
         return;
     /* what was read: the conversation itself or one of its lists (…/{id}/messages) */
     const char *what = "conversation";

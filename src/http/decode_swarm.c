@@ -38,8 +38,7 @@ int decode_invitation(json_t *body, struct store_cmd *cmd, struct parley_err *er
         return parley_fail(err, PARLEY_EINVAL, has_level ? "min_level" : "role",
                            "min_level and role go with skill, not with user_id");
     if (skill != NULL && (skill[0] == '\0' || (rc = check_skill_name(skill, err)) != 0))
-        return rc != 0 ? rc
-                       : parley_fail(err, PARLEY_EINVAL, "skill", "skill must not be empty");
+        return rc != 0 ? rc : parley_fail(err, PARLEY_EINVAL, "skill", "skill must not be empty");
     cmd->in.participant.user_id = has_user ? user_id : 0;
     cmd->in.participant.skill = skill;
     cmd->in.participant.min_level = (int)level;

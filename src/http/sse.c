@@ -68,7 +68,7 @@ struct sse_hub {
     size_t count;
     h2o_timeout_t keepalive_timeout;
     struct sse_stream *dirty;
-    struct sbuf frame; /* the event being delivered, formatted once for all its streams */
+    struct sbuf frame;          /* the event being delivered, formatted once for all its streams */
     struct sbuf frame_redacted; /* the same for crowd experts' streams (redacted text) */
     bool shutting_down;
 };
@@ -273,7 +273,8 @@ static bool frame_for(const struct sse_stream *s, struct sbuf *b, const struct e
     copy.data = redact_json_text(ev->data != NULL ? ev->data : "{}", &a);
     bool ok = copy.data == NULL || frame_event(b, &copy, ephemeral);
     if (copy.data == NULL)
-        log_msg(LOG_WARN, "http", "event=redaction_skipped type=%s", ev->type != NULL ? ev->type : "");
+        log_msg(LOG_WARN, "http", "event=redaction_skipped type=%s",
+                ev->type != NULL ? ev->type : "");
     arena_free(&a);
     return ok;
 }

@@ -243,8 +243,8 @@ int w_write_assignees(struct store *s, struct store_cmd *cmd, int64_t conv_id, c
  * active participants exactly ids[1..n): new ones are invited (by cmd's actor), missing ones
  * leave (also the owner, should they have been one). PARLEY_ECONFLICT beyond
  * SWARM_MAX_PARTICIPANTS. Audited like invitations and removals. */
-int w_participants_sync(struct store *s, struct store_cmd *cmd, int64_t conv_id,
-                        const int64_t *ids, size_t n, int64_t at);
+int w_participants_sync(struct store *s, struct store_cmd *cmd, int64_t conv_id, const int64_t *ids,
+                        size_t n, int64_t at);
 /* Loads the conversation and emits conversation.created/updated with it; *json (when not
  * NULL) gets the Conversation JSON in the command's view. */
 int w_conversation_event(struct store *s, struct store_cmd *cmd, int64_t id, const char *type,

@@ -21,8 +21,8 @@ static void row_participant(sqlite3_stmt *st, struct participant *p, struct aren
     p->conversation_id = sqlite3_column_int64(st, 0);
     p->user_id = sqlite3_column_int64(st, 1);
     const char *kind = (const char *)sqlite3_column_text(st, 2);
-    p->kind = kind != NULL && strcmp(kind, "expert") == 0 ? PARTICIPANT_EXPERT
-                                                          : PARTICIPANT_ADVISER;
+    p->kind =
+        kind != NULL && strcmp(kind, "expert") == 0 ? PARTICIPANT_EXPERT : PARTICIPANT_ADVISER;
     p->invited_by = col_text(st, 3, a);
     p->invited_at = sqlite3_column_int64(st, 4);
     p->joined_at = sqlite3_column_int64(st, 5);
@@ -56,8 +56,8 @@ static int load_participant(struct stmt_cache *c, int64_t tenant_id, int64_t con
 static int load_active(struct store *s, struct store_cmd *cmd, int64_t conv_id, int64_t user_id,
                        struct participant *out)
 {
-    int rc = load_participant(&s->cache, cmd->tenant_id, conv_id, user_id, out, &cmd->arena,
-                              &cmd->err);
+    int rc =
+        load_participant(&s->cache, cmd->tenant_id, conv_id, user_id, out, &cmd->arena, &cmd->err);
     if (rc == 0 && out->left_at != 0)
         return parley_fail(&cmd->err, PARLEY_ENOTFOUND, "user_id",
                            "user %lld is not a participant of conversation %lld",
@@ -70,21 +70,22 @@ static int load_active(struct store *s, struct store_cmd *cmd, int64_t conv_id, 
 static int upsert(struct store *s, struct store_cmd *cmd, int64_t conv_id, int64_t user_id,
                   enum role role, int64_t at)
 {
-    sqlite3_stmt *st = stmt_get(
-        &s->cache,
-        "INSERT INTO conversation_participants(tenant_id, conversation_id, user_id, kind,"
-        " invited_by, invited_at, joined_at, left_at, may_write_customer)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, NULL, 0)"
-        " ON CONFLICT (conversation_id, user_id) DO UPDATE SET kind = excluded.kind,"
-        " invited_by = excluded.invited_by, invited_at = excluded.invited_at,"
-        " joined_at = excluded.joined_at, left_at = NULL, may_write_customer = 0",
-        &cmd->err);
+    sqlite3_stmt *st =
+        stmt_get(&s->cache,
+                 "INSERT INTO conversation_participants(tenant_id, conversation_id, user_id, kind,"
+                 " invited_by, invited_at, joined_at, left_at, may_write_customer)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, NULL, 0)"
+                 " ON CONFLICT (conversation_id, user_id) DO UPDATE SET kind = excluded.kind,"
+                 " invited_by = excluded.invited_by, invited_at = excluded.invited_at,"
+                 " joined_at = excluded.joined_at, left_at = NULL, may_write_customer = 0",
+                 &cmd->err);
     if (st == NULL) return cmd->err.code;
     sqlite3_bind_int64(st, 1, cmd->tenant_id);
     sqlite3_bind_int64(st, 2, conv_id);
     sqlite3_bind_int64(st, 3, user_id);
-    bind_text(st, 4,
-              participant_kind_name(role == ROLE_EXPERT ? PARTICIPANT_EXPERT : PARTICIPANT_ADVISER));
+    bind_text(
+        st, 4,
+        participant_kind_name(role == ROLE_EXPERT ? PARTICIPANT_EXPERT : PARTICIPANT_ADVISER));
     bind_text(st, 5, cmd->actor != NULL ? cmd->actor : "system");
     sqlite3_bind_int64(st, 6, at);
     return stmt_run(st) == SQLITE_DONE ? 0 : db_fail(&cmd->err, s->db, "inviting");
@@ -109,7 +110,8 @@ static int mark_left(struct store *s, struct store_cmd *cmd, int64_t conv_id, in
 static int audit(struct store *s, struct store_cmd *cmd, const char *action, int64_t conv_id,
                  int64_t user_id, const char *how, int64_t at)
 {
-    return w_audit(s, cmd, action, arena_printf(&cmd->arena, "conversation:%lld", (long long)conv_id),
+    return w_audit(s, cmd, action,
+                   arena_printf(&cmd->arena, "conversation:%lld", (long long)conv_id),
                    arena_printf(&cmd->arena, "{\"conversation_id\":%lld,\"user_id\":%lld%s%s}",
                                 (long long)conv_id, (long long)user_id, how != NULL ? "," : "",
                                 how != NULL ? how : ""),
@@ -123,8 +125,8 @@ static enum role user_role(struct store *s, struct store_cmd *cmd, int64_t user_
     return *rc == 0 ? u.role : ROLE_AGENT;
 }
 
-int w_participants_sync(struct store *s, struct store_cmd *cmd, int64_t conv_id,
-                        const int64_t *ids, size_t n, int64_t at)
+int w_participants_sync(struct store *s, struct store_cmd *cmd, int64_t conv_id, const int64_t *ids,
+                        size_t n, int64_t at)
 {
     if (n > 1 + SWARM_MAX_PARTICIPANTS)
         return parley_fail(&cmd->err, PARLEY_ECONFLICT, "assignees",
@@ -175,10 +177,11 @@ static int set_assignees(struct store *s, struct store_cmd *cmd, int64_t conv_id
 {
     char *text = ids_format(ids, n, &cmd->arena);
     if (text == NULL) return parley_fail(&cmd->err, PARLEY_ENOMEM, NULL, "out of memory");
-    sqlite3_stmt *st = stmt_get(&s->cache,
-                                "UPDATE conversations SET assignees = ?1,"
-                                " updated_at = max(updated_at, ?2) WHERE id = ?3 AND tenant_id = ?4",
-                                &cmd->err);
+    sqlite3_stmt *st =
+        stmt_get(&s->cache,
+                 "UPDATE conversations SET assignees = ?1,"
+                 " updated_at = max(updated_at, ?2) WHERE id = ?3 AND tenant_id = ?4",
+                 &cmd->err);
     if (st == NULL) return cmd->err.code;
     bind_text(st, 1, text);
     sqlite3_bind_int64(st, 2, at);
@@ -195,8 +198,8 @@ static int finish(struct store *s, struct store_cmd *cmd, const char *type, int6
                   size_t n_audience, const int64_t *now_ids, size_t n_now, int64_t at)
 {
     struct participant p;
-    int rc = load_participant(&s->cache, cmd->tenant_id, conv_id, user_id, &p, &cmd->arena,
-                              &cmd->err);
+    int rc =
+        load_participant(&s->cache, cmd->tenant_id, conv_id, user_id, &p, &cmd->arena, &cmd->err);
     if (rc != 0) return rc;
     char *json = core_json_dump(core_json_participant(&p), &cmd->arena);
     json_t *ids = json_array();
@@ -225,7 +228,8 @@ static int finish(struct store *s, struct store_cmd *cmd, const char *type, int6
     return 0;
 }
 
-/* ---- choosing by skill ------------------------------------------------------------------------ */
+/* ---- choosing by skill ------------------------------------------------------------------------
+ */
 
 /* The best available staff member for in.participant's skill: active, not already in the
  * conversation, the skill at min_level or above (and the role, when given); then the fewest
@@ -382,14 +386,15 @@ int cmd_update_participant(struct store *s, struct store_cmd *cmd)
     sqlite3_bind_int(st, 3, allow ? 1 : 0);
     if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "updating a participant");
     if ((rc = audit(s, cmd, "conversation.participant_update", c.id, uid,
-                    allow ? "\"may_write_customer\":true" : "\"may_write_customer\":false",
-                    now)) != 0)
+                    allow ? "\"may_write_customer\":true" : "\"may_write_customer\":false", now)) !=
+        0)
         return rc;
     return finish(s, cmd, "conversation.participant_updated", c.id, uid, &c, c.assignees,
                   c.n_assignees, c.assignees, c.n_assignees, now);
 }
 
-/* ---- reads ------------------------------------------------------------------------------------ */
+/* ---- reads ------------------------------------------------------------------------------------
+ */
 
 int store_list_participants(struct store_reader *r, int64_t tenant_id, int64_t conversation_id,
                             struct participant **out, size_t *n, struct arena *a,
