@@ -116,7 +116,8 @@ static void counts_and_text_outside_matches(void **state)
     /* NULL is the empty text */
     assert_string_equal(redact_text(NULL, 5, &arena, NULL), "");
     /* bytes after a NUL are still redacted (JSON strings may hold \u0000) */
-    const char in[] = "a\0" "123456";
+    const char in[] = "a\0"
+                      "123456";
     size_t n = 0;
     const char *out = redact_text(in, sizeof(in) - 1, &arena, &n);
     assert_int_equal(n, 1);

@@ -121,15 +121,13 @@ static void invite_list_remove_and_grant(void **state)
     assert_int_equal(invite(f, t, conv, 999), PARLEY_ENOTFOUND);
 
     /* grant, then removal clears it */
-    assert_int_equal(participant(f, STORE_UPDATE_PARTICIPANT, t, conv, expert, NULL, 0, -1, true,
-                                 NULL),
-                     0);
+    assert_int_equal(
+        participant(f, STORE_UPDATE_PARTICIPANT, t, conv, expert, NULL, 0, -1, true, NULL), 0);
     struct participant p;
     assert_int_equal(store_get_participant(f->r, t, conv, expert, &p, &f->a, NULL), 0);
     assert_true(p.may_write_customer);
-    assert_int_equal(participant(f, STORE_REMOVE_PARTICIPANT, t, conv, expert, NULL, 0, -1, false,
-                                 NULL),
-                     0);
+    assert_int_equal(
+        participant(f, STORE_REMOVE_PARTICIPANT, t, conv, expert, NULL, 0, -1, false, NULL), 0);
     assert_int_equal(store_get_participant(f->r, t, conv, expert, &p, &f->a, NULL), 0);
     assert_false(p.may_write_customer);
     assert_true(p.left_at > 0);
@@ -138,12 +136,12 @@ static void invite_list_remove_and_grant(void **state)
     assert_int_equal(store_list_participants(f->r, t, conv, &list, &n, &f->a, NULL), 0);
     assert_int_equal(n, 1);
     /* gone: removing or granting again is "not a participant" */
-    assert_int_equal(participant(f, STORE_REMOVE_PARTICIPANT, t, conv, expert, NULL, 0, -1, false,
-                                 NULL),
-                     PARLEY_ENOTFOUND);
-    assert_int_equal(participant(f, STORE_UPDATE_PARTICIPANT, t, conv, expert, NULL, 0, -1, true,
-                                 NULL),
-                     PARLEY_ENOTFOUND);
+    assert_int_equal(
+        participant(f, STORE_REMOVE_PARTICIPANT, t, conv, expert, NULL, 0, -1, false, NULL),
+        PARLEY_ENOTFOUND);
+    assert_int_equal(
+        participant(f, STORE_UPDATE_PARTICIPANT, t, conv, expert, NULL, 0, -1, true, NULL),
+        PARLEY_ENOTFOUND);
     /* a re-invitation starts afresh */
     assert_int_equal(invite(f, t, conv, expert), 0);
     assert_int_equal(store_get_participant(f->r, t, conv, expert, &p, &f->a, NULL), 0);
@@ -186,29 +184,28 @@ static void invite_by_skill(void **state)
     assign(f, t, conv, &owner, 1, 0);
 
     int64_t got = 0;
-    assert_int_equal(participant(f, STORE_ADD_PARTICIPANT, t, conv, 0, "billing", 3, ROLE_AGENT,
-                                 false, &got),
-                     0);
+    assert_int_equal(
+        participant(f, STORE_ADD_PARTICIPANT, t, conv, 0, "billing", 3, ROLE_AGENT, false, &got),
+        0);
     assert_int_equal(got, idle); /* busy has an open conversation */
-    assert_int_equal(participant(f, STORE_ADD_PARTICIPANT, t, conv, 0, "billing", 3, ROLE_AGENT,
-                                 false, &got),
-                     0);
+    assert_int_equal(
+        participant(f, STORE_ADD_PARTICIPANT, t, conv, 0, "billing", 3, ROLE_AGENT, false, &got),
+        0);
     assert_int_equal(got, busy);
-    assert_int_equal(participant(f, STORE_ADD_PARTICIPANT, t, conv, 0, "billing", 3, ROLE_AGENT,
-                                 false, &got),
-                     PARLEY_ECONFLICT); /* low is below the level, owner is the owner */
-    assert_int_equal(participant(f, STORE_ADD_PARTICIPANT, t, conv, 0, "billing", 1, -1, false,
-                                 &got),
-                     0);
+    assert_int_equal(
+        participant(f, STORE_ADD_PARTICIPANT, t, conv, 0, "billing", 3, ROLE_AGENT, false, &got),
+        PARLEY_ECONFLICT); /* low is below the level, owner is the owner */
+    assert_int_equal(
+        participant(f, STORE_ADD_PARTICIPANT, t, conv, 0, "billing", 1, -1, false, &got), 0);
     assert_true(got == low || got == expert);
     assert_int_equal(participant(f, STORE_ADD_PARTICIPANT, t, conv, 0, "bill", 1, -1, false, &got),
                      PARLEY_ECONFLICT); /* names match whole */
-    assert_int_equal(participant(f, STORE_ADD_PARTICIPANT, t, conv, 0, "bil\"ling", 1, -1, false,
-                                 &got),
-                     PARLEY_EINVAL);
-    assert_int_equal(participant(f, STORE_ADD_PARTICIPANT, t, conv, 0, "billing", 11, -1, false,
-                                 &got),
-                     PARLEY_EINVAL);
+    assert_int_equal(
+        participant(f, STORE_ADD_PARTICIPANT, t, conv, 0, "bil\"ling", 1, -1, false, &got),
+        PARLEY_EINVAL);
+    assert_int_equal(
+        participant(f, STORE_ADD_PARTICIPANT, t, conv, 0, "billing", 11, -1, false, &got),
+        PARLEY_EINVAL);
 }
 
 static void assignees_keep_participants_in_step_and_bounded(void **state)
