@@ -4,7 +4,7 @@
 B        ?= build
 CC       ?= cc
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
-PKGS     := libh2o-evloop jansson sqlite3 libsodium inih openssl libcurl yaml-0.1 libcmark
+PKGS     := libh2o-evloop jansson sqlite3 libsodium inih openssl libcurl yaml-0.1 libcmark icu-i18n icu-uc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # liblinear and libstemmer ship no .pc file in Debian 12.
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llinear -lstemmer -lpthread -lm
@@ -21,7 +21,8 @@ FLAVOUR_LDFLAGS_asan   := -fsanitize=address,undefined
 
 objs = $(patsubst %.c,$(B)/$(1)/%.o,$(LIB_SRC)) $(patsubst %.S,$(B)/$(1)/%.o,$(LIB_ASM))
 
-.PHONY: all build run run-now test test-now fuzz-now unit integration fuzz fuzz-build fuzz-replay-bin bench-core crash-test lint format deps clean asan
+.PHONY: all build run run-now test test-now fuzz-now unit integration fuzz fuzz-build fuzz-replay-bin bench-core bench-wfm crash-test lint format deps clean asan
+.PHONY: nlu-bench-bin bench-nlu
 all: build
 build: $(B)/release/parley
 asan: $(B)/asan/parley
@@ -125,6 +126,18 @@ fuzz-now: fuzz-build
 # ---- benches and crash test ------------------------------------------------------------------
 bench-core: deps
 	@$(MAKE) --no-print-directory build && bench/bench-core.sh
+# NLU bench (owner: nlu). bench/bench-bot.sh runs the binary $(B)/release/nlu_bench from the
+# repository root (build it with `make nlu-bench-bin`); its last line is
+# `classify_us=N train_10k_s=N`. `make bench-nlu` builds and runs it alone.
+nlu-bench-bin: $(B)/release/nlu_bench
+$(B)/release/nlu_bench: bench/nlu_bench.c $(B)/release/libparley.a
+	$(CC) $(BASE_CFLAGS) $(FLAVOUR_CFLAGS_release) -o $@ $< $(B)/release/libparley.a $(PKG_LIBS)
+bench-nlu: deps
+	@$(MAKE) --no-print-directory nlu-bench-bin && $(B)/release/nlu_bench
+# staffing maths (wfm): calendar, Erlang and forecast costs
+bench-wfm: build
+	$(CC) $(BASE_CFLAGS) -O2 -o $(B)/release/wfm_bench bench/wfm_bench.c $(B)/release/libparley.a $(PKG_LIBS)
+	$(B)/release/wfm_bench
 crash-test: deps
 	@$(MAKE) --no-print-directory build && bench/crash-test.sh
 

@@ -87,12 +87,28 @@ int cmd_seed_demo(const struct cli_command *self, int argc, char **argv);
 int cmd_tenant_create(const struct cli_command *self, int argc, char **argv);
 int cmd_user_add(const struct cli_command *self, int argc, char **argv);
 int cmd_token_create(const struct cli_command *self, int argc, char **argv);
+/* NLU (intent detection): cmd_nlu.c */
+int cmd_nlu_train(const struct cli_command *self, int argc, char **argv);
+int cmd_nlu_eval(const struct cli_command *self, int argc, char **argv);
+int cmd_nlu_predict(const struct cli_command *self, int argc, char **argv);
+/* staffing maths (wfm) */
+int cmd_wfm_staff(const struct cli_command *self, int argc, char **argv);
+int cmd_wfm_forecast(const struct cli_command *self, int argc, char **argv);
 
 /* ---- the demo organisation ---------------------------------------------------------------- */
 
 /* The demo organisation (seed_demo.c). Refuses (PARLEY_ECONFLICT) when tenant acme exists.
  * Progress and the demo log-ins go to stdout. */
 int seed_demo(struct store *s, struct parley_err *err);
+
+/* NLU: trains the demo intent model from $PARLEY_DEMO_DIR/intents.csv (default data/demo, so
+ * run from the repository root) and stores it for the tenant; prints one line. A missing file
+ * is skipped with a note, not an error (seed_nlu.c). */
+int seed_demo_nlu(struct store *s, int64_t tenant_id, struct parley_err *err);
+/* staffing (wfm): eight weeks of arrivals per 30-minute interval for the demo tenant
+ * (seed_wfm.c), ending at now; *contacts gets their total. */
+int seed_demo_history(struct store *s, int64_t tenant_id, const char *time_zone, int64_t now,
+                      int64_t *contacts, struct parley_err *err);
 
 #define DEMO_PASSWORD "parley-demo"
 

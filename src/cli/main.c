@@ -58,6 +58,56 @@ const struct cli_command cli_commands[] = {
                 "  --name LABEL       what the token is for (default: cli)\n"
                 "  --expires-days N   expiry in days, 1-3650 (default: never)\n",
      cmd_token_create},
+    /* NLU (intent detection) */
+    {"nlu train",
+     "Train an intent model from CSV or Rasa YAML, into a file or a tenant's database.",
+     "(--csv FILE | --rasa FILE) (--out MODEL | --tenant SLUG [--db FILE] [--config FILE]) [--c C]",
+     "  --csv FILE         training data: header text,label (UTF-8; label oos = out of scope)\n"
+     "  --rasa FILE        training data as Rasa NLU YAML (nlu: / - intent: / examples: |)\n"
+     "  --out MODEL        write the model to this file\n"
+     "  --tenant SLUG      store the model as the tenant's newest version (the bot swaps it in)\n"
+     "  --db FILE, --config FILE\n"
+     "                     the database for --tenant (default: the config's db)\n"
+     "  --c C              liblinear's cost (default 30)\n",
+     cmd_nlu_train},
+    {"nlu eval", "Evaluate an intent model on a labelled CSV: per-intent precision and recall.",
+     "--model MODEL --csv FILE",
+     "  --model MODEL      a model written by `parley nlu train --out`\n"
+     "  --csv FILE         held-out data with header text,label (may be all oos)\n"
+     "                     the last lines are accuracy:, macro_f1: and (with oos rows) "
+     "oos_recall:\n",
+     cmd_nlu_eval},
+    {"nlu predict", "Classify one text: the top 3 intents with probabilities, as JSON.",
+     "--model MODEL \"TEXT\"",
+     "  --model MODEL      a model written by `parley nlu train --out`\n"
+     "  TEXT (or --text TEXT)\n"
+     "                     the customer's message\n",
+     cmd_nlu_predict},
+    /* staffing maths (wfm) */
+    {"wfm staff", "Advisers needed for a service-level target (Erlang C, or Erlang A).",
+     "--calls-per-hour V --aht SECONDS [--target 80/20] [--patience SECONDS] [--concurrency N] "
+     "[--shrinkage PERCENT]",
+     "  --calls-per-hour V   contacts arriving per hour (0-100000)\n"
+     "  --aht SECONDS        average handling time of one contact, talk plus wrap-up\n"
+     "  --target P/S         P% answered within S seconds (default 80/20)\n"
+     "  --patience SECONDS   mean time before a waiting caller abandons: uses Erlang A\n"
+     "                       (without it, Erlang C: nobody abandons)\n"
+     "  --concurrency N      chats an adviser handles at once (default 1); --aht is then\n"
+     "                       the duration of one chat at that concurrency\n"
+     "  --shrinkage PERCENT  time lost to breaks, training, absence (0-90, default 0)\n",
+     cmd_wfm_staff},
+    {"wfm forecast",
+     "Forecast contacts per half hour from the tenant's history, with the agents needed.",
+     "[--db FILE] --tenant SLUG [--days 7] [--channel CH] [--aht SECONDS] [--target 80/20] "
+     "[--patience S] [--concurrency N] [--shrinkage PERCENT] [--show days|intervals]",
+     DB_OPTIONS
+     "  --tenant SLUG        the organisation (its time zone shapes the days)\n"
+     "  --days N             whole days ahead from the next local midnight, 1-28 (default 7)\n"
+     "  --channel CH         web, portal, email, sms, whatsapp, device, api, or all (default)\n"
+     "  --aht SECONDS        handling time (default: from history, else 300)\n"
+     "  --target, --patience, --concurrency, --shrinkage   as for `parley wfm staff`\n"
+     "  --show days|intervals  a summary per day (default) or every half hour as well\n",
+     cmd_wfm_forecast},
     {"help", "Show help for parley or for one command.", "[COMMAND]", NULL, cmd_help},
 };
 const size_t cli_commands_count = sizeof(cli_commands) / sizeof(cli_commands[0]);

@@ -55,6 +55,12 @@ void api_widget_conversations(struct api_req *r);
 void api_widget_messages(struct api_req *r);
 void api_widget_receipt(struct api_req *r);
 
+/* api_nlu.c: intent models (NLU) */
+void api_nlu_train(struct api_req *r);
+void api_nlu_model_get(struct api_req *r);
+void api_nlu_predict(struct api_req *r);
+/* api_wfm.c: staffing forecast (wfm) */
+void api_wfm_forecast(struct api_req *r);
 /* api_swarm.c: swarming (docs/swarming.md) */
 void api_invitations_create(struct api_req *r);
 void api_participants_list(struct api_req *r);

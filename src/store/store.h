@@ -76,11 +76,26 @@ enum store_cmd_kind {
     STORE_UPDATE_RECEIPT, /* in: receipt cursor (only moves forward) → out: receipt */
     STORE_APPEND_AUDIT,   /* in: audit entry (views are audited this way) */
     STORE_PRUNE,          /* in: cutoff: deletes events and idempotency keys older than it */
+    /* NLU (intent detection) */
+    STORE_SET_NLU_MODEL, /* in: model blob + summary → out: result_id = the new version */
+    /* staffing (wfm) */
+    STORE_RECORD_ARRIVALS, /* in: interval counts (imported history); replaces same intervals */
     /* swarming (store_swarm.c): in.participant → out: Participant JSON */
     STORE_ADD_PARTICIPANT,    /* user_id, or skill + min_level (+ role) to choose one */
     STORE_REMOVE_PARTICIPANT, /* user_id leaves (left_at set, dropped from assignees) */
     STORE_UPDATE_PARTICIPANT, /* may_write_customer */
     STORE_CMD__COUNT
+};
+
+/* Contacts that arrived in one 30-minute interval on one channel, as an ACD or telephony
+ * interval report gives them (history imported or seeded rather than conversations). */
+#define STORE_ARRIVAL_INTERVAL_MS (30LL * 60 * 1000)
+#define STORE_MAX_ARRIVAL_ROWS    20000 /* per STORE_RECORD_ARRIVALS command */
+struct arrival_count {
+    int64_t interval_start; /* UTC ms, a multiple of STORE_ARRIVAL_INTERVAL_MS */
+    enum channel channel;
+    int64_t arrivals; /* >= 0 */
+    double handle_s;  /* total handling seconds of those contacts (0 when unknown) */
 };
 
 /* Which fields of an update are set. */
@@ -177,6 +192,18 @@ struct store_cmd {
         struct receipt update_receipt; /* kind chosen by receipt_kind below */
         struct audit_entry append_audit;
         int64_t prune_before_ms;
+        /* NLU: a trained model (already validated by the caller; the store keeps bytes). The
+         * blob is borrowed until done(). */
+        struct {
+            const void *blob;
+            size_t len;
+            const char *labels_json; /* JSON array of the model's labels */
+            int64_t examples, trained_at;
+        } set_nlu_model;
+        struct { /* staffing (wfm) */
+            const struct arrival_count *rows;
+            size_t n;
+        } record_arrivals;
         struct { /* swarming: STORE_ADD/REMOVE/UPDATE_PARTICIPANT */
             int64_t conversation_id;
             int64_t user_id;   /* 0 (add only): the best available staff with skill */
@@ -305,5 +332,38 @@ struct store_stats {
     int64_t tenants, customers, conversations, messages, events;
 };
 int store_stats(struct store_reader *r, struct store_stats *out, struct parley_err *err);
+
+/* ---- NLU models (intent detection), one current model per tenant ------------------------ */
+
+#define STORE_NLU_MODEL_MAX (64 << 20) /* bytes of one model blob */
+#define STORE_NLU_KEEP      3          /* versions kept per tenant; older ones are deleted */
+
+/* The tenant's newest model: its version and bytes (copied into the arena).
+ * PARLEY_ENOTFOUND when the tenant has no model. */
+int store_get_nlu_model(struct store_reader *r, int64_t tenant_id, int64_t *version,
+                        const void **blob, size_t *len, struct arena *a, struct parley_err *err);
+/* The newest version only (an index lookup, cheap enough to ask per message); *version 0
+ * when none. */
+int store_get_nlu_model_version(struct store_reader *r, int64_t tenant_id, int64_t *version,
+                                struct parley_err *err);
+/* What the newest model says about itself, without its bytes. PARLEY_ENOTFOUND when none. */
+struct nlu_model_info {
+    int64_t version, examples, trained_at, bytes;
+    const char *labels_json; /* JSON array */
+};
+int store_get_nlu_model_info(struct store_reader *r, int64_t tenant_id, struct nlu_model_info *out,
+                             struct arena *a, struct parley_err *err);
+/* ---- staffing (wfm) ---------------------------------------------------------------------- */
+
+#define STORE_MAX_ARRIVAL_INTERVALS (183 * 48) /* about six months of 30-minute intervals */
+/* Contacts that arrived per 30-minute interval for one channel (all channels when channel <
+ * 0): counts[i] covers [from_ms + i*30min, from_ms + (i+1)*30min) and sums the conversations
+ * created then and the imported interval counts (arrival_counts). from_ms must be a multiple
+ * of STORE_ARRIVAL_INTERVAL_MS and n at most STORE_MAX_ARRIVAL_INTERVALS. *handle_s and
+ * *handled (either may be NULL) total the handling seconds and the contacts they cover where
+ * known (imports carry them), for an average handling time. */
+int store_count_arrivals(struct store_reader *r, int64_t tenant_id, int channel, int64_t from_ms,
+                         size_t n, int64_t *counts, double *handle_s, int64_t *handled,
+                         struct parley_err *err);
 
 #endif

@@ -222,6 +222,8 @@ int cmd_update_conversation(struct store *s, struct store_cmd *cmd);
 int cmd_update_receipt(struct store *s, struct store_cmd *cmd);
 int cmd_create_message(struct store *s, struct store_cmd *cmd);
 int cmd_widget_message(struct store *s, struct store_cmd *cmd);
+int cmd_set_nlu_model(struct store *s, struct store_cmd *cmd);   /* store_nlu.c */
+int cmd_record_arrivals(struct store *s, struct store_cmd *cmd); /* store_wfm.c */
 /* swarming (store_swarm.c) */
 int cmd_add_participant(struct store *s, struct store_cmd *cmd);
 int cmd_remove_participant(struct store *s, struct store_cmd *cmd);

@@ -194,6 +194,33 @@ static const char migration_1[] =
     " created_at INTEGER NOT NULL,"
     " PRIMARY KEY (tenant_id, scope, key)) WITHOUT ROWID;";
 
+/* NLU (intent detection): per-tenant model blobs, newest version wins; the store keeps the
+ * last few versions (see store_nlu.c). */
+static const char migration_nlu[] = "CREATE TABLE nlu_models ("
+                                    " id INTEGER PRIMARY KEY,"
+                                    " tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+                                    " version INTEGER NOT NULL,"
+                                    " model BLOB NOT NULL,"
+                                    " labels TEXT NOT NULL,"
+                                    " examples INTEGER NOT NULL,"
+                                    " trained_at INTEGER NOT NULL,"
+                                    " created_by TEXT NOT NULL,"
+                                    " UNIQUE (tenant_id, version));";
+
+/* Staffing (wfm): interval counts of contacts from outside the conversations table (an ACD or
+ * telephony interval report, or the demo's eight weeks of history): arrivals and handling time
+ * per 30-minute interval and channel. The forecast adds conversations counted by created_at,
+ * hence the index on (tenant_id, created_at). */
+static const char migration_wfm[] =
+    "CREATE TABLE arrival_counts ("
+    " tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    " interval_start INTEGER NOT NULL," /* UTC ms, multiple of 30 minutes */
+    " channel TEXT NOT NULL,"
+    " arrivals INTEGER NOT NULL,"
+    " handle_s REAL NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (tenant_id, interval_start, channel)) WITHOUT ROWID;"
+    "CREATE INDEX conversations_created ON conversations(tenant_id, created_at);";
+
 /* Swarming (docs/swarming.md): who was invited into a conversation besides its owner. One row
  * per conversation and user; a re-invitation reuses the row (the audit log keeps the history).
  * Active participants (left_at NULL) also follow the owner in conversations.assignees, so
@@ -219,6 +246,8 @@ static const char migration_swarm[] =
     " JOIN conversations c ON c.id = a.conversation_id WHERE a.position > 0;";
 
 const char *const store_migrations[] = {
-    migration_1, migration_swarm, /* swarming: conversation participants */
+    migration_1,     migration_nlu, /* NLU models */
+    migration_wfm,                  /* staffing (wfm) */
+    migration_swarm,                /* swarming: conversation participants */
 };
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

@@ -33,6 +33,8 @@ static const cmd_handler_fn handlers[STORE_CMD__COUNT] = {
     [STORE_UPDATE_RECEIPT] = cmd_update_receipt,
     [STORE_APPEND_AUDIT] = cmd_append_audit,
     [STORE_PRUNE] = cmd_prune,
+    [STORE_SET_NLU_MODEL] = cmd_set_nlu_model, /* NLU */
+    [STORE_RECORD_ARRIVALS] = cmd_record_arrivals,
     /* swarming */
     [STORE_ADD_PARTICIPANT] = cmd_add_participant,
     [STORE_REMOVE_PARTICIPANT] = cmd_remove_participant,

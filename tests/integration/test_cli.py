@@ -20,6 +20,14 @@ COMMANDS = {
     "tenant create": ["--db", "--slug", "--name", "--admin-email", "--admin-password"],
     "user add": ["--db", "--tenant", "--email", "--name", "--role", "--password"],
     "token create": ["--db", "--tenant", "--email", "--name", "--expires-days"],
+    # NLU
+    "nlu train": ["--csv", "--rasa", "--out", "--tenant", "--db"],
+    "nlu eval": ["--model", "--csv", "accuracy"],
+    "nlu predict": ["--model", "TEXT"],
+    # staffing (wfm)
+    "wfm staff": ["--calls-per-hour", "--aht", "--target", "--patience", "--concurrency",
+                  "--shrinkage"],
+    "wfm forecast": ["--db", "--tenant", "--days", "--channel", "--aht", "--target", "--show"],
 }
 
 
