@@ -246,8 +246,8 @@ static const char migration_swarm[] =
     " JOIN conversations c ON c.id = a.conversation_id WHERE a.position > 0;";
 
 const char *const store_migrations[] = {
-    migration_1,     migration_nlu, /* NLU models */
-    migration_wfm,                  /* staffing (wfm) */
-    migration_swarm,                /* swarming: conversation participants */
+    migration_1, migration_nlu, /* NLU models */
+    migration_wfm,              /* staffing (wfm) */
+    migration_swarm,            /* swarming: conversation participants */
 };
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
