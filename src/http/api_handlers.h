@@ -61,6 +61,12 @@ void api_nlu_model_get(struct api_req *r);
 void api_nlu_predict(struct api_req *r);
 /* api_wfm.c: staffing forecast (wfm) */
 void api_wfm_forecast(struct api_req *r);
+/* api_bot.c: the virtual agent (issue 3) */
+void api_bot_policy_get(struct api_req *r);
+void api_bot_policy_put(struct api_req *r);
+void api_bot_stats(struct api_req *r);
+void api_demo_meter_reading(struct api_req *r);
+void api_demo_power_cut(struct api_req *r);
 /* api_swarm.c: swarming (docs/swarming.md) */
 void api_invitations_create(struct api_req *r);
 void api_participants_list(struct api_req *r);
