@@ -249,7 +249,7 @@ class BotTest(harness.ParleyCase):
         _, replies = self.say(v, "04521", cid)
         self.assertEqual(Backend.calls, [("/readings", {"account": "12345678",
                                                         "fuel": "electricity",
-                                                        "reading": "4521"})])
+                                                        "reading": "04521"})])
         self.assertIn("reference R-5678", replies[0])
         self.assertIn("Did that answer your question?", replies[-1])
         _, replies = self.say(v, "yes, thanks", cid)
