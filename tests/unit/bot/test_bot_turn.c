@@ -70,7 +70,7 @@ static int kb_search(void *ud, const char *query, struct bot_kb_answer *out, str
     out->slug = "opening-hours";
     out->title = "Our opening hours";
     out->snippet = "We're open 8am to 8pm.";
-    out->score = 5.0;
+    out->score = 9.0;
     return 0;
 }
 
