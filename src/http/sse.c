@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "../common/log.h"
+#include "../route/route.h"
 #include "server_int.h"
 
 #define SSE_PAGE          100          /* events read from the store per replay step */
@@ -51,6 +52,7 @@ struct sse_stream {
     struct sbuf out, sending;
     struct sse_link links[3]; /* role entries, and the HTTP/1 connection entry */
     int nlinks;
+    bool presence; /* counted by the routing service's presence (route_stream_opened) */
     h2o_timeout_entry_t keepalive;
     struct sse_stream *prev, *next; /* every stream of the hub */
 };
@@ -213,15 +215,16 @@ static bool stream_wants(const struct sse_stream *s, const struct event *ev)
     if (ev->tenant_id != s->who.tenant_id) return false;
     if (s->who.kind == PRINCIPAL_CUSTOMER)
         return (ev->audience & AUDIENCE_CUSTOMER) != 0 && ev->customer_id == s->who.customer_id;
-    if ((ev->audience & AUDIENCE_STAFF) == 0) return false;
+    if ((ev->audience & (AUDIENCE_STAFF | AUDIENCE_SUPERVISORS)) == 0) return false;
+    bool staff = (ev->audience & AUDIENCE_STAFF) != 0; /* else supervisors only */
     switch (s->who.role) {
     case ROLE_ADMIN:
     case ROLE_SUPERVISOR:
         return true;
     case ROLE_AGENT:
-        return unassigned(ev) || is_assignee(ev, s->who.user_id);
+        return staff && (unassigned(ev) || is_assignee(ev, s->who.user_id));
     case ROLE_EXPERT:
-        return is_assignee(ev, s->who.user_id);
+        return staff && is_assignee(ev, s->who.user_id);
     default:
         return false;
     }
@@ -257,6 +260,7 @@ static bool frame_event(struct sbuf *b, const struct event *ev, bool ephemeral)
 static void stream_free(struct sse_stream *s)
 {
     struct sse_hub *hub = s->hub;
+    if (s->presence) route_stream_closed(hub->t->srv->route, s->who.tenant_id, s->who.user_id);
     index_remove_all(&hub->idx, s);
     if (h2o_timeout_is_linked(&s->keepalive)) h2o_timeout_unlink(&s->keepalive);
     if (s->dirty) {
@@ -492,6 +496,8 @@ static void deliver_key(struct sse_hub *hub, uint64_t key, const struct event *e
 static void deliver_event(struct sse_hub *hub, const struct event *ev, bool ephemeral)
 {
     bool framed = false;
+    if ((ev->audience & AUDIENCE_SUPERVISORS) && !(ev->audience & AUDIENCE_STAFF))
+        deliver_key(hub, make_key(K_TENANT_ALL, (uint64_t)ev->tenant_id), ev, ephemeral, &framed);
     if (ev->audience & AUDIENCE_STAFF) {
         deliver_key(hub, make_key(K_TENANT_ALL, (uint64_t)ev->tenant_id), ev, ephemeral, &framed);
         if (unassigned(ev)) {
@@ -609,6 +615,11 @@ void api_stream_open(struct api_req *r)
     hub->all = s;
     hub->count++;
     atomic_fetch_add(&hub->t->srv->streams, 1);
+    /* presence: an adviser's live stream says they are at their desk (auto away / back) */
+    if (r->who.kind == PRINCIPAL_USER) {
+        s->presence = true;
+        route_stream_opened(hub->t->srv->route, r->who.tenant_id, r->who.user_id);
+    }
 
     hr->streaming = true;
     req->res.status = 200;
