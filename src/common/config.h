@@ -26,6 +26,8 @@ struct parley_config {
     bool synchronous_full;     /* synchronous = full | normal */
     int event_retention_days;  /* event_retention_days = 30 */
     char log_level[16];        /* log_level = info */
+    /* routing service (issue 4) */
+    int presence_grace_ms; /* presence_grace_ms = 30000: stream gone this long → away */
 };
 
 /* Fills defaults. */

@@ -173,7 +173,7 @@ struct conversation {
     int64_t created_at, updated_at, first_response_at, resolved_at, closed_at;
     /* routing (issue 4, core_route.h): the queue it waits in or came through, an assignment
      * waiting for acceptance, and SLA deadlines (UTC ms, 0: none; sla_policy 0: no policy) */
-    int64_t queue_id;
+    int64_t queue_id, queued_at; /* queued_at: when it started waiting (0: not routed) */
     const char *queue_name;
     int64_t offer_user, offer_until;
     int64_t sla_policy, sla_first_response_due, sla_next_response_due, sla_resolution_due;

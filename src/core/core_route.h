@@ -16,6 +16,8 @@ int presence_parse(const char *s);
 
 #define QUEUE_MAX_STEPS   8  /* expanding steps per queue */
 #define QUEUE_MAX_REASONS 64 /* contact reasons per queue */
+#define QUEUE_MAX_SKILLS  16 /* required skills per queue */
+#define QUEUE_MAX_TEAMS   8  /* teams a step adds */
 
 /* After after_s seconds of waiting: lower every required skill level by relax_levels (not
  * below 1), and/or also accept members of the teams listed (team slugs). */

@@ -348,8 +348,22 @@ int store_list_routing_work(struct store_reader *r, int64_t tenant_id, const str
 /* The owner of the customer's most recent other conversation updated at or after since, or 0
  * (stickiness). */
 int store_last_adviser(struct store_reader *r, int64_t tenant_id, int64_t customer_id,
-                       int64_t exclude_conversation, int64_t since, int64_t *user_id,
+                       int64_t exclude_conversation, int64_t since, int64_t *user_id, int64_t *at,
                        struct parley_err *err);
+/* The tenant's teams, by id. */
+int store_list_teams(struct store_reader *r, int64_t tenant_id, struct team **out, size_t *n,
+                     struct arena *a, struct parley_err *err);
+/* Conversations waiting (queued, unassigned) in a queue, longest waiting first (at most 1000). */
+int store_list_queue_waiting(struct store_reader *r, int64_t tenant_id, int64_t queue_id,
+                             struct conversation **out, size_t *n, struct arena *a,
+                             struct parley_err *err);
+/* Who holds what: the open conversations (assigned, pending_customer) by owner. */
+struct adviser_work {
+    int64_t user_id, conversation_id;
+    enum channel channel;
+};
+int store_list_adviser_work(struct store_reader *r, int64_t tenant_id, struct adviser_work **out,
+                            size_t *n, struct arena *a, struct parley_err *err);
 
 /* Database-wide counters for the status page and benches. */
 struct store_stats {

@@ -114,7 +114,7 @@ int store_migrations_applied(struct store *s);
 #define CONV_ROUTE_COLS                                                                            \
     "queue_id, (SELECT q.name FROM route_queues q WHERE q.id = conversations.queue_id), "         \
     "offer_user, offer_until, sla_policy, sla_first_due, sla_next_due, sla_resolution_due, "       \
-    "sla_warned, sla_breached"
+    "sla_warned, sla_breached, queued_at"
 #define MESSAGE_COLS                                                                               \
     "id, tenant_id, conversation_id, seq, sender, author_id, channel, internal, body, created_at"
 #define RECEIPT_COLS "conversation_id, participant, delivered_seq, read_seq, updated_at"

@@ -61,8 +61,8 @@ static int check_queue(struct store *s, struct store_cmd *cmd, const struct rout
     struct parley_err *e = &cmd->err;
     int rc = core_check_text("name", q->name, q->name ? strlen(q->name) : 0, CORE_MAX_SHORT, true, e);
     if (rc != 0) return rc;
-    if (q->n_skills > CORE_MAX_LIST)
-        return parley_fail(e, PARLEY_EINVAL, "skills", "at most %d skills", CORE_MAX_LIST);
+    if (q->n_skills > QUEUE_MAX_SKILLS)
+        return parley_fail(e, PARLEY_EINVAL, "skills", "at most %d skills", QUEUE_MAX_SKILLS);
     for (size_t i = 0; i < q->n_skills; i++)
         if ((rc = check_skill(cmd, q->skills[i])) != 0) return rc;
     if (q->language != NULL &&
@@ -83,16 +83,19 @@ static int check_queue(struct store *s, struct store_cmd *cmd, const struct rout
     if (q->team != NULL && (rc = team_id_of(s, cmd, "team", q->team, &team)) != 0) return rc;
     if (q->n_steps > QUEUE_MAX_STEPS)
         return parley_fail(e, PARLEY_EINVAL, "steps", "at most %d steps", QUEUE_MAX_STEPS);
-    int last = -1;
+    int last = 0, last_relax = 0;
     for (size_t i = 0; i < q->n_steps; i++) {
         const struct queue_step *st = &q->steps[i];
         if (st->after_s <= last || st->after_s > 7 * 86400)
             return parley_fail(e, PARLEY_EINVAL, "steps",
-                               "steps need after_s from 0 to 604800 seconds, increasing");
-        if (st->relax_levels < 0 || st->relax_levels > 4)
-            return parley_fail(e, PARLEY_EINVAL, "steps", "relax_levels must be 0 to 4");
-        if (st->n_add_teams > CORE_MAX_LIST)
-            return parley_fail(e, PARLEY_EINVAL, "steps", "at most %d teams a step", CORE_MAX_LIST);
+                               "steps need after_s from 1 to 604800 seconds, increasing");
+        if (st->relax_levels < last_relax || st->relax_levels > 4)
+            return parley_fail(e, PARLEY_EINVAL, "steps",
+                               "relax_levels must be 0 to 4 and never lower than a step before");
+        last_relax = st->relax_levels;
+        if (st->n_add_teams > QUEUE_MAX_TEAMS)
+            return parley_fail(e, PARLEY_EINVAL, "steps", "at most %d teams a step",
+                               QUEUE_MAX_TEAMS);
         for (size_t k = 0; k < st->n_add_teams; k++)
             if ((rc = team_id_of(s, cmd, "steps", st->add_teams[k], &team)) != 0) return rc;
         last = st->after_s;

@@ -19,7 +19,7 @@ static int save_routing(struct store *s, struct store_cmd *cmd, const struct con
         "UPDATE conversations SET status = ?1, owner_id = ?2, assignees = ?3, queue_id = ?4,"
         " offer_user = ?5, offer_until = ?6, sla_policy = ?7, sla_first_due = ?8,"
         " sla_next_due = ?9, sla_resolution_due = ?10, sla_warned = ?11, sla_breached = ?12,"
-        " updated_at = max(updated_at, ?13) WHERE id = ?14 AND tenant_id = ?15",
+        " updated_at = max(updated_at, ?13), queued_at = ?16 WHERE id = ?14 AND tenant_id = ?15",
         &cmd->err);
     if (st == NULL) return cmd->err.code;
     bind_text(st, 1, conv_status_name(c->status));
@@ -37,6 +37,7 @@ static int save_routing(struct store *s, struct store_cmd *cmd, const struct con
     sqlite3_bind_int64(st, 13, now);
     sqlite3_bind_int64(st, 14, c->id);
     sqlite3_bind_int64(st, 15, cmd->tenant_id);
+    sqlite3_bind_int64(st, 16, c->queued_at);
     if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "routing a conversation");
     return assignees_changed ? w_write_assignees(s, cmd, c->id, ids, n) : 0;
 }
@@ -159,6 +160,7 @@ int cmd_route_decision(struct store *s, struct store_cmd *cmd)
                 return rc;
         }
         moved = c.queue_id != d->queue_id;
+        if (moved || c.queued_at == 0) c.queued_at = now;
         c.queue_id = d->queue_id;
         break;
     case ROUTING_ASSIGN: {
@@ -350,6 +352,7 @@ int cmd_transfer(struct store *s, struct store_cmd *cmd)
         c.status = CONV_QUEUED;
         n = 0; /* routed afresh */
         if (t.to_queue != 0) c.queue_id = t.to_queue;
+        c.queued_at = now; /* waits afresh (steps start over) */
     }
     if ((rc = save_routing(s, cmd, &c, ids, n, true, now)) != 0) return rc;
     if (t.to_user != 0 && (rc = deliver_transfer_note(s, cmd, &c, t.to_user, now)) != 0) return rc;

@@ -363,13 +363,14 @@ int store_list_routing_work(struct store_reader *r, int64_t tenant_id, const str
 }
 
 int store_last_adviser(struct store_reader *r, int64_t tenant_id, int64_t customer_id,
-                       int64_t exclude_conversation, int64_t since, int64_t *user_id,
+                       int64_t exclude_conversation, int64_t since, int64_t *user_id, int64_t *at,
                        struct parley_err *err)
 {
     STORE_ERR(err);
     *user_id = 0;
+    *at = 0;
     sqlite3_stmt *st = stmt_get(&r->cache,
-                                "SELECT owner_id FROM conversations WHERE customer_id = ?1"
+                                "SELECT owner_id, updated_at FROM conversations WHERE customer_id = ?1"
                                 " AND tenant_id = ?2 AND id <> ?3 AND owner_id <> 0"
                                 " AND updated_at >= ?4 ORDER BY updated_at DESC LIMIT 1",
                                 err);
@@ -379,9 +380,80 @@ int store_last_adviser(struct store_reader *r, int64_t tenant_id, int64_t custom
     sqlite3_bind_int64(st, 3, exclude_conversation);
     sqlite3_bind_int64(st, 4, since);
     int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) *user_id = sqlite3_column_int64(st, 0);
+    if (step == SQLITE_ROW) {
+        *user_id = sqlite3_column_int64(st, 0);
+        *at = sqlite3_column_int64(st, 1);
+    }
     sqlite3_reset(st);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         return db_fail(err, r->db, "reading the last adviser");
     return 0;
+}
+
+int store_list_teams(struct store_reader *r, int64_t tenant_id, struct team **out, size_t *n,
+                     struct arena *a, struct parley_err *err)
+{
+    STORE_ERR(err);
+    sqlite3_stmt *st = stmt_get(
+        &r->cache, "SELECT id, tenant_id, slug, name FROM teams WHERE tenant_id = ?1 ORDER BY id",
+        err);
+    if (st == NULL) return err->code;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    struct rows it = rows_begin(st, sizeof(**out), 0, 0);
+    for (struct team *t; (t = rows_next(&it, a)) != NULL;) {
+        t->id = sqlite3_column_int64(st, 0);
+        t->tenant_id = sqlite3_column_int64(st, 1);
+        t->slug = col_text(st, 2, a);
+        t->name = col_text(st, 3, a);
+    }
+    int rc = rows_end(&it, r->db, "listing teams", err);
+    *out = it.items;
+    *n = it.n;
+    return rc;
+}
+
+int store_list_queue_waiting(struct store_reader *r, int64_t tenant_id, int64_t queue_id,
+                             struct conversation **out, size_t *n, struct arena *a,
+                             struct parley_err *err)
+{
+    STORE_ERR(err);
+    sqlite3_stmt *st =
+        stmt_get(&r->cache,
+                 "SELECT " CONV_COLS " FROM conversations INDEXED BY conversations_routing"
+                 " WHERE tenant_id = ?1 AND status = 'queued' AND owner_id = 0 AND queue_id = ?2"
+                 " ORDER BY queued_at, id LIMIT 1000",
+                 err);
+    if (st == NULL) return err->code;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, queue_id);
+    struct rows it = rows_begin(st, sizeof(**out), 0, 0);
+    for (struct conversation *c; (c = rows_next(&it, a)) != NULL;) row_conversation(st, c, a);
+    int rc = rows_end(&it, r->db, "listing waiting work", err);
+    *out = it.items;
+    *n = it.n;
+    return rc;
+}
+
+int store_list_adviser_work(struct store_reader *r, int64_t tenant_id, struct adviser_work **out,
+                            size_t *n, struct arena *a, struct parley_err *err)
+{
+    STORE_ERR(err);
+    sqlite3_stmt *st =
+        stmt_get(&r->cache,
+                 "SELECT owner_id, id, channel FROM conversations INDEXED BY conversations_routing"
+                 " WHERE tenant_id = ?1 AND status IN ('assigned','pending_customer')"
+                 " AND owner_id <> 0 ORDER BY owner_id, id",
+                 err);
+    if (st == NULL) return err->code;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    struct rows it = rows_begin(st, sizeof(**out), 0, 0);
+    for (struct adviser_work *w; (w = rows_next(&it, a)) != NULL;) {
+        w->user_id = sqlite3_column_int64(st, 0);
+        w->conversation_id = sqlite3_column_int64(st, 1);
+        w->channel = (enum channel)enum_col(st, 2, channel_parse);
+    }
+    int rc = rows_end(&it, r->db, "listing advisers' work", err);
+    *out = it.items;
+    *n = it.n;
+    return rc;
 }

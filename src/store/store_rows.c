@@ -119,6 +119,7 @@ void row_conversation(sqlite3_stmt *st, struct conversation *c, struct arena *a)
     c->sla_resolution_due = sqlite3_column_int64(st, 24);
     c->sla_warned = (unsigned)sqlite3_column_int(st, 25);
     c->sla_breached = (unsigned)sqlite3_column_int(st, 26);
+    c->queued_at = sqlite3_column_int64(st, 27);
 }
 
 void row_message(sqlite3_stmt *st, struct message *m, struct arena *a)

@@ -281,6 +281,7 @@ static const char migration_route[] =
     "CREATE INDEX transfers_conversation ON transfers(conversation_id, id);"
 
     "ALTER TABLE conversations ADD COLUMN queue_id INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conversations ADD COLUMN queued_at INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE conversations ADD COLUMN offer_user INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE conversations ADD COLUMN offer_until INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE conversations ADD COLUMN sla_policy INTEGER NOT NULL DEFAULT 0;"
