@@ -4,7 +4,7 @@
 B        ?= build
 CC       ?= cc
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
-PKGS     := libh2o-evloop jansson sqlite3 libsodium inih openssl libcurl yaml-0.1 libcmark
+PKGS     := libh2o-evloop jansson sqlite3 libsodium inih openssl libcurl yaml-0.1 libcmark icu-i18n icu-uc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # liblinear and libstemmer ship no .pc file in Debian 12.
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llinear -lstemmer -lpthread -lm

@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libh2o-evloop-dev libjansson-dev \
 libsqlite3-dev sqlite3 libsodium-dev libinih-dev libcmocka-dev libssl-dev zlib1g-dev \
-liblinear-dev libstemmer-dev libyaml-dev libcmark-dev libcurl4-openssl-dev tzdata \
+liblinear-dev libstemmer-dev libyaml-dev libcmark-dev libcurl4-openssl-dev tzdata libicu-dev \
 python3 python3-yaml python3-jsonschema wrk nginx-light curl cppcheck clang-format"
 missing=""
 for p in $PKGS; do

@@ -87,6 +87,8 @@ int cmd_seed_demo(const struct cli_command *self, int argc, char **argv);
 int cmd_tenant_create(const struct cli_command *self, int argc, char **argv);
 int cmd_user_add(const struct cli_command *self, int argc, char **argv);
 int cmd_token_create(const struct cli_command *self, int argc, char **argv);
+/* staffing maths (wfm) */
+int cmd_wfm_staff(const struct cli_command *self, int argc, char **argv);
 
 /* ---- the demo organisation ---------------------------------------------------------------- */
 

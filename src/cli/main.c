@@ -58,6 +58,19 @@ const struct cli_command cli_commands[] = {
                 "  --name LABEL       what the token is for (default: cli)\n"
                 "  --expires-days N   expiry in days, 1-3650 (default: never)\n",
      cmd_token_create},
+    /* staffing maths (wfm) */
+    {"wfm staff", "Advisers needed for a service-level target (Erlang C, or Erlang A).",
+     "--calls-per-hour V --aht SECONDS [--target 80/20] [--patience SECONDS] [--concurrency N] "
+     "[--shrinkage PERCENT]",
+     "  --calls-per-hour V   contacts arriving per hour (0-100000)\n"
+     "  --aht SECONDS        average handling time of one contact, talk plus wrap-up\n"
+     "  --target P/S         P% answered within S seconds (default 80/20)\n"
+     "  --patience SECONDS   mean time before a waiting caller abandons: uses Erlang A\n"
+     "                       (without it, Erlang C: nobody abandons)\n"
+     "  --concurrency N      chats an adviser handles at once (default 1); --aht is then\n"
+     "                       the duration of one chat at that concurrency\n"
+     "  --shrinkage PERCENT  time lost to breaks, training, absence (0-90, default 0)\n",
+     cmd_wfm_staff},
     {"help", "Show help for parley or for one command.", "[COMMAND]", NULL, cmd_help},
 };
 const size_t cli_commands_count = sizeof(cli_commands) / sizeof(cli_commands[0]);
