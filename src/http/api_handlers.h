@@ -55,6 +55,30 @@ void api_widget_conversations(struct api_req *r);
 void api_widget_messages(struct api_req *r);
 void api_widget_receipt(struct api_req *r);
 
+/* routing (issue 4): api_route.c, api_route_work.c */
+void api_queues_list(struct api_req *r);
+void api_queues_create(struct api_req *r);
+void api_queues_get(struct api_req *r);
+void api_queues_put(struct api_req *r);
+void api_queues_delete(struct api_req *r);
+void api_queue_waiting(struct api_req *r);
+void api_routing_get(struct api_req *r);
+void api_routing_put(struct api_req *r);
+void api_presence_put(struct api_req *r);
+void api_presence_list(struct api_req *r);
+void api_sla_policies_get(struct api_req *r);
+void api_sla_policies_put(struct api_req *r);
+void api_sla_calendar_get(struct api_req *r);
+void api_sla_calendar_put(struct api_req *r);
+void api_routing_settings_get(struct api_req *r);
+void api_routing_settings_put(struct api_req *r);
+void api_conversation_accept(struct api_req *r);
+void api_conversation_decline(struct api_req *r);
+void api_conversation_transfer(struct api_req *r);
+void api_callbacks_create(struct api_req *r);
+void api_callbacks_list(struct api_req *r);
+void api_widget_callbacks_create(struct api_req *r);
+
 /* ---- api_common.c -------------------------------------------------------------------- */
 
 /* Replies with err, or with rc when a callee returned a code without filling err. */

@@ -137,6 +137,7 @@ static void *service_main(void *arg)
         pthread_mutex_unlock(&s->mu);
         if (stop) break;
         bus_drain(s->sub, on_batch, s);
+        s->now = util_now_ms();
         for (size_t i = 0; i < n; i++) rs_stream_note(s, &notes[i]);
         if (util_now_ms() >= next_tick) {
             tick(s);
