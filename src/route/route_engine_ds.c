@@ -1,0 +1,378 @@
+/* The routing engine's containers: an id map, the two indexed heaps (waiting work by rank,
+ * free advisers by occupancy) with best-excluding-one searches, the timer heap and the
+ * bounded stickiness memory. No routing rules here. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "route_engine_int.h"
+
+int rt_grow(void **p, uint32_t *cap, uint32_t need, size_t size)
+{
+    if (need <= *cap) return 0;
+    uint64_t c = *cap ? *cap : 8;
+    while (c < need) c *= 2;
+    if (c > UINT32_MAX - 1) return PARLEY_ENOMEM;
+    void *np = realloc(*p, (size_t)c * size);
+    if (np == NULL) return PARLEY_ENOMEM;
+    *p = np;
+    *cap = (uint32_t)c;
+    return 0;
+}
+
+/* ---- id map: linear probing, backward-shift deletion ---- */
+
+static uint32_t hash64(int64_t k)
+{
+    uint64_t x = (uint64_t)k;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (uint32_t)x;
+}
+
+static int map_resize(struct rt_map *m, uint32_t cap)
+{
+    int64_t *keys = calloc(cap, sizeof(*keys));
+    uint32_t *vals = calloc(cap, sizeof(*vals));
+    if (keys == NULL || vals == NULL) {
+        free(keys);
+        free(vals);
+        return PARLEY_ENOMEM;
+    }
+    for (uint32_t i = 0; i < m->cap; i++) {
+        if (m->keys[i] == 0) continue;
+        uint32_t j = hash64(m->keys[i]) & (cap - 1);
+        while (keys[j] != 0) j = (j + 1) & (cap - 1);
+        keys[j] = m->keys[i];
+        vals[j] = m->vals[i];
+    }
+    free(m->keys);
+    free(m->vals);
+    m->keys = keys;
+    m->vals = vals;
+    m->cap = cap;
+    return 0;
+}
+
+int rt_map_put(struct rt_map *m, int64_t key, uint32_t val)
+{
+    if ((uint64_t)(m->n + 1) * 4 > (uint64_t)m->cap * 3) {
+        int rc = map_resize(m, m->cap ? m->cap * 2 : 64);
+        if (rc != 0) return rc;
+    }
+    uint32_t j = hash64(key) & (m->cap - 1);
+    while (m->keys[j] != 0 && m->keys[j] != key) j = (j + 1) & (m->cap - 1);
+    if (m->keys[j] == 0) m->n++;
+    m->keys[j] = key;
+    m->vals[j] = val;
+    return 0;
+}
+
+uint32_t rt_map_get(const struct rt_map *m, int64_t key)
+{
+    if (m->cap == 0 || key == 0) return RT_NONE;
+    uint32_t j = hash64(key) & (m->cap - 1);
+    while (m->keys[j] != 0) {
+        if (m->keys[j] == key) return m->vals[j];
+        j = (j + 1) & (m->cap - 1);
+    }
+    return RT_NONE;
+}
+
+void rt_map_del(struct rt_map *m, int64_t key)
+{
+    if (m->cap == 0 || key == 0) return;
+    uint32_t mask = m->cap - 1, j = hash64(key) & mask;
+    while (m->keys[j] != key) {
+        if (m->keys[j] == 0) return;
+        j = (j + 1) & mask;
+    }
+    m->keys[j] = 0;
+    m->n--;
+    /* shift back the entries of the run after j that probed past it */
+    for (uint32_t k = (j + 1) & mask; m->keys[k] != 0; k = (k + 1) & mask) {
+        uint32_t home = hash64(m->keys[k]) & mask;
+        bool between = (j <= k) ? (j < home && home <= k) : (j < home || home <= k);
+        if (between) continue;
+        m->keys[j] = m->keys[k];
+        m->vals[j] = m->vals[k];
+        m->keys[k] = 0;
+        j = k;
+    }
+}
+
+void rt_map_free(struct rt_map *m)
+{
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof(*m));
+}
+
+/* ---- waiting work: max-heap by rank ---- */
+
+int rt_ientry_better(const struct rt_ientry *x, const struct rt_ientry *y)
+{
+    if (x->pkey != y->pkey) return x->pkey > y->pkey;
+    if (x->enq != y->enq) return x->enq < y->enq;
+    return x->seq < y->seq;
+}
+
+static void iset(struct rt_iheap *h, struct rt_item *items, uint32_t pos, struct rt_ientry en)
+{
+    h->a[pos] = en;
+    items[en.item].pos = pos;
+}
+
+static void isift(struct rt_iheap *h, struct rt_item *items, uint32_t pos)
+{
+    struct rt_ientry en = h->a[pos];
+    while (pos > 0) {
+        uint32_t up = (pos - 1) / 2;
+        if (!rt_ientry_better(&en, &h->a[up])) break;
+        iset(h, items, pos, h->a[up]);
+        pos = up;
+    }
+    for (;;) {
+        uint32_t c = 2 * pos + 1;
+        if (c >= h->n) break;
+        if (c + 1 < h->n && rt_ientry_better(&h->a[c + 1], &h->a[c])) c++;
+        if (!rt_ientry_better(&h->a[c], &en)) break;
+        iset(h, items, pos, h->a[c]);
+        pos = c;
+    }
+    iset(h, items, pos, en);
+}
+
+int rt_iheap_push(struct rt_iheap *h, struct rt_item *items, uint32_t item)
+{
+    if (rt_grow((void **)&h->a, &h->cap, h->n + 1, sizeof(*h->a)) != 0) return PARLEY_ENOMEM;
+    const struct rt_item *it = &items[item];
+    struct rt_ientry en = {.pkey = it->pkey, .enq = it->enq, .seq = it->seq, .item = item};
+    h->a[h->n] = en;
+    isift(h, items, h->n++);
+    return 0;
+}
+
+void rt_iheap_remove(struct rt_iheap *h, struct rt_item *items, uint32_t pos)
+{
+    items[h->a[pos].item].pos = RT_NONE;
+    h->n--;
+    if (pos == h->n) return;
+    iset(h, items, pos, h->a[h->n]);
+    isift(h, items, pos);
+}
+
+/* Best-first walk from the root, descending only below excluded entries: few items exclude
+ * one given adviser, so this stays near the top. */
+uint32_t rt_iheap_best(const struct rt_iheap *h, const struct rt_item *items, uint32_t excl)
+{
+    if (h->n == 0) return RT_NONE;
+    if (excl == RT_NONE || items[h->a[0].item].excluded != excl) return 0;
+    uint32_t front[64], nf = 0;
+    front[nf++] = 0;
+    while (nf > 0) {
+        uint32_t bi = 0;
+        for (uint32_t i = 1; i < nf; i++)
+            if (rt_ientry_better(&h->a[front[i]], &h->a[front[bi]])) bi = i;
+        uint32_t pos = front[bi];
+        front[bi] = front[--nf];
+        if (items[h->a[pos].item].excluded != excl) return pos;
+        for (uint32_t c = 2 * pos + 1; c <= 2 * pos + 2 && c < h->n; c++) {
+            if (nf == 64) goto scan;
+            front[nf++] = c;
+        }
+    }
+    return RT_NONE;
+scan:; /* pathological: this adviser declined a great many of these; fall back to a scan */
+    uint32_t best = RT_NONE;
+    for (uint32_t i = 0; i < h->n; i++)
+        if (items[h->a[i].item].excluded != excl &&
+            (best == RT_NONE || rt_ientry_better(&h->a[i], &h->a[best])))
+            best = i;
+    return best;
+}
+
+/* ---- free advisers: min-heap by (occupancy, idle since, id) ---- */
+
+static int abetter(const struct rt_aentry *x, const struct rt_aentry *y)
+{
+    if (x->occ != y->occ) return x->occ < y->occ;
+    if (x->idle != y->idle) return x->idle < y->idle;
+    return x->id < y->id;
+}
+
+static void aset(struct rt_aheap *h, struct rt_memb *memb, uint32_t pos, struct rt_aentry en)
+{
+    h->a[pos] = en;
+    memb[en.memb].pos = pos;
+}
+
+static void asift(struct rt_aheap *h, struct rt_memb *memb, uint32_t pos)
+{
+    struct rt_aentry en = h->a[pos];
+    while (pos > 0) {
+        uint32_t up = (pos - 1) / 2;
+        if (!abetter(&en, &h->a[up])) break;
+        aset(h, memb, pos, h->a[up]);
+        pos = up;
+    }
+    for (;;) {
+        uint32_t c = 2 * pos + 1;
+        if (c >= h->n) break;
+        if (c + 1 < h->n && abetter(&h->a[c + 1], &h->a[c])) c++;
+        if (!abetter(&h->a[c], &en)) break;
+        aset(h, memb, pos, h->a[c]);
+        pos = c;
+    }
+    aset(h, memb, pos, en);
+}
+
+int rt_aheap_push(struct rt_aheap *h, struct rt_memb *memb, struct rt_aentry en)
+{
+    if (rt_grow((void **)&h->a, &h->cap, h->n + 1, sizeof(*h->a)) != 0) return PARLEY_ENOMEM;
+    h->a[h->n] = en;
+    asift(h, memb, h->n++);
+    return 0;
+}
+
+void rt_aheap_remove(struct rt_aheap *h, struct rt_memb *memb, uint32_t pos)
+{
+    memb[h->a[pos].memb].pos = RT_NONE;
+    h->n--;
+    if (pos == h->n) return;
+    aset(h, memb, pos, h->a[h->n]);
+    asift(h, memb, pos);
+}
+
+void rt_aheap_update(struct rt_aheap *h, struct rt_memb *memb, uint32_t pos, struct rt_aentry en)
+{
+    aset(h, memb, pos, en);
+    asift(h, memb, pos);
+}
+
+int rt_aheap_best2(const struct rt_aheap *h, const struct rt_memb *memb, uint32_t excl,
+                   uint32_t out[2])
+{
+    /* At most one adviser is excluded, so the two best others are among the root, its
+     * children and grandchildren. */
+    uint32_t cand[7], nc = 0;
+    for (uint32_t i = 0; i < 7 && i < h->n; i++)
+        if (memb[h->a[i].memb].adviser != excl) cand[nc++] = i;
+    int n = 0;
+    for (int k = 0; k < 2; k++) {
+        uint32_t bi = RT_NONE;
+        for (uint32_t i = 0; i < nc; i++)
+            if (cand[i] != RT_NONE && (bi == RT_NONE || abetter(&h->a[cand[i]], &h->a[cand[bi]])))
+                bi = i;
+        if (bi == RT_NONE) break;
+        out[n++] = cand[bi];
+        cand[bi] = RT_NONE;
+    }
+    return n;
+}
+
+/* ---- timers: min-heap by time, stale entries dropped when they come due ---- */
+
+int rt_theap_push(struct rt_theap *h, struct rt_timer t)
+{
+    if (rt_grow((void **)&h->a, &h->cap, h->n + 1, sizeof(*h->a)) != 0) return PARLEY_ENOMEM;
+    uint32_t pos = h->n++;
+    while (pos > 0 && h->a[(pos - 1) / 2].at > t.at) {
+        h->a[pos] = h->a[(pos - 1) / 2];
+        pos = (pos - 1) / 2;
+    }
+    h->a[pos] = t;
+    return 0;
+}
+
+void rt_theap_pop(struct rt_theap *h)
+{
+    struct rt_timer last = h->a[--h->n];
+    uint32_t pos = 0;
+    for (;;) {
+        uint32_t c = 2 * pos + 1;
+        if (c >= h->n) break;
+        if (c + 1 < h->n && h->a[c + 1].at < h->a[c].at) c++;
+        if (h->a[c].at >= last.at) break;
+        h->a[pos] = h->a[c];
+        pos = c;
+    }
+    if (h->n > 0) h->a[pos] = last;
+}
+
+/* ---- stickiness: a fixed pool on a doubly linked recency list ---- */
+
+int rt_sticky_init(struct rt_sticky *s, uint32_t cap)
+{
+    memset(s, 0, sizeof(*s));
+    s->e = calloc(cap, sizeof(*s->e));
+    if (s->e == NULL) return PARLEY_ENOMEM;
+    s->cap = cap;
+    s->head = s->tail = RT_NONE;
+    /* reserve the map up front so noting a customer never fails */
+    uint32_t mc = 64;
+    while ((uint64_t)mc * 3 < (uint64_t)(cap + 1) * 4) mc *= 2;
+    s->map.keys = calloc(mc, sizeof(*s->map.keys));
+    s->map.vals = calloc(mc, sizeof(*s->map.vals));
+    if (s->map.keys == NULL || s->map.vals == NULL) {
+        rt_sticky_free(s);
+        return PARLEY_ENOMEM;
+    }
+    s->map.cap = mc;
+    return 0;
+}
+
+void rt_sticky_free(struct rt_sticky *s)
+{
+    free(s->e);
+    rt_map_free(&s->map);
+    memset(s, 0, sizeof(*s));
+}
+
+static void unlink_entry(struct rt_sticky *s, uint32_t i)
+{
+    struct rt_sticky_entry *x = &s->e[i];
+    if (x->prev != RT_NONE)
+        s->e[x->prev].next = x->next;
+    else
+        s->head = x->next;
+    if (x->next != RT_NONE)
+        s->e[x->next].prev = x->prev;
+    else
+        s->tail = x->prev;
+}
+
+static void push_front(struct rt_sticky *s, uint32_t i)
+{
+    s->e[i].prev = RT_NONE;
+    s->e[i].next = s->head;
+    if (s->head != RT_NONE) s->e[s->head].prev = i;
+    s->head = i;
+    if (s->tail == RT_NONE) s->tail = i;
+}
+
+void rt_sticky_note(struct rt_sticky *s, int64_t customer, int64_t adviser_id, int64_t at)
+{
+    if (customer <= 0 || s->cap == 0) return;
+    uint32_t i = rt_map_get(&s->map, customer);
+    if (i != RT_NONE) {
+        unlink_entry(s, i);
+    } else if (s->n < s->cap) {
+        i = s->n++;
+    } else {
+        i = s->tail;
+        unlink_entry(s, i);
+        rt_map_del(&s->map, s->e[i].customer);
+    }
+    if (rt_map_get(&s->map, customer) == RT_NONE) (void)rt_map_put(&s->map, customer, i);
+    s->e[i].customer = customer;
+    s->e[i].adviser_id = adviser_id;
+    s->e[i].at = at;
+    push_front(s, i);
+}
+
+const struct rt_sticky_entry *rt_sticky_get(const struct rt_sticky *s, int64_t customer)
+{
+    uint32_t i = rt_map_get(&s->map, customer);
+    return i == RT_NONE ? NULL : &s->e[i];
+}
