@@ -70,7 +70,8 @@ static const struct option options[] = {
      "LEVEL", "Least severe log level written to stderr."},
     /* routing service (issue 4) */
     {"presence_grace_ms", OPT_INT, FIELD(presence_grace_ms), "30000", 100, 3600000, NULL, NULL,
-     "MS", "How long an online adviser's last live stream may stay closed before the routing "
+     "MS",
+     "How long an online adviser's last live stream may stay closed before the routing "
      "service marks them away (automatic); a stream opening again brings them back online."},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))

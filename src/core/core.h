@@ -211,8 +211,8 @@ struct audit_entry {
 /* A committed change, as stored in the event log and sent on live streams. Event ids grow
  * across the whole database, so "resume after id N" has no gaps and no duplicates. */
 enum event_audience {
-    AUDIENCE_STAFF = 1 << 0,    /* advisers allowed by role / assignment */
-    AUDIENCE_CUSTOMER = 1 << 1, /* the conversation's customer */
+    AUDIENCE_STAFF = 1 << 0,       /* advisers allowed by role / assignment */
+    AUDIENCE_CUSTOMER = 1 << 1,    /* the conversation's customer */
     AUDIENCE_SUPERVISORS = 1 << 2, /* admins and supervisors only (routing decisions, config) */
 };
 

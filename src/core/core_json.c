@@ -420,9 +420,9 @@ json_t *core_json_queue(const struct route_queue *q)
     json_t *steps = json_array();
     for (size_t i = 0; steps != NULL && i < q->n_steps; i++) {
         const struct queue_step *st = &q->steps[i];
-        json_t *j = json_pack("{s:i, s:i, s:o}", "after_s", st->after_s, "relax_levels",
-                              st->relax_levels, "add_teams",
-                              string_array(st->add_teams, st->n_add_teams));
+        json_t *j =
+            json_pack("{s:i, s:i, s:o}", "after_s", st->after_s, "relax_levels", st->relax_levels,
+                      "add_teams", string_array(st->add_teams, st->n_add_teams));
         if (j == NULL || json_array_append_new(steps, j) != 0) ok = false;
     }
     set(o, "steps", steps, &ok);
@@ -491,8 +491,8 @@ json_t *core_json_callback(const struct callback *cb, const struct json_view *v)
     set(o, "at", json_integer(cb->at), &ok);
     set(o, "status", json_string(callback_status_name(cb->status)), &ok);
     set(o, "channel", json_string(channel_name(cb->channel)), &ok);
-    set(o, "conversation_id", cb->conversation_id != 0 ? json_integer(cb->conversation_id)
-                                                       : json_null(), &ok);
+    set(o, "conversation_id",
+        cb->conversation_id != 0 ? json_integer(cb->conversation_id) : json_null(), &ok);
     if (!v->customer_self) {
         set(o, "note", str_or_null(cb->note), &ok);
         set(o, "booked_by", str_or_null(cb->booked_by), &ok);

@@ -33,12 +33,12 @@ struct route_queue {
     const char *name;
     const char **skills; /* "billing:3" (name:minimum level) */
     size_t n_skills;
-    const char *language;     /* "en" or NULL for any */
-    int priority_class;       /* added to its work's base priority (low 0 … urgent 3) */
-    const char **reasons;     /* contact reasons it takes */
+    const char *language; /* "en" or NULL for any */
+    int priority_class;   /* added to its work's base priority (low 0 … urgent 3) */
+    const char **reasons; /* contact reasons it takes */
     size_t n_reasons;
-    const char *team;         /* only members of this team (slug), or NULL for anyone */
-    bool is_default;          /* takes the contact reasons no other queue lists */
+    const char *team; /* only members of this team (slug), or NULL for anyone */
+    bool is_default;  /* takes the contact reasons no other queue lists */
     struct queue_step steps[QUEUE_MAX_STEPS];
     size_t n_steps;
     int64_t created_at, updated_at;
@@ -78,11 +78,11 @@ struct sla_policy {
 /* A tenant's routing settings. */
 struct route_settings {
     int64_t tenant_id;
-    const char *calendar_json; /* sla_calendar.h format; NULL: 24x7 in UTC */
+    const char *calendar_json;   /* sla_calendar.h format; NULL: 24x7 in UTC */
     const char *specialist_team; /* team slug: vulnerable customers and those who prefer a
                                     person go to its members while one is online; NULL: none */
-    int sticky_window_s;       /* stickiness: last adviser of this customer within this window */
-    int ageing_milli_per_min;  /* effective priority gains this/1000 per minute waited */
+    int sticky_window_s;         /* stickiness: last adviser of this customer within this window */
+    int ageing_milli_per_min;    /* effective priority gains this/1000 per minute waited */
     int64_t updated_at;
 };
 
@@ -92,8 +92,8 @@ int callback_status_parse(const char *s);
 
 struct callback {
     int64_t id, tenant_id, customer_id;
-    int64_t at;        /* when it becomes queued work */
-    const char *note;  /* staff only */
+    int64_t at;            /* when it becomes queued work */
+    const char *note;      /* staff only */
     const char *booked_by; /* "user:4", "customer:17" */
     enum callback_status status;
     int64_t conversation_id; /* once queued */
@@ -114,12 +114,12 @@ struct transfer {
  * STORE_ROUTE_DECISION. Every action is guarded so a decision made on a stale view fails with
  * PARLEY_ECONFLICT instead of overwriting someone else's change. */
 enum routing_op {
-    ROUTING_ENQUEUE,  /* sets queue_id (and the SLA fields in sla_set); the conversation waits */
-    ROUTING_ASSIGN,   /* queued and unassigned → assigned to user_id (offer_until: accept needed) */
-    ROUTING_REQUEUE,  /* assigned to expect_user → queued, unassigned (offline, accept timeout) */
-    ROUTING_ACCEPT,   /* the offered adviser accepts: the offer ends, the assignment stays */
-    ROUTING_DECLINE,  /* the offered adviser declines: back to the queue */
-    ROUTING_SLA,      /* deadlines / warned / breached bits (sla_set), with an sla.* event */
+    ROUTING_ENQUEUE, /* sets queue_id (and the SLA fields in sla_set); the conversation waits */
+    ROUTING_ASSIGN, /* queued and unassigned → assigned to user_id (offer_until: accept needed) */
+    ROUTING_REQUEUE, /* assigned to expect_user → queued, unassigned (offline, accept timeout) */
+    ROUTING_ACCEPT,  /* the offered adviser accepts: the offer ends, the assignment stays */
+    ROUTING_DECLINE, /* the offered adviser declines: back to the queue */
+    ROUTING_SLA,     /* deadlines / warned / breached bits (sla_set), with an sla.* event */
     ROUTING__COUNT
 };
 const char *routing_op_name(enum routing_op a);
@@ -136,12 +136,12 @@ struct routing_update {
     const char *reason;  /* "sticky", "least occupied", "relaxed step 2", "accept timeout" */
     const char *detail;  /* optional JSON object text merged into the route.decision event */
     /* SLA */
-    unsigned sla_set;  /* SLA_SET_* */
+    unsigned sla_set;   /* SLA_SET_* */
     int64_t sla_policy; /* policy id, 0: none (dues cleared) */
     int64_t first_response_due, next_response_due, resolution_due;
-    unsigned warned, breached;      /* SLA_* bits (the full new sets) */
-    const char *sla_event;          /* "sla.warning" / "sla.breached" or NULL */
-    unsigned sla_event_kind;        /* SLA_* bit the event is about */
+    unsigned warned, breached; /* SLA_* bits (the full new sets) */
+    const char *sla_event;     /* "sla.warning" / "sla.breached" or NULL */
+    unsigned sla_event_kind;   /* SLA_* bit the event is about */
 };
 
 enum { SLA_FIRST = 1 << 0, SLA_NEXT = 1 << 1, SLA_RESOLUTION = 1 << 2 };

@@ -116,8 +116,8 @@ void api_queue_waiting(struct api_req *r)
     int rc = store_get_queue(r->reader, r->who.tenant_id, r->ids[0], &q, &r->arena, &err);
     if (rc == 0) rc = store_get_route_settings(r->reader, r->who.tenant_id, &set, &r->arena, &err);
     if (rc == 0)
-        rc = store_list_queue_waiting(r->reader, r->who.tenant_id, q.id, &list, &n, &r->arena,
-                                      &err);
+        rc =
+            store_list_queue_waiting(r->reader, r->who.tenant_id, q.id, &list, &n, &r->arena, &err);
     if (rc != 0) {
         api_reply_failure(r, rc, &err);
         return;
@@ -130,12 +130,12 @@ void api_queue_waiting(struct api_req *r)
         /* the engine's formula (route_engine.h): base + class + ageing per minute waited */
         double eff = (double)c->priority + q.priority_class +
                      (double)set.ageing_milli_per_min / 1000.0 * ((double)wait / 60000.0);
-        if (!api_append(data, json_pack("{s:I, s:s?, s:s, s:s, s:I, s:I, s:f}", "conversation_id",
-                                        (json_int_t)c->id, "reference", c->reference, "priority",
-                                        priority_name(c->priority), "channel",
-                                        channel_name(c->channel), "queued_at",
-                                        (json_int_t)c->queued_at, "wait_ms", (json_int_t)wait,
-                                        "effective_priority", eff))) {
+        if (!api_append(data,
+                        json_pack("{s:I, s:s?, s:s, s:s, s:I, s:I, s:f}", "conversation_id",
+                                  (json_int_t)c->id, "reference", c->reference, "priority",
+                                  priority_name(c->priority), "channel", channel_name(c->channel),
+                                  "queued_at", (json_int_t)c->queued_at, "wait_ms",
+                                  (json_int_t)wait, "effective_priority", eff))) {
             json_decref(data);
             data = NULL;
         }
@@ -193,8 +193,7 @@ static json_t *presence_entry(const struct user *u, const struct presence_state 
     for (size_t i = 0; i < n_work; i++) {
         if (work[i].user_id != u->id) continue;
         load[work[i].channel]++;
-        if (prof->capacity[work[i].channel] > 0)
-            occupancy += 1.0 / prof->capacity[work[i].channel];
+        if (prof->capacity[work[i].channel] > 0) occupancy += 1.0 / prof->capacity[work[i].channel];
         json_array_append_new(convs, json_integer(work[i].conversation_id));
     }
     return json_pack("{s:I, s:s?, s:s, s:s?, s:s, s:b, s:o, s:o, s:o, s:f, s:o}", "user_id",
@@ -224,8 +223,8 @@ void api_presence_list(struct api_req *r)
         struct user *users = NULL;
         size_t n = 0;
         int64_t next = 0;
-        if ((rc = store_list_users(r->reader, tenant, &page, &users, &n, &next, &r->arena,
-                                   &err)) != 0)
+        if ((rc = store_list_users(r->reader, tenant, &page, &users, &n, &next, &r->arena, &err)) !=
+            0)
             break;
         for (size_t i = 0; i < n && data != NULL; i++) {
             const struct user *u = &users[i];

@@ -56,8 +56,9 @@ static int decode_steps(json_t *body, struct route_queue *q, struct arena *a,
 
 int decode_queue(json_t *body, struct store_cmd *cmd, struct parley_err *err)
 {
-    static const char *const fields[] = {"name",  "skills",  "language", "priority_class",
-                                         "contact_reasons", "team", "default", "steps", NULL};
+    static const char *const fields[] = {"name",           "skills",          "language",
+                                         "priority_class", "contact_reasons", "team",
+                                         "default",        "steps",           NULL};
     struct route_queue *q = &cmd->in.put_queue;
     struct arena *a = &cmd->arena;
     int64_t pc = 0;
@@ -66,8 +67,8 @@ int decode_queue(json_t *body, struct store_cmd *cmd, struct parley_err *err)
         (rc = decode_object(body, NULL, fields, err)) != 0 ||
         (rc = decode_text(body, "name", NULL, CORE_MAX_SHORT, DECODE_REQUIRED, a, &q->name, NULL,
                           err)) != 0 ||
-        (rc = decode_text_list(body, "skills", QUEUE_MAX_SKILLS, CORE_MAX_SHORT,
-                               decode_check_skill, a, &q->skills, &q->n_skills, NULL, err)) != 0 ||
+        (rc = decode_text_list(body, "skills", QUEUE_MAX_SKILLS, CORE_MAX_SHORT, decode_check_skill,
+                               a, &q->skills, &q->n_skills, NULL, err)) != 0 ||
         (rc = decode_text(body, "language", NULL, CORE_MAX_SHORT, DECODE_NULLABLE, a, &q->language,
                           NULL, err)) != 0 ||
         (rc = decode_int(body, "priority_class", -100, 100, 0, &pc, NULL, err)) != 0 ||
@@ -109,7 +110,8 @@ int decode_routing_profile(json_t *body, struct store_cmd *cmd, struct parley_er
     json_object_foreach(cap, key, v)
     {
         int ch = -1;
-        if ((rc = decode_enum_name(&decode_enum_channel, "capacity", key, &ch, err)) != 0) return rc;
+        if ((rc = decode_enum_name(&decode_enum_channel, "capacity", key, &ch, err)) != 0)
+            return rc;
         int64_t n = 0;
         if ((rc = decode_int(cap, key, 0, 50, DECODE_REQUIRED, &n, NULL, err)) != 0) {
             decode_prefix_field(err, "capacity.");
@@ -151,9 +153,13 @@ static int minutes_ms(json_t *obj, const char *key, int64_t *out, struct parley_
 int decode_sla_policies(json_t *body, struct store_cmd *cmd, struct parley_err *err)
 {
     static const char *const top[] = {"data", NULL};
-    static const char *const fields[] = {"priority",           "vulnerable",
-                                         "first_response_minutes", "next_response_minutes",
-                                         "resolution_minutes", "warning_pct", NULL};
+    static const char *const fields[] = {"priority",
+                                         "vulnerable",
+                                         "first_response_minutes",
+                                         "next_response_minutes",
+                                         "resolution_minutes",
+                                         "warning_pct",
+                                         NULL};
     int rc;
     if ((rc = decode_expect_kind(cmd, STORE_PUT_SLA_POLICIES, err)) != 0 ||
         (rc = decode_object(body, NULL, top, err)) != 0)
@@ -250,8 +256,8 @@ int decode_transfer(json_t *body, struct store_cmd *cmd, const char **team_slug,
         (rc = decode_text(body, "to_team", NULL, CORE_MAX_SHORT, 0, &cmd->arena, team_slug, NULL,
                           err)) != 0 ||
         (rc = decode_int(body, "to_queue", 1, INT64_MAX, 0, &t->to_queue, NULL, err)) != 0 ||
-        (rc = decode_text(body, "note", NULL, CORE_MAX_NOTE, DECODE_NULLABLE, &cmd->arena,
-                          &t->note, NULL, err)) != 0)
+        (rc = decode_text(body, "note", NULL, CORE_MAX_NOTE, DECODE_NULLABLE, &cmd->arena, &t->note,
+                          NULL, err)) != 0)
         return rc;
     int targets = (t->to_user != 0) + (*team_slug != NULL) + (t->to_queue != 0);
     if (targets != 1)

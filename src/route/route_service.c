@@ -113,7 +113,14 @@ static void *service_main(void *arg)
 {
     struct route_service *s = arg;
     pthread_setname_np(pthread_self(), "route");
+    /* The first load and tick (SLA breaches that happened while the server was down) finish
+     * before route_service_start returns, so they never race with the first requests. */
     load_all(s);
+    tick(s);
+    pthread_mutex_lock(&s->mu);
+    s->ready = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
     int64_t next_tick = util_now_ms() + RS_TICK_MS;
     for (;;) {
         pthread_mutex_lock(&s->mu);
@@ -182,6 +189,9 @@ int route_service_start(const struct parley_config *cfg, struct store *store, st
         return rc;
     }
     s->started = true;
+    pthread_mutex_lock(&s->mu);
+    while (!s->ready) pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
     *out = s;
     return 0;
 }

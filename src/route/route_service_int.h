@@ -94,11 +94,11 @@ struct route_service {
 
     pthread_mutex_t mu; /* guards the fields down to `inbox` */
     pthread_cond_t cv;
-    bool stop, rung;
+    bool stop, rung, ready; /* ready: the first load and tick are done */
     struct rs_stream_note *inbox;
     size_t n_inbox, cap_inbox;
 
-    struct imap tenants; /* tenant id → struct rs_tenant */
+    struct imap tenants;            /* tenant id → struct rs_tenant */
     struct route_decision *pending; /* decisions made during the current engine call */
     size_t n_pending, cap_pending;
     int64_t now;

@@ -16,9 +16,8 @@ static void write_presence(struct route_service *s, struct rs_tenant *t, int64_t
     struct store_cmd cmd;
     store_cmd_init(&cmd, STORE_SET_PRESENCE);
     cmd.tenant_id = t->id;
-    cmd.in.set_presence = (struct presence_state){.user_id = user_id,
-                                                  .status = p,
-                                                  .automatic = automatic};
+    cmd.in.set_presence =
+        (struct presence_state){.user_id = user_id, .status = p, .automatic = automatic};
     rs_exec(s, &cmd);
     store_cmd_release(&cmd);
 }

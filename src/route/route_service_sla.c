@@ -79,8 +79,7 @@ void rs_sla_sync(struct route_service *s, struct rs_tenant *t, const struct conv
             warn[0] = warn_time(t, p, c->created_at, p->first_response_ms);
         }
         /* the next-response clock is set by messages (rs_sla_message); kept as it is */
-        if (p->next_response_ms > 0 && c->first_response_at != 0)
-            due[1] = c->sla_next_response_due;
+        if (p->next_response_ms > 0 && c->first_response_at != 0) due[1] = c->sla_next_response_due;
         if (p->resolution_ms > 0) {
             due[2] = add_business(t, c->created_at, p->resolution_ms);
             warn[2] = warn_time(t, p, c->created_at, p->resolution_ms);
@@ -134,9 +133,8 @@ void rs_sla_message(struct route_service *s, struct rs_tenant *t, const char *me
             if (t->policies[i].id == r->policy) p = &t->policies[i];
         struct routing_update u = {.sla_set = SLA_SET_DUES,
                                    .sla_policy = r->policy,
-                                   .first_response_due = c.first_response_at != 0
-                                                             ? 0
-                                                             : c.sla_first_response_due,
+                                   .first_response_due =
+                                       c.first_response_at != 0 ? 0 : c.sla_first_response_due,
                                    .next_response_due = c.sla_next_response_due,
                                    .resolution_due = c.sla_resolution_due};
         if (customer && p != NULL && p->next_response_ms > 0 && c.first_response_at != 0 &&

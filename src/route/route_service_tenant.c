@@ -161,8 +161,8 @@ static void put_adviser(struct route_service *s, struct rs_tenant *t, const stru
         .skills = skills,
         .n_skills = n_skills,
         .languages = u->languages,
-        .n_languages = u->n_languages < ROUTE_MAX_ADVISER_LANGS ? u->n_languages
-                                                                : ROUTE_MAX_ADVISER_LANGS,
+        .n_languages =
+            u->n_languages < ROUTE_MAX_ADVISER_LANGS ? u->n_languages : ROUTE_MAX_ADVISER_LANGS,
         /* "3 chats or 5 emails": a budget of 60000 and a weight of 60000/capacity per channel
          * (60000 divides evenly by the usual counts 1-6, 10, 12, 15, 20 …) */
         .capacity_milli = 60000,
@@ -248,8 +248,7 @@ static void load_work(struct route_service *s, struct rs_tenant *t, struct arena
         struct callback *cbs = NULL;
         size_t n = 0;
         int64_t next = 0;
-        if (store_list_callbacks(s->reader, t->id, &f, &page, &cbs, &n, &next, a, &err) != 0)
-            break;
+        if (store_list_callbacks(s->reader, t->id, &f, &page, &cbs, &n, &next, a, &err) != 0) break;
         for (size_t i = 0; i < n; i++) rs_callback_add(t, cbs[i].id, cbs[i].at);
         if (next == 0) break;
         page.after = next;
@@ -293,8 +292,9 @@ int rs_tenant_load(struct route_service *s, struct rs_tenant *t)
     struct parley_err err = {0};
     struct route_settings set;
     int rc = store_get_route_settings(s->reader, t->id, &set, &t->arena, &err);
-    if (rc == 0) rc = store_list_sla_policies(s->reader, t->id, &t->policies, &t->n_policies,
-                                              &t->arena, &err);
+    if (rc == 0)
+        rc = store_list_sla_policies(s->reader, t->id, &t->policies, &t->n_policies, &t->arena,
+                                     &err);
     if (rc == 0) rc = store_list_teams(s->reader, t->id, &t->teams, &t->n_teams, &t->arena, &err);
     if (rc != 0) return rc;
     if (set.calendar_json != NULL &&

@@ -70,8 +70,8 @@ static bool work_of(struct route_service *s, struct rs_tenant *t, const struct c
 }
 
 /* Records the queue (and queued_at) of a conversation the service starts routing. */
-static void write_enqueue(struct route_service *s, struct rs_tenant *t, const struct conversation *c,
-                          int64_t queue_id)
+static void write_enqueue(struct route_service *s, struct rs_tenant *t,
+                          const struct conversation *c, int64_t queue_id)
 {
     if (c->queue_id == queue_id && c->queued_at != 0) return;
     struct store_cmd cmd;
@@ -135,8 +135,8 @@ void rs_conv_sync(struct route_service *s, struct rs_tenant *t, int64_t conversa
     } else if (owner != 0) {
         bool accepted = c.offer_user == 0;
         if (known && info.state != ROUTE_WAITING && info.adviser_id == owner) {
-            if (info.state == ROUTE_OFFERED && accepted) route_accept(t->eng, c.id, owner, s->now,
-                                                                      &err);
+            if (info.state == ROUTE_OFFERED && accepted)
+                route_accept(t->eng, c.id, owner, s->now, &err);
         } else if (work_of(s, t, &c, vulnerable, &w)) {
             /* assigned by someone else (or restored after a restart): a fact, not a decision */
             if (known) route_withdraw(t->eng, c.id, s->now, &err);
@@ -210,9 +210,9 @@ static void write_decision(struct route_service *s, struct rs_tenant *t,
                              "{\"step\":%d,\"waited_ms\":%lld,\"effective_priority\":%.3f,"
                              "\"adviser_load\":%.3f,\"vulnerable\":%s}",
                              d->step, (long long)d->waited_ms, d->effective_priority,
-                             d->adviser_capacity_milli > 0 ? (double)d->adviser_load_milli /
-                                                                 d->adviser_capacity_milli
-                                                           : 0.0,
+                             d->adviser_capacity_milli > 0
+                                 ? (double)d->adviser_load_milli / d->adviser_capacity_milli
+                                 : 0.0,
                              d->vulnerable ? "true" : "false");
     if (d->kind == ROUTE_ASSIGN) {
         u->action = ROUTING_ASSIGN;

@@ -342,9 +342,9 @@ int store_list_tenant_ids(struct store_reader *r, int64_t **out, size_t *n, stru
                           struct parley_err *err);
 /* Conversations waiting or assigned (queued, assigned, pending_customer), oldest first, paged
  * by id: what the routing service resumes from. */
-int store_list_routing_work(struct store_reader *r, int64_t tenant_id, const struct store_page *page,
-                            struct conversation **out, size_t *n, int64_t *next, struct arena *a,
-                            struct parley_err *err);
+int store_list_routing_work(struct store_reader *r, int64_t tenant_id,
+                            const struct store_page *page, struct conversation **out, size_t *n,
+                            int64_t *next, struct arena *a, struct parley_err *err);
 /* The owner of the customer's most recent other conversation updated at or after since, or 0
  * (stickiness). */
 int store_last_adviser(struct store_reader *r, int64_t tenant_id, int64_t customer_id,

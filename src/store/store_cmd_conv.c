@@ -43,8 +43,8 @@ static int check_assignees(struct store *s, struct store_cmd *cmd, const int64_t
     return 0;
 }
 
-int w_write_assignees(struct store *s, struct store_cmd *cmd, int64_t conv_id,
-                               const int64_t *ids, size_t n)
+int w_write_assignees(struct store *s, struct store_cmd *cmd, int64_t conv_id, const int64_t *ids,
+                      size_t n)
 {
     sqlite3_stmt *st = stmt_get(
         &s->cache, "DELETE FROM conversation_assignees WHERE conversation_id = ?1", &cmd->err);

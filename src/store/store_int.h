@@ -112,7 +112,7 @@ int store_migrations_applied(struct store *s);
     "closed_at, " CONV_ROUTE_COLS
 /* routing (issue 4): queue, pending offer and SLA columns of migration_route */
 #define CONV_ROUTE_COLS                                                                            \
-    "queue_id, (SELECT q.name FROM route_queues q WHERE q.id = conversations.queue_id), "         \
+    "queue_id, (SELECT q.name FROM route_queues q WHERE q.id = conversations.queue_id), "          \
     "offer_user, offer_until, sla_policy, sla_first_due, sla_next_due, sla_resolution_due, "       \
     "sla_warned, sla_breached, queued_at"
 #define MESSAGE_COLS                                                                               \
@@ -240,11 +240,12 @@ int cmd_transfer(struct store *s, struct store_cmd *cmd);
 int cmd_route_decision(struct store *s, struct store_cmd *cmd);
 /* Rows of the routing tables (store_route_read.c), shared by writer and readers. */
 #define QUEUE_COLS                                                                                 \
-    "id, tenant_id, name, skills, language, priority_class, reasons, team, is_default, steps, "   \
+    "id, tenant_id, name, skills, language, priority_class, reasons, team, is_default, steps, "    \
     "created_at, updated_at"
 void row_queue(sqlite3_stmt *st, struct route_queue *q, struct arena *a);
 #define CALLBACK_COLS                                                                              \
-    "id, tenant_id, customer_id, at, note, booked_by, status, conversation_id, channel, created_at"
+    "id, tenant_id, customer_id, at, note, booked_by, status, conversation_id, channel, "          \
+    "created_at"
 void row_callback(sqlite3_stmt *st, struct callback *cb, struct arena *a);
 int load_queue(struct stmt_cache *c, int64_t tenant_id, int64_t id, const char *field,
                struct route_queue *out, struct arena *a, struct parley_err *err);

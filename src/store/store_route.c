@@ -37,7 +37,8 @@ static int team_id_of(struct store *s, struct store_cmd *cmd, const char *field,
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE) return db_fail(&cmd->err, s->db, "finding a team");
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return db_fail(&cmd->err, s->db, "finding a team");
     if (*id == 0)
         return parley_fail(&cmd->err, PARLEY_EINVAL, field,
                            "there is no team \"%s\"; create the team first", slug);
@@ -48,7 +49,8 @@ static int team_id_of(struct store *s, struct store_cmd *cmd, const char *field,
 static int check_skill(struct store_cmd *cmd, const char *v)
 {
     const char *colon = v != NULL ? strrchr(v, ':') : NULL;
-    int rc = core_check_text("skills", v, v != NULL ? strlen(v) : 0, CORE_MAX_SHORT, true, &cmd->err);
+    int rc =
+        core_check_text("skills", v, v != NULL ? strlen(v) : 0, CORE_MAX_SHORT, true, &cmd->err);
     if (rc != 0) return rc;
     if (colon == NULL || colon == v || colon[1] < '1' || colon[1] > '5' || colon[2] != '\0')
         return parley_fail(&cmd->err, PARLEY_EINVAL, "skills",
@@ -59,18 +61,19 @@ static int check_skill(struct store_cmd *cmd, const char *v)
 static int check_queue(struct store *s, struct store_cmd *cmd, const struct route_queue *q)
 {
     struct parley_err *e = &cmd->err;
-    int rc = core_check_text("name", q->name, q->name ? strlen(q->name) : 0, CORE_MAX_SHORT, true, e);
+    int rc =
+        core_check_text("name", q->name, q->name ? strlen(q->name) : 0, CORE_MAX_SHORT, true, e);
     if (rc != 0) return rc;
     if (q->n_skills > QUEUE_MAX_SKILLS)
         return parley_fail(e, PARLEY_EINVAL, "skills", "at most %d skills", QUEUE_MAX_SKILLS);
     for (size_t i = 0; i < q->n_skills; i++)
         if ((rc = check_skill(cmd, q->skills[i])) != 0) return rc;
-    if (q->language != NULL &&
-        (rc = core_check_text("language", q->language, strlen(q->language), CORE_MAX_SHORT, true,
-                              e)) != 0)
+    if (q->language != NULL && (rc = core_check_text("language", q->language, strlen(q->language),
+                                                     CORE_MAX_SHORT, true, e)) != 0)
         return rc;
     if (q->priority_class < -100 || q->priority_class > 100)
-        return parley_fail(e, PARLEY_EINVAL, "priority_class", "priority_class must be -100 to 100");
+        return parley_fail(e, PARLEY_EINVAL, "priority_class",
+                           "priority_class must be -100 to 100");
     if (q->n_reasons > QUEUE_MAX_REASONS)
         return parley_fail(e, PARLEY_EINVAL, "contact_reasons", "at most %d contact reasons",
                            QUEUE_MAX_REASONS);
@@ -189,7 +192,7 @@ int cmd_put_queue(struct store *s, struct store_cmd *cmd)
         return rc;
     cmd->result_json = json;
     if ((rc = w_audit(s, cmd, cmd->created ? "queue.create" : "queue.update",
-                      arena_printf(&cmd->arena, "queue:%lld", (long long)q.id), NULL, now)) != 0)
+                      arena_printf(&cmd->arena, "queue:%lld", (long long)q.id), "{}", now)) != 0)
         return rc;
     return config_event(s, cmd, "queue.updated", 0, json, now);
 }
@@ -209,16 +212,16 @@ int cmd_delete_queue(struct store *s, struct store_cmd *cmd)
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, cmd->tenant_id);
     if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "deleting a queue");
-    st = stmt_get(&s->cache, "DELETE FROM route_queues WHERE id = ?1 AND tenant_id = ?2",
-                  &cmd->err);
+    st =
+        stmt_get(&s->cache, "DELETE FROM route_queues WHERE id = ?1 AND tenant_id = ?2", &cmd->err);
     if (st == NULL) return cmd->err.code;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, cmd->tenant_id);
     if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "deleting a queue");
     cmd->result_id = id;
     const char *data = arena_printf(&cmd->arena, "{\"id\":%lld}", (long long)id);
-    if ((rc = w_audit(s, cmd, "queue.delete", arena_printf(&cmd->arena, "queue:%lld", (long long)id),
-                      NULL, now)) != 0)
+    if ((rc = w_audit(s, cmd, "queue.delete",
+                      arena_printf(&cmd->arena, "queue:%lld", (long long)id), "{}", now)) != 0)
         return rc;
     return config_event(s, cmd, "queue.deleted", 0, data, now);
 }
@@ -257,11 +260,12 @@ int cmd_put_routing_profile(struct store *s, struct store_cmd *cmd)
     p.updated_at = w_time(p.updated_at);
     char *cap = core_json_dump(core_json_capacity(p.capacity), &cmd->arena);
     if (cap == NULL) return parley_fail(&cmd->err, PARLEY_ENOMEM, NULL, "out of memory");
-    sqlite3_stmt *st = stmt_get(&s->cache,
-                                "INSERT OR REPLACE INTO route_profiles(user_id, tenant_id, capacity,"
-                                " wrap_up_s, accept_required, accept_timeout_s, updated_at)"
-                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                                &cmd->err);
+    sqlite3_stmt *st =
+        stmt_get(&s->cache,
+                 "INSERT OR REPLACE INTO route_profiles(user_id, tenant_id, capacity,"
+                 " wrap_up_s, accept_required, accept_timeout_s, updated_at)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 &cmd->err);
     if (st == NULL) return cmd->err.code;
     sqlite3_bind_int64(st, 1, p.user_id);
     sqlite3_bind_int64(st, 2, p.tenant_id);
@@ -276,7 +280,7 @@ int cmd_put_routing_profile(struct store *s, struct store_cmd *cmd)
     cmd->result_json = json;
     cmd->result_id = p.user_id;
     if ((rc = w_audit(s, cmd, "routing_profile.update",
-                      arena_printf(&cmd->arena, "user:%lld", (long long)p.user_id), NULL,
+                      arena_printf(&cmd->arena, "user:%lld", (long long)p.user_id), "{}",
                       p.updated_at)) != 0)
         return rc;
     return config_event(s, cmd, "routing_profile.updated", p.user_id, json, p.updated_at);
@@ -300,8 +304,8 @@ int cmd_set_presence(struct store *s, struct store_cmd *cmd)
     if (st == NULL) return cmd->err.code;
     sqlite3_bind_int64(st, 1, p.user_id);
     int step = sqlite3_step(st);
-    bool same = step == SQLITE_ROW && presence_parse((const char *)sqlite3_column_text(st, 0)) ==
-                                          (int)p.status;
+    bool same = step == SQLITE_ROW &&
+                presence_parse((const char *)sqlite3_column_text(st, 0)) == (int)p.status;
     bool same_auto = step == SQLITE_ROW && (sqlite3_column_int(st, 1) != 0) == p.automatic;
     int64_t since = step == SQLITE_ROW ? sqlite3_column_int64(st, 2) : 0;
     sqlite3_reset(st);
@@ -397,7 +401,7 @@ int cmd_put_sla_policies(struct store *s, struct store_cmd *cmd)
     int rc = render(cmd, json_pack("{s:o}", "data", data), &json);
     if (rc != 0) return rc;
     cmd->result_json = json;
-    if ((rc = w_audit(s, cmd, "sla.policies.update", "sla:policies", NULL, now)) != 0) return rc;
+    if ((rc = w_audit(s, cmd, "sla.policies.update", "sla:policies", "{}", now)) != 0) return rc;
     return config_event(s, cmd, "sla.policies.updated", 0, json, now);
 }
 
@@ -429,7 +433,7 @@ int cmd_put_route_settings(struct store *s, struct store_cmd *cmd)
     sqlite3_bind_int(st, 5, in.ageing_milli_per_min);
     sqlite3_bind_int64(st, 6, now);
     if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "saving routing settings");
-    rc = w_audit(s, cmd, "route.settings.update", "route:settings", NULL, now);
+    rc = w_audit(s, cmd, "route.settings.update", "route:settings", "{}", now);
     if (rc != 0) return rc;
     cmd->result_json = arena_printf(&cmd->arena, "{\"updated_at\":%lld}", (long long)now);
     return config_event(s, cmd, "route.settings.updated", 0, cmd->result_json, now);
@@ -446,9 +450,8 @@ int cmd_create_callback(struct store *s, struct store_cmd *cmd)
     if ((unsigned)cb.channel >= CHANNEL__COUNT)
         return parley_fail(&cmd->err, PARLEY_EINVAL, "channel", "unknown channel");
     if (cb.at <= 0) return parley_fail(&cmd->err, PARLEY_EINVAL, "at", "at must be a UTC ms time");
-    if (cb.note != NULL &&
-        (rc = core_check_text("note", cb.note, strlen(cb.note), CORE_MAX_NOTE, false, &cmd->err)) !=
-            0)
+    if (cb.note != NULL && (rc = core_check_text("note", cb.note, strlen(cb.note), CORE_MAX_NOTE,
+                                                 false, &cmd->err)) != 0)
         return rc;
     cb.tenant_id = cmd->tenant_id;
     cb.status = CALLBACK_SCHEDULED;
@@ -479,11 +482,11 @@ int cmd_create_callback(struct store *s, struct store_cmd *cmd)
     cmd->result_id = cb.id;
     cmd->created = true;
     cmd->result_json = cmd->viewer_is_customer ? data_customer : data;
-    if ((rc = w_audit(s, cmd, "callback.create",
-                      arena_printf(&cmd->arena, "callback:%lld", (long long)cb.id),
-                      arena_printf(&cmd->arena, "{\"customer_id\":%lld}",
-                                   (long long)cb.customer_id),
-                      cb.created_at)) != 0)
+    if ((rc =
+             w_audit(s, cmd, "callback.create",
+                     arena_printf(&cmd->arena, "callback:%lld", (long long)cb.id),
+                     arena_printf(&cmd->arena, "{\"customer_id\":%lld}", (long long)cb.customer_id),
+                     cb.created_at)) != 0)
         return rc;
     struct event_scope sc = {.customer_id = cb.customer_id};
     return w_event(s, cmd, "callback.created", &sc, AUDIENCE_SUPERVISORS | AUDIENCE_CUSTOMER, data,

@@ -6,6 +6,7 @@
 #include "store_int.h"
 #include "../core/core_json_route.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Writes the routing-owned columns of c and its assignees (ids, n; owner first). */
@@ -48,17 +49,23 @@ static int decision_event(struct store *s, struct store_cmd *cmd, const struct c
                           enum routing_op action, int64_t user_id, const char *reason,
                           const char *detail, int64_t now)
 {
-    json_t *o = json_pack("{s:I, s:s, s:o, s:o, s:s}", "conversation_id", (json_int_t)c->id,
-                          "action", routing_op_name(action), "user_id",
-                          user_id != 0 ? json_integer(user_id) : json_null(), "queue_id",
-                          c->queue_id != 0 ? json_integer(c->queue_id) : json_null(), "reason",
-                          reason != NULL ? reason : "");
-    if (o != NULL && detail != NULL) {
-        json_t *extra = json_loads(detail, 0, NULL);
-        if (json_is_object(extra)) json_object_update_missing(o, extra);
-        json_decref(extra);
-    }
-    char *data = core_json_dump(o, &cmd->arena);
+    /* detail is the routing service's own JSON object text: its members are appended */
+    size_t dlen = detail != NULL ? strlen(detail) : 0;
+    bool extra = dlen > 2 && detail[0] == '{' && detail[dlen - 1] == '}';
+    /* reasons are the service's fixed names ("least occupied", "relaxed step 2"): no escaping
+     * is needed, but anything that would need it is refused rather than mangled */
+    const char *why = reason != NULL ? reason : "";
+    for (const char *p = why; *p != '\0'; p++)
+        if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+            return parley_fail(&cmd->err, PARLEY_EINVAL, "reason", "reason must be plain text");
+    char uid[24] = "null", qid[24] = "null";
+    if (user_id != 0) snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
+    if (c->queue_id != 0) snprintf(qid, sizeof(qid), "%lld", (long long)c->queue_id);
+    char *data = arena_printf(&cmd->arena,
+                              "{\"conversation_id\":%lld,\"action\":\"%s\",\"user_id\":%s,"
+                              "\"queue_id\":%s,\"reason\":\"%s\"%s%.*s}",
+                              (long long)c->id, routing_op_name(action), uid, qid, why,
+                              extra ? "," : "", extra ? (int)dlen - 2 : 0, extra ? detail + 1 : "");
     if (data == NULL) return parley_fail(&cmd->err, PARLEY_ENOMEM, NULL, "out of memory");
     struct event_scope sc = {.conversation_id = c->id, .customer_id = c->customer_id};
     return w_event(s, cmd, "route.decision", &sc, AUDIENCE_SUPERVISORS, data, NULL, now);
@@ -159,8 +166,7 @@ int cmd_route_decision(struct store *s, struct store_cmd *cmd)
                                  &cmd->arena, &cmd->err)) != 0)
                 return rc;
         }
-        moved = c.queue_id != d->queue_id;
-        if (moved || c.queued_at == 0) c.queued_at = now;
+        if (c.queue_id != d->queue_id || c.queued_at == 0) c.queued_at = now;
         c.queue_id = d->queue_id;
         break;
     case ROUTING_ASSIGN: {
@@ -208,20 +214,17 @@ int cmd_route_decision(struct store *s, struct store_cmd *cmd)
     default:
         return parley_fail(&cmd->err, PARLEY_EINVAL, "action", "unknown routing action");
     }
+    /* Entering a queue and SLA bookkeeping write no conversation.updated (the representation
+     * shows them on the next read or change; breaches and warnings have their own events), so
+     * background routing never adds rows a client did not cause. */
     if (d->sla_set & SLA_SET_DUES) {
         c.sla_policy = d->sla_policy;
-        moved = moved || c.sla_first_response_due != d->first_response_due ||
-                c.sla_next_response_due != d->next_response_due ||
-                c.sla_resolution_due != d->resolution_due;
         c.sla_first_response_due = d->first_response_due;
         c.sla_next_response_due = d->next_response_due;
         c.sla_resolution_due = d->resolution_due;
     }
     if (d->sla_set & SLA_SET_WARNED) c.sla_warned = d->warned;
-    if (d->sla_set & SLA_SET_BREACHED) {
-        moved = moved || c.sla_breached != d->breached;
-        c.sla_breached = d->breached;
-    }
+    if (d->sla_set & SLA_SET_BREACHED) c.sla_breached = d->breached;
     bool assignees_changed = n != c.n_assignees || (n > 0 && ids[0] != c.assignees[0]);
     if ((rc = save_routing(s, cmd, &c, ids, n, assignees_changed, now)) != 0) return rc;
     if (d->action == ROUTING_ASSIGN && (rc = deliver_transfer_note(s, cmd, &c, ids[0], now)) != 0)
@@ -232,10 +235,9 @@ int cmd_route_decision(struct store *s, struct store_cmd *cmd)
         if ((rc = sla_event(s, cmd, &c, d->sla_event, d->sla_event_kind, now)) != 0) return rc;
     }
     char *json = NULL;
-    if (moved &&
-        (rc = w_conversation_event(s, cmd, c.id, "conversation.updated", &json)) != 0)
+    if (moved && (rc = w_conversation_event(s, cmd, c.id, "conversation.updated", &json)) != 0)
         return rc;
-    if (d->action != ROUTING_SLA &&
+    if (d->action != ROUTING_SLA && d->action != ROUTING_ENQUEUE &&
         (rc = decision_event(s, cmd, &c, d->action, who, d->reason, d->detail, now)) != 0)
         return rc;
     cmd->result_id = c.id;
@@ -267,8 +269,8 @@ int cmd_transfer(struct store *s, struct store_cmd *cmd)
     if (targets != 1)
         return parley_fail(&cmd->err, PARLEY_EINVAL, "to_user",
                            "give exactly one of to_user, to_team and to_queue");
-    if (t.note != NULL &&
-        (rc = core_check_text("note", t.note, strlen(t.note), CORE_MAX_NOTE, false, &cmd->err)) != 0)
+    if (t.note != NULL && (rc = core_check_text("note", t.note, strlen(t.note), CORE_MAX_NOTE,
+                                                false, &cmd->err)) != 0)
         return rc;
     if (t.to_user != 0) {
         struct user u;
@@ -280,8 +282,8 @@ int cmd_transfer(struct store *s, struct store_cmd *cmd)
                                "user %lld is not an active adviser", (long long)t.to_user);
     }
     if (t.to_team != 0) {
-        sqlite3_stmt *st = stmt_get(&s->cache, "SELECT 1 FROM teams WHERE id = ?1 AND tenant_id = ?2",
-                                    &cmd->err);
+        sqlite3_stmt *st =
+            stmt_get(&s->cache, "SELECT 1 FROM teams WHERE id = ?1 AND tenant_id = ?2", &cmd->err);
         if (st == NULL) return cmd->err.code;
         sqlite3_bind_int64(st, 1, t.to_team);
         sqlite3_bind_int64(st, 2, cmd->tenant_id);
@@ -358,8 +360,8 @@ int cmd_transfer(struct store *s, struct store_cmd *cmd)
     if (t.to_user != 0 && (rc = deliver_transfer_note(s, cmd, &c, t.to_user, now)) != 0) return rc;
     char *json;
     if ((rc = w_conversation_event(s, cmd, c.id, "conversation.updated", &json)) != 0) return rc;
-    if ((rc = decision_event(s, cmd, &c, t.to_user != 0 ? ROUTING_ASSIGN : ROUTING_REQUEUE, t.to_user,
-                             "transfer", NULL, now)) != 0)
+    if ((rc = decision_event(s, cmd, &c, t.to_user != 0 ? ROUTING_ASSIGN : ROUTING_REQUEUE,
+                             t.to_user, "transfer", NULL, now)) != 0)
         return rc;
     if ((rc = w_audit(s, cmd, "conversation.transfer",
                       arena_printf(&cmd->arena, "conversation:%lld", (long long)c.id),

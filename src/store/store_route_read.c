@@ -130,8 +130,8 @@ int store_get_routing_profile(struct store_reader *r, int64_t tenant_id, int64_t
                               struct route_profile *out, struct parley_err *err)
 {
     STORE_ERR(err);
-    sqlite3_stmt *st = stmt_get(
-        &r->cache, "SELECT 1 FROM users WHERE id = ?1 AND tenant_id = ?2", err);
+    sqlite3_stmt *st =
+        stmt_get(&r->cache, "SELECT 1 FROM users WHERE id = ?1 AND tenant_id = ?2", err);
     if (st == NULL) return err->code;
     sqlite3_bind_int64(st, 1, user_id);
     sqlite3_bind_int64(st, 2, tenant_id);
@@ -337,9 +337,9 @@ int store_list_tenant_ids(struct store_reader *r, int64_t **out, size_t *n, stru
     return rc;
 }
 
-int store_list_routing_work(struct store_reader *r, int64_t tenant_id, const struct store_page *page,
-                            struct conversation **out, size_t *n, int64_t *next, struct arena *a,
-                            struct parley_err *err)
+int store_list_routing_work(struct store_reader *r, int64_t tenant_id,
+                            const struct store_page *page, struct conversation **out, size_t *n,
+                            int64_t *next, struct arena *a, struct parley_err *err)
 {
     STORE_ERR(err);
     int limit = page_limit(page);
@@ -369,11 +369,12 @@ int store_last_adviser(struct store_reader *r, int64_t tenant_id, int64_t custom
     STORE_ERR(err);
     *user_id = 0;
     *at = 0;
-    sqlite3_stmt *st = stmt_get(&r->cache,
-                                "SELECT owner_id, updated_at FROM conversations WHERE customer_id = ?1"
-                                " AND tenant_id = ?2 AND id <> ?3 AND owner_id <> 0"
-                                " AND updated_at >= ?4 ORDER BY updated_at DESC LIMIT 1",
-                                err);
+    sqlite3_stmt *st =
+        stmt_get(&r->cache,
+                 "SELECT owner_id, updated_at FROM conversations WHERE customer_id = ?1"
+                 " AND tenant_id = ?2 AND id <> ?3 AND owner_id <> 0"
+                 " AND updated_at >= ?4 ORDER BY updated_at DESC LIMIT 1",
+                 err);
     if (st == NULL) return err->code;
     sqlite3_bind_int64(st, 1, customer_id);
     sqlite3_bind_int64(st, 2, tenant_id);
@@ -419,8 +420,9 @@ int store_list_queue_waiting(struct store_reader *r, int64_t tenant_id, int64_t 
     STORE_ERR(err);
     sqlite3_stmt *st =
         stmt_get(&r->cache,
-                 "SELECT " CONV_COLS " FROM conversations INDEXED BY conversations_routing"
-                 " WHERE tenant_id = ?1 AND status = 'queued' AND owner_id = 0 AND queue_id = ?2"
+                 "SELECT " CONV_COLS " FROM conversations"
+                 " WHERE tenant_id = ?1 AND status IN ('queued','assigned','pending_customer')"
+                 " AND status = 'queued' AND owner_id = 0 AND queue_id = ?2"
                  " ORDER BY queued_at, id LIMIT 1000",
                  err);
     if (st == NULL) return err->code;
@@ -440,8 +442,9 @@ int store_list_adviser_work(struct store_reader *r, int64_t tenant_id, struct ad
     STORE_ERR(err);
     sqlite3_stmt *st =
         stmt_get(&r->cache,
-                 "SELECT owner_id, id, channel FROM conversations INDEXED BY conversations_routing"
-                 " WHERE tenant_id = ?1 AND status IN ('assigned','pending_customer')"
+                 "SELECT owner_id, id, channel FROM conversations"
+                 " WHERE tenant_id = ?1 AND status IN ('queued','assigned','pending_customer')"
+                 " AND status IN ('assigned','pending_customer')"
                  " AND owner_id <> 0 ORDER BY owner_id, id",
                  err);
     if (st == NULL) return err->code;

@@ -203,13 +203,13 @@ static const char migration_route[] =
     " id INTEGER PRIMARY KEY,"
     " tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
     " name TEXT NOT NULL,"
-    " skills TEXT NOT NULL DEFAULT '[]',"   /* ["billing:3"] */
+    " skills TEXT NOT NULL DEFAULT '[]'," /* ["billing:3"] */
     " language TEXT,"
     " priority_class INTEGER NOT NULL DEFAULT 0,"
-    " reasons TEXT NOT NULL DEFAULT '[]',"  /* contact reasons it takes */
-    " team TEXT,"                           /* team slug, NULL: anyone */
+    " reasons TEXT NOT NULL DEFAULT '[]'," /* contact reasons it takes */
+    " team TEXT,"                          /* team slug, NULL: anyone */
     " is_default INTEGER NOT NULL DEFAULT 0,"
-    " steps TEXT NOT NULL DEFAULT '[]',"    /* [{"after_s","relax_levels","add_teams"}] */
+    " steps TEXT NOT NULL DEFAULT '[]'," /* [{"after_s","relax_levels","add_teams"}] */
     " created_at INTEGER NOT NULL,"
     " updated_at INTEGER NOT NULL,"
     " UNIQUE (tenant_id, name));"
@@ -217,7 +217,7 @@ static const char migration_route[] =
     "CREATE TABLE route_profiles ("
     " user_id INTEGER PRIMARY KEY REFERENCES users(id),"
     " tenant_id INTEGER NOT NULL,"
-    " capacity TEXT NOT NULL,"              /* {"web":3,"email":5} */
+    " capacity TEXT NOT NULL," /* {"web":3,"email":5} */
     " wrap_up_s INTEGER NOT NULL DEFAULT 0,"
     " accept_required INTEGER NOT NULL DEFAULT 0,"
     " accept_timeout_s INTEGER NOT NULL DEFAULT 30,"
@@ -295,7 +295,6 @@ static const char migration_route[] =
     " WHERE status IN ('queued','assigned','pending_customer');";
 
 const char *const store_migrations[] = {
-    migration_1,
-    migration_route, /* routing service (issue 4) */
+    migration_1, migration_route, /* routing service (issue 4) */
 };
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
