@@ -219,7 +219,8 @@ int cmd_delete_queue(struct store *s, struct store_cmd *cmd)
     sqlite3_bind_int64(st, 2, cmd->tenant_id);
     if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "deleting a queue");
     cmd->result_id = id;
-    const char *data = arena_printf(&cmd->arena, "{\"id\":%lld}", (long long)id);
+    char *data = arena_printf(&cmd->arena, "{\"id\":%lld}", (long long)id);
+    cmd->result_json = data;
     if ((rc = w_audit(s, cmd, "queue.delete",
                       arena_printf(&cmd->arena, "queue:%lld", (long long)id), "{}", now)) != 0)
         return rc;
