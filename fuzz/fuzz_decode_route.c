@@ -76,10 +76,10 @@ static void check_result(int which, const struct store_cmd *cmd, const char *tea
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const enum store_cmd_kind kinds[] = {
-        STORE_PUT_QUEUE,          STORE_PUT_ROUTING_PROFILE, STORE_SET_PRESENCE,
-        STORE_PUT_SLA_POLICIES,   STORE_PUT_ROUTE_SETTINGS,  STORE_CREATE_CALLBACK,
-        STORE_CREATE_CALLBACK,    STORE_TRANSFER};
+    static const enum store_cmd_kind kinds[] = {STORE_PUT_QUEUE,          STORE_PUT_ROUTING_PROFILE,
+                                                STORE_SET_PRESENCE,       STORE_PUT_SLA_POLICIES,
+                                                STORE_PUT_ROUTE_SETTINGS, STORE_CREATE_CALLBACK,
+                                                STORE_CREATE_CALLBACK,    STORE_TRANSFER};
     if (size < 1) return 0;
     int which = data[0] % 8;
     json_t *body = json_loadb((const char *)data + 1, size - 1, JSON_REJECT_DUPLICATES, NULL);
@@ -91,14 +91,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *team = NULL;
     int rc;
     switch (which) {
-    case 0: rc = decode_queue(body, &cmd, &err); break;
-    case 1: rc = decode_routing_profile(body, &cmd, &err); break;
-    case 2: rc = decode_presence(body, &cmd, &err); break;
-    case 3: rc = decode_sla_policies(body, &cmd, &err); break;
-    case 4: rc = decode_route_settings(body, &cmd, &err); break;
-    case 5: rc = decode_callback(body, &cmd, true, &err); break;
-    case 6: rc = decode_callback(body, &cmd, false, &err); break;
-    default: rc = decode_transfer(body, &cmd, &team, &err); break;
+    case 0:
+        rc = decode_queue(body, &cmd, &err);
+        break;
+    case 1:
+        rc = decode_routing_profile(body, &cmd, &err);
+        break;
+    case 2:
+        rc = decode_presence(body, &cmd, &err);
+        break;
+    case 3:
+        rc = decode_sla_policies(body, &cmd, &err);
+        break;
+    case 4:
+        rc = decode_route_settings(body, &cmd, &err);
+        break;
+    case 5:
+        rc = decode_callback(body, &cmd, true, &err);
+        break;
+    case 6:
+        rc = decode_callback(body, &cmd, false, &err);
+        break;
+    default:
+        rc = decode_transfer(body, &cmd, &team, &err);
+        break;
     }
     json_decref(body);
     if (rc != 0) {

@@ -81,9 +81,9 @@ static const struct {
     bool vulnerable;
     int first, next, resolution;
 } demo_policies[] = {
-    {PRIORITY_LOW, false, 240, 480, 4320},   {PRIORITY_NORMAL, false, 60, 240, 2880},
-    {PRIORITY_HIGH, false, 30, 120, 1440},   {PRIORITY_URGENT, false, 10, 60, 480},
-    {PRIORITY_NORMAL, true, 15, 60, 1440},   {PRIORITY_HIGH, true, 10, 30, 720},
+    {PRIORITY_LOW, false, 240, 480, 4320}, {PRIORITY_NORMAL, false, 60, 240, 2880},
+    {PRIORITY_HIGH, false, 30, 120, 1440}, {PRIORITY_URGENT, false, 10, 60, 480},
+    {PRIORITY_NORMAL, true, 15, 60, 1440}, {PRIORITY_HIGH, true, 10, 30, 720},
     {PRIORITY_URGENT, true, 5, 15, 240},
 };
 
@@ -138,7 +138,8 @@ int seed_demo_routing(struct store *s, int64_t tenant_id, struct parley_err *err
         q->is_default = d->is_default;
         q->reasons = (const char **)d->reasons;
         q->n_reasons = count(d->reasons, 12);
-        for (size_t k = 0; k < 2 && d->steps[k].after_s > 0; k++) q->steps[q->n_steps++] = d->steps[k];
+        for (size_t k = 0; k < 2 && d->steps[k].after_s > 0; k++)
+            q->steps[q->n_steps++] = d->steps[k];
         if ((rc = exec(s, &cmd, tenant_id, "creating a queue", err)) != 0) return rc;
     }
     for (size_t i = 0; i < sizeof(demo_profiles) / sizeof(demo_profiles[0]); i++) {

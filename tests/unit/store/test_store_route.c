@@ -142,9 +142,10 @@ static void deleting_a_queue_frees_its_conversations(void **state)
     int64_t qid;
     assert_int_equal(put_queue(f, t, &q, &qid), 0);
     int64_t conv = new_conversation(f, t, new_customer(f, t, "Ann", NULL));
-    assert_int_equal(decide(f, t, (struct routing_update){.action = ROUTING_ENQUEUE,
-                                                          .conversation_id = conv,
-                                                          .queue_id = qid}),
+    assert_int_equal(decide(f, t,
+                            (struct routing_update){.action = ROUTING_ENQUEUE,
+                                                    .conversation_id = conv,
+                                                    .queue_id = qid}),
                      0);
     struct conversation c = get_conv(f, t, conv);
     assert_int_equal(c.queue_id, qid);
@@ -243,7 +244,9 @@ static void sla_policies_replace_and_settings_default(void **state)
 
     struct sla_policy pol[2] = {
         {.priority = PRIORITY_NORMAL, .first_response_ms = 3600000, .warning_pct = 80},
-        {.priority = PRIORITY_NORMAL, .vulnerable = true, .first_response_ms = 900000,
+        {.priority = PRIORITY_NORMAL,
+         .vulnerable = true,
+         .first_response_ms = 900000,
          .warning_pct = 80}};
     struct store_cmd c;
     store_cmd_init(&c, STORE_PUT_SLA_POLICIES);
@@ -287,39 +290,44 @@ static void decisions_are_guarded_and_evented_for_supervisors(void **state)
     int64_t mark = last_event_id(f, t);
 
     /* offer to agent: assigned with an accept deadline */
-    assert_int_equal(decide(f, t, (struct routing_update){.action = ROUTING_ASSIGN,
-                                                          .conversation_id = conv,
-                                                          .user_id = agent,
-                                                          .offer_until = 99,
-                                                          .reason = "least occupied"}),
+    assert_int_equal(decide(f, t,
+                            (struct routing_update){.action = ROUTING_ASSIGN,
+                                                    .conversation_id = conv,
+                                                    .user_id = agent,
+                                                    .offer_until = 99,
+                                                    .reason = "least occupied"}),
                      0);
     struct conversation c = get_conv(f, t, conv);
     assert_int_equal(c.status, CONV_ASSIGNED);
     assert_int_equal(c.assignees[0], agent);
     assert_int_equal(c.offer_user, agent);
     /* a second assignment on that stale view conflicts */
-    assert_int_equal(decide(f, t, (struct routing_update){.action = ROUTING_ASSIGN,
-                                                          .conversation_id = conv,
-                                                          .user_id = agent2}),
+    assert_int_equal(decide(f, t,
+                            (struct routing_update){.action = ROUTING_ASSIGN,
+                                                    .conversation_id = conv,
+                                                    .user_id = agent2}),
                      PARLEY_ECONFLICT);
     /* only the offered adviser accepts */
-    assert_int_equal(decide(f, t, (struct routing_update){.action = ROUTING_ACCEPT,
-                                                          .conversation_id = conv,
-                                                          .user_id = agent2}),
+    assert_int_equal(decide(f, t,
+                            (struct routing_update){.action = ROUTING_ACCEPT,
+                                                    .conversation_id = conv,
+                                                    .user_id = agent2}),
                      PARLEY_ECONFLICT);
-    assert_int_equal(decide(f, t, (struct routing_update){.action = ROUTING_DECLINE,
-                                                          .conversation_id = conv,
-                                                          .user_id = agent,
-                                                          .reason = "declined"}),
+    assert_int_equal(decide(f, t,
+                            (struct routing_update){.action = ROUTING_DECLINE,
+                                                    .conversation_id = conv,
+                                                    .user_id = agent,
+                                                    .reason = "declined"}),
                      0);
     c = get_conv(f, t, conv);
     assert_int_equal(c.status, CONV_QUEUED);
     assert_int_equal(c.n_assignees, 0);
     assert_int_equal(c.offer_user, 0);
     /* a requeue expecting someone who no longer has it conflicts */
-    assert_int_equal(decide(f, t, (struct routing_update){.action = ROUTING_REQUEUE,
-                                                          .conversation_id = conv,
-                                                          .expect_user = agent}),
+    assert_int_equal(decide(f, t,
+                            (struct routing_update){.action = ROUTING_REQUEUE,
+                                                    .conversation_id = conv,
+                                                    .expect_user = agent}),
                      PARLEY_ECONFLICT);
 
     char types[1024];
@@ -335,19 +343,21 @@ static void decisions_are_guarded_and_evented_for_supervisors(void **state)
 
     /* SLA: deadlines silently, a breach with its event */
     mark = last_event_id(f, t);
-    assert_int_equal(decide(f, t, (struct routing_update){.action = ROUTING_SLA,
-                                                          .conversation_id = conv,
-                                                          .sla_set = SLA_SET_DUES,
-                                                          .sla_policy = 7,
-                                                          .first_response_due = 1000,
-                                                          .resolution_due = 5000}),
+    assert_int_equal(decide(f, t,
+                            (struct routing_update){.action = ROUTING_SLA,
+                                                    .conversation_id = conv,
+                                                    .sla_set = SLA_SET_DUES,
+                                                    .sla_policy = 7,
+                                                    .first_response_due = 1000,
+                                                    .resolution_due = 5000}),
                      0);
-    assert_int_equal(decide(f, t, (struct routing_update){.action = ROUTING_SLA,
-                                                          .conversation_id = conv,
-                                                          .sla_set = SLA_SET_BREACHED,
-                                                          .breached = SLA_FIRST,
-                                                          .sla_event = "sla.breached",
-                                                          .sla_event_kind = SLA_FIRST}),
+    assert_int_equal(decide(f, t,
+                            (struct routing_update){.action = ROUTING_SLA,
+                                                    .conversation_id = conv,
+                                                    .sla_set = SLA_SET_BREACHED,
+                                                    .breached = SLA_FIRST,
+                                                    .sla_event = "sla.breached",
+                                                    .sla_event_kind = SLA_FIRST}),
                      0);
     event_types_after(f, t, mark, types, sizeof(types));
     assert_string_equal(types, "sla.breached");
@@ -364,9 +374,10 @@ static void a_transfer_note_reaches_the_receiver_first(void **state)
     int64_t from = new_user(f, t, "a@acme.example", ROLE_AGENT);
     int64_t to = new_user(f, t, "b@acme.example", ROLE_AGENT);
     int64_t conv = new_conversation(f, t, new_customer(f, t, "Ann", NULL));
-    assert_int_equal(decide(f, t, (struct routing_update){.action = ROUTING_ASSIGN,
-                                                          .conversation_id = conv,
-                                                          .user_id = from}),
+    assert_int_equal(decide(f, t,
+                            (struct routing_update){.action = ROUTING_ASSIGN,
+                                                    .conversation_id = conv,
+                                                    .user_id = from}),
                      0);
     int64_t mark = last_event_id(f, t);
     struct store_cmd c;
@@ -434,8 +445,7 @@ static void a_callback_falls_due_once_as_queued_work(void **state)
     struct callback_filter flt = {.status = CALLBACK_QUEUED};
     struct store_page page = {0, 50};
     struct parley_err err;
-    assert_int_equal(
-        store_list_callbacks(f->r, t, &flt, &page, &list, &n, &next, &f->a, &err), 0);
+    assert_int_equal(store_list_callbacks(f->r, t, &flt, &page, &list, &n, &next, &f->a, &err), 0);
     assert_int_equal(n, 1);
     assert_int_equal(list[0].conversation_id, conv);
     assert_string_equal(list[0].booked_by, "user:1");
@@ -444,21 +454,17 @@ static void a_callback_falls_due_once_as_queued_work(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(queues_are_checked_unique_and_one_default, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(deleting_a_queue_frees_its_conversations, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(queues_are_checked_unique_and_one_default, setup, teardown),
+        cmocka_unit_test_setup_teardown(deleting_a_queue_frees_its_conversations, setup, teardown),
         cmocka_unit_test_setup_teardown(profiles_default_and_refuse_experts, setup, teardown),
         cmocka_unit_test_setup_teardown(presence_is_stored_and_only_changes_make_events, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(sla_policies_replace_and_settings_default, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(sla_policies_replace_and_settings_default, setup, teardown),
         cmocka_unit_test_setup_teardown(decisions_are_guarded_and_evented_for_supervisors, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_transfer_note_reaches_the_receiver_first, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(a_callback_falls_due_once_as_queued_work, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(a_callback_falls_due_once_as_queued_work, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
