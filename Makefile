@@ -22,6 +22,7 @@ FLAVOUR_LDFLAGS_asan   := -fsanitize=address,undefined
 objs = $(patsubst %.c,$(B)/$(1)/%.o,$(LIB_SRC)) $(patsubst %.S,$(B)/$(1)/%.o,$(LIB_ASM))
 
 .PHONY: all build run run-now test test-now fuzz-now unit integration fuzz fuzz-build fuzz-replay-bin bench-core crash-test lint format deps clean asan
+.PHONY: nlu-bench-bin bench-nlu
 all: build
 build: $(B)/release/parley
 asan: $(B)/asan/parley
@@ -125,6 +126,14 @@ fuzz-now: fuzz-build
 # ---- benches and crash test ------------------------------------------------------------------
 bench-core: deps
 	@$(MAKE) --no-print-directory build && bench/bench-core.sh
+# NLU bench (owner: nlu). bench/bench-bot.sh runs the binary $(B)/release/nlu_bench from the
+# repository root (build it with `make nlu-bench-bin`); its last line is
+# `classify_us=N train_10k_s=N`. `make bench-nlu` builds and runs it alone.
+nlu-bench-bin: $(B)/release/nlu_bench
+$(B)/release/nlu_bench: bench/nlu_bench.c $(B)/release/libparley.a
+	$(CC) $(BASE_CFLAGS) $(FLAVOUR_CFLAGS_release) -o $@ $< $(B)/release/libparley.a $(PKG_LIBS)
+bench-nlu: deps
+	@$(MAKE) --no-print-directory nlu-bench-bin && $(B)/release/nlu_bench
 crash-test: deps
 	@$(MAKE) --no-print-directory build && bench/crash-test.sh
 

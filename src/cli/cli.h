@@ -87,6 +87,10 @@ int cmd_seed_demo(const struct cli_command *self, int argc, char **argv);
 int cmd_tenant_create(const struct cli_command *self, int argc, char **argv);
 int cmd_user_add(const struct cli_command *self, int argc, char **argv);
 int cmd_token_create(const struct cli_command *self, int argc, char **argv);
+/* NLU (intent detection): cmd_nlu.c */
+int cmd_nlu_train(const struct cli_command *self, int argc, char **argv);
+int cmd_nlu_eval(const struct cli_command *self, int argc, char **argv);
+int cmd_nlu_predict(const struct cli_command *self, int argc, char **argv);
 /* staffing maths (wfm) */
 int cmd_wfm_staff(const struct cli_command *self, int argc, char **argv);
 
@@ -97,6 +101,11 @@ int cmd_wfm_staff(const struct cli_command *self, int argc, char **argv);
 int seed_demo(struct store *s, struct parley_err *err);
 /* The demo's routing (seed_route.c): queues, routing profiles, SLA policies, business hours. */
 int seed_demo_routing(struct store *s, int64_t tenant_id, struct parley_err *err);
+
+/* NLU: trains the demo intent model from $PARLEY_DEMO_DIR/intents.csv (default data/demo, so
+ * run from the repository root) and stores it for the tenant; prints one line. A missing file
+ * is skipped with a note, not an error (seed_nlu.c). */
+int seed_demo_nlu(struct store *s, int64_t tenant_id, struct parley_err *err);
 
 #define DEMO_PASSWORD "parley-demo"
 

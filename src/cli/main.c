@@ -58,6 +58,31 @@ const struct cli_command cli_commands[] = {
                 "  --name LABEL       what the token is for (default: cli)\n"
                 "  --expires-days N   expiry in days, 1-3650 (default: never)\n",
      cmd_token_create},
+    /* NLU (intent detection) */
+    {"nlu train",
+     "Train an intent model from CSV or Rasa YAML, into a file or a tenant's database.",
+     "(--csv FILE | --rasa FILE) (--out MODEL | --tenant SLUG [--db FILE] [--config FILE]) [--c C]",
+     "  --csv FILE         training data: header text,label (UTF-8; label oos = out of scope)\n"
+     "  --rasa FILE        training data as Rasa NLU YAML (nlu: / - intent: / examples: |)\n"
+     "  --out MODEL        write the model to this file\n"
+     "  --tenant SLUG      store the model as the tenant's newest version (the bot swaps it in)\n"
+     "  --db FILE, --config FILE\n"
+     "                     the database for --tenant (default: the config's db)\n"
+     "  --c C              liblinear's cost (default 30)\n",
+     cmd_nlu_train},
+    {"nlu eval", "Evaluate an intent model on a labelled CSV: per-intent precision and recall.",
+     "--model MODEL --csv FILE",
+     "  --model MODEL      a model written by `parley nlu train --out`\n"
+     "  --csv FILE         held-out data with header text,label (may be all oos)\n"
+     "                     the last lines are accuracy:, macro_f1: and (with oos rows) "
+     "oos_recall:\n",
+     cmd_nlu_eval},
+    {"nlu predict", "Classify one text: the top 3 intents with probabilities, as JSON.",
+     "--model MODEL \"TEXT\"",
+     "  --model MODEL      a model written by `parley nlu train --out`\n"
+     "  TEXT (or --text TEXT)\n"
+     "                     the customer's message\n",
+     cmd_nlu_predict},
     /* staffing maths (wfm) */
     {"wfm staff", "Advisers needed for a service-level target (Erlang C, or Erlang A).",
      "--calls-per-hour V --aht SECONDS [--target 80/20] [--patience SECONDS] [--concurrency N] "

@@ -662,6 +662,7 @@ int seed_demo(struct store *s, struct parley_err *err)
         plan_conversation(&sd, i, &pl);
         if ((rc = create_conversation(&sd, &pl)) != 0) return rc;
     }
+    if ((rc = seed_demo_nlu(s, sd.tenant_id, err)) != 0) return rc; /* NLU: intent model */
 
     printf("Seeded the demo organisation Acme Energy (tenant acme): 2 teams, %zu staff, "
            "%zu customers, %d consents, %d conversations, %d messages.\n\n",

@@ -55,6 +55,10 @@ void api_widget_conversations(struct api_req *r);
 void api_widget_messages(struct api_req *r);
 void api_widget_receipt(struct api_req *r);
 
+/* api_nlu.c: intent models (NLU) */
+void api_nlu_train(struct api_req *r);
+void api_nlu_model_get(struct api_req *r);
+void api_nlu_predict(struct api_req *r);
 /* routing (issue 4): api_route.c, api_route_work.c */
 void api_queues_list(struct api_req *r);
 void api_queues_create(struct api_req *r);

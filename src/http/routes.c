@@ -41,6 +41,10 @@ const struct api_route api_routes[] = {
     {"GET",   "/api/v1/widget/conversations/{id}/messages",  AUTH_VISITOR, 0,                 api_widget_messages},
     {"POST",  "/api/v1/widget/conversations/{id}/receipts",  AUTH_VISITOR, 0,                 api_widget_receipt},
 
+    /* NLU (intent detection): training is admin-only; staff may try the model */
+    {"POST",  "/api/v1/bot/nlu/train",                       AUTH_STAFF,   ROLES_ADMIN,       api_nlu_train},
+    {"GET",   "/api/v1/bot/nlu/model",                       AUTH_STAFF,   ROLES_ALL,         api_nlu_model_get},
+    {"POST",  "/api/v1/bot/nlu/predict",                     AUTH_STAFF,   ROLES_ALL,         api_nlu_predict},
     /* routing (issue 4): queues, profiles, presence, SLA, transfers, call-backs */
     {"GET",   "/api/v1/queues",                              AUTH_STAFF,   ROLES_ADVISERS,    api_queues_list},
     {"POST",  "/api/v1/queues",                              AUTH_STAFF,   ROLES_SUPERVISORS, api_queues_create},

@@ -20,6 +20,7 @@
 
 #include "../common/log.h"
 #include "../bot/bot.h"
+#include "../bot/nlu_cache.h"
 #include "../common/util.h"
 #include "../route/route.h"
 #include "server_int.h"
@@ -507,6 +508,8 @@ int http_serve(const struct parley_config *cfg, struct store *store, struct parl
     size_t budget = connection_budget(cfg);
     rc = bus_open_local(&srv->bus, err);
     if (rc == 0) rc = offload_pool_start(srv, 2, err);
+    if (rc == 0 && nlu_cache_new(&srv->nlu) != 0) /* NLU */
+        rc = parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
     if (rc == 0) rc = bot_service_start(cfg, store, srv->bus, &srv->bot, err);
     if (rc == 0) rc = route_service_start(cfg, store, srv->bus, &srv->route, err);
     struct sigaction old_sig[2];
@@ -553,6 +556,7 @@ int http_serve(const struct parley_config *cfg, struct store *store, struct parl
     }
     stop_threads(srv, started);
     offload_pool_stop(srv);
+    nlu_cache_free(srv->nlu); /* NLU */
     route_service_stop(srv->route);
     bot_service_stop(srv->bot);
     store_set_event_sink(store, NULL, NULL);

@@ -23,6 +23,7 @@ struct tenant_cache;
 struct offload_pool;
 struct bot_service;
 struct route_service;
+struct nlu_cache;
 
 struct http_server {
     const struct parley_config *cfg;
@@ -36,6 +37,8 @@ struct http_server {
     struct offload_pool *offload;
     struct bot_service *bot;     /* the virtual agent (src/bot), consumer of the bus */
     struct route_service *route; /* the routing engine (src/route), consumer of the bus */
+    struct nlu_cache *nlu;       /* NLU: loaded per-tenant models for the predict route */
+    atomic_int nlu_training;     /* NLU: trainings running on the offload pool (at most one) */
     atomic_long connections, streams, requests; /* for the status page and the stop line */
     char listen_addr[160];                      /* the bound address, as logged */
 };

@@ -77,6 +77,8 @@ enum store_cmd_kind {
     STORE_UPDATE_RECEIPT, /* in: receipt cursor (only moves forward) → out: receipt */
     STORE_APPEND_AUDIT,   /* in: audit entry (views are audited this way) */
     STORE_PRUNE,          /* in: cutoff: deletes events and idempotency keys older than it */
+    /* NLU (intent detection) */
+    STORE_SET_NLU_MODEL, /* in: model blob + summary → out: result_id = the new version */
     /* routing (issue 4, store_route*.c) */
     STORE_PUT_QUEUE,           /* in: queue (id 0: create) → out: queue; event queue.updated */
     STORE_DELETE_QUEUE,        /* in: queue id; its waiting work moves to no queue */
@@ -185,6 +187,14 @@ struct store_cmd {
         struct receipt update_receipt; /* kind chosen by receipt_kind below */
         struct audit_entry append_audit;
         int64_t prune_before_ms;
+        /* NLU: a trained model (already validated by the caller; the store keeps bytes). The
+         * blob is borrowed until done(). */
+        struct {
+            const void *blob;
+            size_t len;
+            const char *labels_json; /* JSON array of the model's labels */
+            int64_t examples, trained_at;
+        } set_nlu_model;
         /* routing (issue 4) */
         struct route_queue put_queue;
         int64_t delete_queue_id;
@@ -370,5 +380,26 @@ struct store_stats {
     int64_t tenants, customers, conversations, messages, events;
 };
 int store_stats(struct store_reader *r, struct store_stats *out, struct parley_err *err);
+
+/* ---- NLU models (intent detection), one current model per tenant ------------------------ */
+
+#define STORE_NLU_MODEL_MAX (64 << 20) /* bytes of one model blob */
+#define STORE_NLU_KEEP      3          /* versions kept per tenant; older ones are deleted */
+
+/* The tenant's newest model: its version and bytes (copied into the arena).
+ * PARLEY_ENOTFOUND when the tenant has no model. */
+int store_get_nlu_model(struct store_reader *r, int64_t tenant_id, int64_t *version,
+                        const void **blob, size_t *len, struct arena *a, struct parley_err *err);
+/* The newest version only (an index lookup, cheap enough to ask per message); *version 0
+ * when none. */
+int store_get_nlu_model_version(struct store_reader *r, int64_t tenant_id, int64_t *version,
+                                struct parley_err *err);
+/* What the newest model says about itself, without its bytes. PARLEY_ENOTFOUND when none. */
+struct nlu_model_info {
+    int64_t version, examples, trained_at, bytes;
+    const char *labels_json; /* JSON array */
+};
+int store_get_nlu_model_info(struct store_reader *r, int64_t tenant_id, struct nlu_model_info *out,
+                             struct arena *a, struct parley_err *err);
 
 #endif

@@ -194,6 +194,19 @@ static const char migration_1[] =
     " created_at INTEGER NOT NULL,"
     " PRIMARY KEY (tenant_id, scope, key)) WITHOUT ROWID;";
 
+/* NLU (intent detection): per-tenant model blobs, newest version wins; the store keeps the
+ * last few versions (see store_nlu.c). */
+static const char migration_nlu[] = "CREATE TABLE nlu_models ("
+                                    " id INTEGER PRIMARY KEY,"
+                                    " tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+                                    " version INTEGER NOT NULL,"
+                                    " model BLOB NOT NULL,"
+                                    " labels TEXT NOT NULL,"
+                                    " examples INTEGER NOT NULL,"
+                                    " trained_at INTEGER NOT NULL,"
+                                    " created_by TEXT NOT NULL,"
+                                    " UNIQUE (tenant_id, version));";
+
 /* Routing (issue 4, store_route*.c): queues, adviser routing profiles, presence, SLA policies,
  * the tenant's routing settings (business-hours calendar), call-backs, transfers, and the
  * routing state of each conversation (queue, pending offer, SLA deadlines as UTC ms, 0: none).
@@ -295,6 +308,8 @@ static const char migration_route[] =
     " WHERE status IN ('queued','assigned','pending_customer');";
 
 const char *const store_migrations[] = {
-    migration_1, migration_route, /* routing service (issue 4) */
+    migration_1,
+    migration_nlu,   /* NLU models */
+    migration_route, /* routing service (issue 4) */
 };
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

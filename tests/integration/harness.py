@@ -298,6 +298,7 @@ class Server:
             "PARLEY_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
             "PARLEY_MAX_MESSAGE_BYTES": str(MAX_MESSAGE_BYTES),
             "PARLEY_LOG_LEVEL": "info",
+            "PARLEY_DEMO_DIR": str(REPO / "data" / "demo"),  # seed-demo's intent model
             "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
             "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
         })

@@ -20,6 +20,10 @@ COMMANDS = {
     "tenant create": ["--db", "--slug", "--name", "--admin-email", "--admin-password"],
     "user add": ["--db", "--tenant", "--email", "--name", "--role", "--password"],
     "token create": ["--db", "--tenant", "--email", "--name", "--expires-days"],
+    # NLU
+    "nlu train": ["--csv", "--rasa", "--out", "--tenant", "--db"],
+    "nlu eval": ["--model", "--csv", "accuracy"],
+    "nlu predict": ["--model", "TEXT"],
 }
 
 
