@@ -396,7 +396,12 @@ static void replay_step(struct sse_stream *s)
     }
     bool ok = true;
     for (size_t i = 0; i < n && ok; i++) {
-        if (stream_wants(s, &evs[i])) ok = frame_event(&s->out, &evs[i], false);
+        if (stream_wants(s, &evs[i])) {
+            struct event e = evs[i];
+            if (s->who.kind == PRINCIPAL_CUSTOMER && e.data_customer != NULL)
+                e.data = e.data_customer;
+            ok = frame_event(&s->out, &e, false);
+        }
         if (evs[i].id > s->last_id) s->last_id = evs[i].id;
     }
     arena_free(&a);
@@ -517,8 +522,16 @@ static void deliver_event(struct sse_hub *hub, const struct event *ev, bool ephe
             }
         }
     }
-    if ((ev->audience & AUDIENCE_CUSTOMER) && ev->customer_id > 0)
-        deliver_key(hub, make_key(K_CUSTOMER, (uint64_t)ev->customer_id), ev, ephemeral, &framed);
+    if ((ev->audience & AUDIENCE_CUSTOMER) && ev->customer_id > 0) {
+        /* the customer's own representation when the event has one (no staff fields) */
+        struct event mine = *ev;
+        if (ev->data_customer != NULL) {
+            mine.data = ev->data_customer;
+            framed = false;
+        }
+        deliver_key(hub, make_key(K_CUSTOMER, (uint64_t)ev->customer_id), &mine, ephemeral,
+                    &framed);
+    }
 }
 
 void sse_on_batch(void *thread, const struct bus_batch *batch)

@@ -138,9 +138,11 @@ static void *service_main(void *arg)
         s->rung = false;
         struct rs_stream_note notes[64];
         size_t n = s->n_inbox < 64 ? s->n_inbox : 64;
-        memcpy(notes, s->inbox, n * sizeof(notes[0]));
-        memmove(s->inbox, s->inbox + n, (s->n_inbox - n) * sizeof(notes[0]));
-        s->n_inbox -= n;
+        if (n > 0) {
+            memcpy(notes, s->inbox, n * sizeof(notes[0]));
+            memmove(s->inbox, s->inbox + n, (s->n_inbox - n) * sizeof(notes[0]));
+            s->n_inbox -= n;
+        }
         pthread_mutex_unlock(&s->mu);
         if (stop) break;
         bus_drain(s->sub, on_batch, s);

@@ -75,6 +75,7 @@ struct store {
 
     store_event_sink_fn sink;
     void *sink_ud;
+    struct store_route_cache *route_cache; /* writer thread only (store_route_sla.c) */
 
     struct store_batch batch; /* writer thread only */
 };
@@ -239,6 +240,10 @@ int cmd_create_callback(struct store *s, struct store_cmd *cmd);
 int cmd_callback_due(struct store *s, struct store_cmd *cmd);
 int cmd_transfer(struct store *s, struct store_cmd *cmd);
 int cmd_route_decision(struct store *s, struct store_cmd *cmd);
+/* Queue and SLA deadlines of a conversation just inserted (store_route_sla.c). */
+int w_route_new_conversation(struct store *s, struct store_cmd *cmd, const struct conversation *c);
+struct store_route_cache;
+void store_route_cache_free(struct store_route_cache *c);
 /* Rows of the routing tables (store_route_read.c), shared by writer and readers. */
 #define QUEUE_COLS                                                                                 \
     "id, tenant_id, name, skills, language, priority_class, reasons, team, is_default, steps, "    \

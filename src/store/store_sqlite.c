@@ -311,6 +311,7 @@ void store_close(struct store *s)
     }
     stmt_cache_clear(&s->cache);
     if (s->db != NULL) sqlite3_close(s->db);
+    store_route_cache_free(s->route_cache);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->work_cv);
     pthread_cond_destroy(&s->exec_cv);

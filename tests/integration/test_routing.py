@@ -391,11 +391,24 @@ class CallbackTest(RoutingCase):
 
     def test_the_customer_books_one_from_the_widget(self):
         v = self.widget_session(name="Callback Visitor")
+        mine = harness.SSE(self.srv, "/api/v1/widget/stream", v["token"])
+        self.addCleanup(mine.close)
+        sup = self.stream(self.srv.token("supervisor"))
         at = int(time.time() * 1000) + 3600_000
         cb = self.api("POST", "/api/v1/widget/callbacks", {"at": at, "note": "after work"},
                       token=v["token"], expect=201).json
         self.assertNotIn("note", cb)  # staff-only
         self.assertEqual((cb["status"], cb["at"]), ("scheduled", at))
+        # the staff copy carries the note; the customer's live copy never does
+        seen = sup.collect(until=lambda e: any(x["event"] == "callback.created" for x in e))
+        staff = [e["json"] for e in seen if e["event"] == "callback.created"]
+        self.assertEqual(staff[-1]["note"], "after work")
+        got = mine.collect(until=lambda e: any(x["event"] == "callback.created" for x in e))
+        own = [e for e in got if e["event"] == "callback.created"]
+        self.assertEqual(len(own), 1)
+        self.assertEqual(harness.check_event(own[0], customer_view=True), [])
+        self.assertNotIn("note", own[0]["json"])
+        self.assertNotIn("booked_by", own[0]["json"])
         self.assertError(self.api("POST", "/api/v1/widget/callbacks", {"at": at,
                                                                        "customer_id": 1},
                                   token=v["token"]), 400, "invalid_argument")
@@ -425,8 +438,9 @@ class SlaTest(RoutingCase):
         self.assertEqual(got["sla"]["first_response_due"], got["created_at"] + 1800)
         self.assertEqual(got["sla"]["resolution_due"], got["created_at"] + 3600_000)
         self.assertIsNone(got["sla"]["next_response_due"])
-        evs = sup.collect(until=lambda e: any(x["event"] == "sla.breached" for x in e),
-                          max_wait=15)
+        evs = sup.collect(until=lambda e: any(x["event"] == "sla.breached" and
+                                              x["json"]["conversation_id"] == c["id"]
+                                              for x in e), max_wait=15)
         for e in evs:
             self.assertEqual(harness.check_event(e), [], f"event {e}")
         kinds = [(e["event"], e["json"]["kind"]) for e in evs
