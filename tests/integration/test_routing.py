@@ -505,6 +505,20 @@ class VisibilityTest(RoutingCase):
         self.assertEqual(self.api("GET", "/api/v1/queues", token=other, expect=200).json["data"],
                          [])
 
+    def test_routing_settings_keep_what_is_not_given(self):
+        got = self.api("PUT", "/api/v1/routing/settings", {"sticky_window_s": 3600},
+                       who="supervisor", expect=200).json
+        self.addCleanup(lambda: self.api("PUT", "/api/v1/routing/settings",
+                                         {"sticky_window_s": 86400}, who="supervisor"))
+        self.assertEqual((got["sticky_window_s"], got["specialist_team"]), (3600, "support"))
+        self.assertEqual(self.api("GET", "/api/v1/routing/settings", who="admin",
+                                  expect=200).json["sticky_window_s"], 3600)
+        self.assertError(self.api("PUT", "/api/v1/routing/settings",
+                                  {"specialist_team": "nobody"}, who="supervisor"), 400,
+                         "invalid_argument", "specialist_team")
+        self.assertError(self.api("PUT", "/api/v1/routing/settings", {"sticky_window_s": 1},
+                                  who="agent"), 403)
+
     def test_routing_profiles_are_read_by_their_adviser_and_set_by_supervisors(self):
         me = self.srv.user("agent")["id"]
         other = self.srv.user("agent2")["id"]
