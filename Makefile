@@ -21,8 +21,9 @@ FLAVOUR_LDFLAGS_asan   := -fsanitize=address,undefined
 
 objs = $(patsubst %.c,$(B)/$(1)/%.o,$(LIB_SRC)) $(patsubst %.S,$(B)/$(1)/%.o,$(LIB_ASM))
 
-.PHONY: all build run run-now test test-now fuzz-now unit integration fuzz fuzz-build fuzz-replay-bin bench-core crash-test lint format deps clean asan
+.PHONY: all build run run-now test test-now fuzz-now unit integration fuzz fuzz-build fuzz-replay-bin bench-core bench-wfm crash-test lint format deps clean asan
 .PHONY: nlu-bench-bin bench-nlu
+.PHONY: bench-route
 all: build
 build: $(B)/release/parley
 asan: $(B)/asan/parley
@@ -134,8 +135,17 @@ $(B)/release/nlu_bench: bench/nlu_bench.c $(B)/release/libparley.a
 	$(CC) $(BASE_CFLAGS) $(FLAVOUR_CFLAGS_release) -o $@ $< $(B)/release/libparley.a $(PKG_LIBS)
 bench-nlu: deps
 	@$(MAKE) --no-print-directory nlu-bench-bin && $(B)/release/nlu_bench
+# staffing maths (wfm): calendar, Erlang and forecast costs
+bench-wfm: build
+	$(CC) $(BASE_CFLAGS) -O2 -o $(B)/release/wfm_bench bench/wfm_bench.c $(B)/release/libparley.a $(PKG_LIBS)
+	$(B)/release/wfm_bench
 crash-test: deps
 	@$(MAKE) --no-print-directory build && bench/crash-test.sh
+# Routing engine (issue 4): the engine alone, how its cost grows, then the 10k/100k/1M run.
+bench-route: deps
+	@$(MAKE) --no-print-directory $(B)/release/route_bench && B=$(B) bench/route-bench.sh
+$(B)/release/route_bench: bench/route_bench.c $(B)/release/libparley.a
+	$(CC) $(BASE_CFLAGS) $(FLAVOUR_CFLAGS_release) -o $@ $< $(B)/release/libparley.a $(PKG_LIBS)
 
 # ---- hygiene ---------------------------------------------------------------------------------
 lint:

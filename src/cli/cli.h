@@ -93,6 +93,7 @@ int cmd_nlu_eval(const struct cli_command *self, int argc, char **argv);
 int cmd_nlu_predict(const struct cli_command *self, int argc, char **argv);
 /* staffing maths (wfm) */
 int cmd_wfm_staff(const struct cli_command *self, int argc, char **argv);
+int cmd_wfm_forecast(const struct cli_command *self, int argc, char **argv);
 
 /* ---- the demo organisation ---------------------------------------------------------------- */
 
@@ -106,6 +107,10 @@ int seed_demo_routing(struct store *s, int64_t tenant_id, struct parley_err *err
  * run from the repository root) and stores it for the tenant; prints one line. A missing file
  * is skipped with a note, not an error (seed_nlu.c). */
 int seed_demo_nlu(struct store *s, int64_t tenant_id, struct parley_err *err);
+/* staffing (wfm): eight weeks of arrivals per 30-minute interval for the demo tenant
+ * (seed_wfm.c), ending at now; *contacts gets their total. */
+int seed_demo_history(struct store *s, int64_t tenant_id, const char *time_zone, int64_t now,
+                      int64_t *contacts, struct parley_err *err);
 
 #define DEMO_PASSWORD "parley-demo"
 

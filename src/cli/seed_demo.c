@@ -664,10 +664,19 @@ int seed_demo(struct store *s, struct parley_err *err)
     }
     if ((rc = seed_demo_nlu(s, sd.tenant_id, err)) != 0) return rc; /* NLU: intent model */
 
+    /* staffing (wfm): eight weeks of contact history for the forecast */
+    int64_t history_contacts = 0;
+    if ((rc = seed_demo_history(s, sd.tenant_id, "Europe/London", sd.now, &history_contacts,
+                                err)) != 0)
+        return rc;
+
     printf("Seeded the demo organisation Acme Energy (tenant acme): 2 teams, %zu staff, "
            "%zu customers, %d consents, %d conversations, %d messages.\n\n",
            demo_advisers_count + 1, demo_customers_count, sd.n_consents, sd.n_conversations,
            sd.n_messages);
+    printf("Contact history for forecasting: %lld contacts over the last 8 weeks "
+           "(web, email, whatsapp; `parley wfm forecast`).\n\n",
+           (long long)history_contacts);
     printf("Routing: 4 queues (billing, moves & meters, priority care, general), routing "
            "profiles for the 5 advisers, SLA policies, business hours Europe/London.\n\n");
     printf("Log in with tenant acme and password %s as:\n", DEMO_PASSWORD);

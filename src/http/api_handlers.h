@@ -59,6 +59,8 @@ void api_widget_receipt(struct api_req *r);
 void api_nlu_train(struct api_req *r);
 void api_nlu_model_get(struct api_req *r);
 void api_nlu_predict(struct api_req *r);
+/* api_wfm.c: staffing forecast (wfm) */
+void api_wfm_forecast(struct api_req *r);
 /* routing (issue 4): api_route.c, api_route_work.c */
 void api_queues_list(struct api_req *r);
 void api_queues_create(struct api_req *r);

@@ -45,6 +45,8 @@ const struct api_route api_routes[] = {
     {"POST",  "/api/v1/bot/nlu/train",                       AUTH_STAFF,   ROLES_ADMIN,       api_nlu_train},
     {"GET",   "/api/v1/bot/nlu/model",                       AUTH_STAFF,   ROLES_ALL,         api_nlu_model_get},
     {"POST",  "/api/v1/bot/nlu/predict",                     AUTH_STAFF,   ROLES_ALL,         api_nlu_predict},
+    /* staffing (wfm) */
+    {"GET",   "/api/v1/wfm/forecast",                        AUTH_STAFF,   ROLES_SUPERVISORS, api_wfm_forecast},
     /* routing (issue 4): queues, profiles, presence, SLA, transfers, call-backs */
     {"GET",   "/api/v1/queues",                              AUTH_STAFF,   ROLES_ADVISERS,    api_queues_list},
     {"POST",  "/api/v1/queues",                              AUTH_STAFF,   ROLES_SUPERVISORS, api_queues_create},

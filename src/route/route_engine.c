@@ -76,6 +76,7 @@ void route_engine_free(struct route_engine *e)
     free(e->lang_names);
     free(e->timers.a);
     free(e->scratch);
+    free(e->fillq);
     rt_map_free(&e->queue_ids);
     rt_map_free(&e->team_ids);
     rt_map_free(&e->adviser_ids);
@@ -405,7 +406,8 @@ int route_team_put(struct route_engine *e, const struct route_team_def *t, int64
     recount_specialists(e);
     rt_spec_changed(e, before);
     for (uint32_t ai = 0; ai < e->nadvisers; ai++)
-        if (e->advisers[ai].live && e->advisers[ai].specialist) rt_fill(e, ai);
+        if (e->advisers[ai].live && e->advisers[ai].specialist) rt_fill_later(e, ai);
+    rt_settle(e);
     return 0;
 }
 
@@ -525,20 +527,20 @@ static void queue_unbind(struct route_engine *e, uint32_t qi)
     for (uint32_t i = 0; i < q->nteams; i++) e->teams[q->teams[i]]->queue_refs--;
 }
 
-/* Takes every waiting item out of the queue's lines into e->scratch; returns how many. */
+/* Takes every waiting item out of the queue's lines into the batch (e->scratch[0..n)). */
 static uint32_t queue_take_waiting(struct route_engine *e, struct rt_queue *q)
 {
-    uint32_t n = 0;
     for (int s = 0; s <= q->nsteps; s++)
         for (int k = 0; k < 2; k++)
             for (int c = 0; c < ROUTE_MAX_CHANNELS; c++) {
                 struct rt_iheap *h = &q->line[s][k].h[c];
                 while (h->n > 0) {
-                    e->scratch[n++] = h->a[h->n - 1];
-                    rt_line_detach(e, h->a[h->n - 1].item);
+                    uint32_t ii = h->a[h->n - 1].item;
+                    rt_line_detach(e, ii);
+                    rt_batch_add(e, ii);
                 }
             }
-    return n;
+    return e->nbatch;
 }
 
 int route_queue_put(struct route_engine *e, const struct route_queue_def *def, int64_t now_ms,
@@ -628,9 +630,8 @@ int route_queue_put(struct route_engine *e, const struct route_queue_def *def, i
         it->step = (uint8_t)rt_step_at(q, e->now - it->enq);
         (void)rt_line_insert(e, ii);
         (void)rt_push_step_timer(e, ii);
-        e->scratch[i].pkey = it->pkey;
     }
-    rt_route_batch(e, nwait);
+    rt_settle(e);
     return 0;
 }
 
@@ -736,7 +737,8 @@ int route_adviser_put(struct route_engine *e, const struct route_adviser_def *de
             ai = e->nadvisers;
             memset(&e->advisers[ai], 0, sizeof(e->advisers[ai]));
         }
-        if (rt_map_put(&e->adviser_ids, def->id, ai) != 0)
+        if (rt_grow((void **)&e->fillq, &e->capfill, e->nadvisers + 1, sizeof(*e->fillq)) != 0 ||
+            rt_map_put(&e->adviser_ids, def->id, ai) != 0)
             return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
         if (ai == e->free_adviser)
             e->free_adviser = e->advisers[ai].next_free;
@@ -774,8 +776,9 @@ int route_adviser_put(struct route_engine *e, const struct route_adviser_def *de
     a->wrapup_ms = def->wrapup_ms;
     a->accept_required = def->accept_required;
     a->accept_timeout_ms = def->accept_timeout_ms;
+    bool was = a->specialist && a->presence == ROUTE_ONLINE;
     a->specialist = adviser_is_specialist(e, a);
-    recount_specialists(e);
+    e->specialists_online += (a->specialist && a->presence == ROUTE_ONLINE) - was;
     int32_t minw = 0;
     for (int c = 0; c < ROUTE_MAX_CHANNELS; c++)
         if (a->w[c] > 0 && (minw == 0 || a->w[c] < minw)) minw = a->w[c];
@@ -786,7 +789,8 @@ int route_adviser_put(struct route_engine *e, const struct route_adviser_def *de
         attach_adviser(e, ai) != 0)
         return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
     rt_spec_changed(e, before);
-    rt_fill(e, ai);
+    rt_fill_later(e, ai);
+    rt_settle(e);
     return 0;
 }
 
@@ -798,11 +802,13 @@ int route_adviser_remove(struct route_engine *e, int64_t adviser_id, int64_t now
     rt_advance(e, now_ms);
     struct rt_adviser *a = &e->advisers[ai];
     uint32_t before = e->specialists_online;
-    if (a->presence == ROUTE_ONLINE) e->online--;
+    if (a->presence == ROUTE_ONLINE) {
+        e->online--;
+        if (a->specialist) e->specialists_online--;
+    }
     a->presence = ROUTE_OFFLINE;
     drop_adviser_memberships(e, ai);
-    recount_specialists(e);
-    (void)rt_requeue_from(e, ai, true, ROUTE_REASON_ADVISER_REMOVED);
+    rt_requeue_from(e, ai, true, ROUTE_REASON_ADVISER_REMOVED);
     for (uint32_t i = 0; i < a->nteams; i++) e->teams[a->teams[i]]->members--;
     a->nteams = 0;
     a->live = false;
@@ -812,14 +818,15 @@ int route_adviser_remove(struct route_engine *e, int64_t adviser_id, int64_t now
     e->free_adviser = ai;
     e->live_advisers--;
     rt_spec_changed(e, before);
+    rt_settle(e);
     return 0;
 }
 
-int rt_set_presence(struct route_engine *e, uint32_t ai, enum route_presence p,
-                    enum route_reason why)
+void rt_set_presence(struct route_engine *e, uint32_t ai, enum route_presence p,
+                     enum route_reason why)
 {
     struct rt_adviser *a = &e->advisers[ai];
-    if (a->presence == p) return 0;
+    if (a->presence == p) return;
     uint32_t before = e->specialists_online;
     bool was_online = a->presence == ROUTE_ONLINE;
     a->presence = (uint8_t)p;
@@ -828,17 +835,16 @@ int rt_set_presence(struct route_engine *e, uint32_t ai, enum route_presence p,
         if (a->specialist) e->specialists_online++;
         a->idle_since = e->now;
         rt_refresh(e, ai);
-        rt_fill(e, ai);
-        return 0;
+        rt_fill_later(e, ai);
+        return;
     }
     if (was_online) {
         e->online--;
         if (a->specialist) e->specialists_online--;
     }
     rt_refresh(e, ai);
-    int n = rt_requeue_from(e, ai, false, why);
+    rt_requeue_from(e, ai, false, why);
     rt_spec_changed(e, before);
-    return n;
 }
 
 int route_presence(struct route_engine *e, int64_t adviser_id, enum route_presence p,
@@ -849,8 +855,9 @@ int route_presence(struct route_engine *e, int64_t adviser_id, enum route_presen
     uint32_t ai = rt_map_get(&e->adviser_ids, adviser_id);
     if (ai == RT_NONE) return parley_fail(err, PARLEY_ENOTFOUND, "adviser_id", "no such adviser");
     rt_advance(e, now_ms);
-    (void)rt_set_presence(
-        e, ai, p, p == ROUTE_AWAY ? ROUTE_REASON_ADVISER_AWAY : ROUTE_REASON_ADVISER_OFFLINE);
+    rt_set_presence(e, ai, p,
+                    p == ROUTE_AWAY ? ROUTE_REASON_ADVISER_AWAY : ROUTE_REASON_ADVISER_OFFLINE);
+    rt_settle(e);
     return 0;
 }
 

@@ -32,39 +32,35 @@ static uint32_t hash64(int64_t k)
 
 static int map_resize(struct rt_map *m, uint32_t cap)
 {
-    int64_t *keys = calloc(cap, sizeof(*keys));
-    uint32_t *vals = calloc(cap, sizeof(*vals));
-    if (keys == NULL || vals == NULL) {
-        free(keys);
-        free(vals);
-        return PARLEY_ENOMEM;
-    }
+    struct rt_slot *ns = calloc(cap, sizeof(*ns));
+    if (ns == NULL) return PARLEY_ENOMEM;
     for (uint32_t i = 0; i < m->cap; i++) {
-        if (m->keys[i] == 0) continue;
-        uint32_t j = hash64(m->keys[i]) & (cap - 1);
-        while (keys[j] != 0) j = (j + 1) & (cap - 1);
-        keys[j] = m->keys[i];
-        vals[j] = m->vals[i];
+        if (m->s[i].key == 0) continue;
+        uint32_t j = hash64(m->s[i].key) & (cap - 1);
+        while (ns[j].key != 0) j = (j + 1) & (cap - 1);
+        ns[j] = m->s[i];
     }
-    free(m->keys);
-    free(m->vals);
-    m->keys = keys;
-    m->vals = vals;
+    free(m->s);
+    m->s = ns;
     m->cap = cap;
     return 0;
 }
 
+int rt_map_reserve(struct rt_map *m, uint32_t n)
+{
+    uint32_t cap = m->cap ? m->cap : 64;
+    while ((uint64_t)n * 2 > cap) cap *= 2;
+    return cap == m->cap ? 0 : map_resize(m, cap);
+}
+
 int rt_map_put(struct rt_map *m, int64_t key, uint32_t val)
 {
-    if ((uint64_t)(m->n + 1) * 4 > (uint64_t)m->cap * 3) {
-        int rc = map_resize(m, m->cap ? m->cap * 2 : 64);
-        if (rc != 0) return rc;
-    }
+    int rc = rt_map_reserve(m, m->n + 1); /* at most half full: short probes */
+    if (rc != 0) return rc;
     uint32_t j = hash64(key) & (m->cap - 1);
-    while (m->keys[j] != 0 && m->keys[j] != key) j = (j + 1) & (m->cap - 1);
-    if (m->keys[j] == 0) m->n++;
-    m->keys[j] = key;
-    m->vals[j] = val;
+    while (m->s[j].key != 0 && m->s[j].key != key) j = (j + 1) & (m->cap - 1);
+    if (m->s[j].key == 0) m->n++;
+    m->s[j] = (struct rt_slot){.key = key, .val = val};
     return 0;
 }
 
@@ -72,8 +68,8 @@ uint32_t rt_map_get(const struct rt_map *m, int64_t key)
 {
     if (m->cap == 0 || key == 0) return RT_NONE;
     uint32_t j = hash64(key) & (m->cap - 1);
-    while (m->keys[j] != 0) {
-        if (m->keys[j] == key) return m->vals[j];
+    while (m->s[j].key != 0) {
+        if (m->s[j].key == key) return m->s[j].val;
         j = (j + 1) & (m->cap - 1);
     }
     return RT_NONE;
@@ -83,32 +79,33 @@ void rt_map_del(struct rt_map *m, int64_t key)
 {
     if (m->cap == 0 || key == 0) return;
     uint32_t mask = m->cap - 1, j = hash64(key) & mask;
-    while (m->keys[j] != key) {
-        if (m->keys[j] == 0) return;
+    while (m->s[j].key != key) {
+        if (m->s[j].key == 0) return;
         j = (j + 1) & mask;
     }
-    m->keys[j] = 0;
+    m->s[j].key = 0;
     m->n--;
     /* shift back the entries of the run after j that probed past it */
-    for (uint32_t k = (j + 1) & mask; m->keys[k] != 0; k = (k + 1) & mask) {
-        uint32_t home = hash64(m->keys[k]) & mask;
+    for (uint32_t k = (j + 1) & mask; m->s[k].key != 0; k = (k + 1) & mask) {
+        uint32_t home = hash64(m->s[k].key) & mask;
         bool between = (j <= k) ? (j < home && home <= k) : (j < home || home <= k);
         if (between) continue;
-        m->keys[j] = m->keys[k];
-        m->vals[j] = m->vals[k];
-        m->keys[k] = 0;
+        m->s[j] = m->s[k];
+        m->s[k].key = 0;
         j = k;
     }
 }
 
 void rt_map_free(struct rt_map *m)
 {
-    free(m->keys);
-    free(m->vals);
+    free(m->s);
     memset(m, 0, sizeof(*m));
 }
 
-/* ---- waiting work: max-heap by rank ---- */
+/* ---- waiting work: 4-ary max-heap by rank (half the depth of a binary heap; the four
+ * children of a node share two cache lines) ---- */
+
+#define IARY 4
 
 int rt_ientry_better(const struct rt_ientry *x, const struct rt_ientry *y)
 {
@@ -127,15 +124,17 @@ static void isift(struct rt_iheap *h, struct rt_item *items, uint32_t pos)
 {
     struct rt_ientry en = h->a[pos];
     while (pos > 0) {
-        uint32_t up = (pos - 1) / 2;
+        uint32_t up = (pos - 1) / IARY;
         if (!rt_ientry_better(&en, &h->a[up])) break;
         iset(h, items, pos, h->a[up]);
         pos = up;
     }
     for (;;) {
-        uint32_t c = 2 * pos + 1;
+        uint32_t c = IARY * pos + 1, end = c + IARY;
         if (c >= h->n) break;
-        if (c + 1 < h->n && rt_ientry_better(&h->a[c + 1], &h->a[c])) c++;
+        if (end > h->n) end = h->n;
+        for (uint32_t k = c + 1; k < end; k++)
+            if (rt_ientry_better(&h->a[k], &h->a[c])) c = k;
         if (!rt_ientry_better(&h->a[c], &en)) break;
         iset(h, items, pos, h->a[c]);
         pos = c;
@@ -147,7 +146,8 @@ int rt_iheap_push(struct rt_iheap *h, struct rt_item *items, uint32_t item)
 {
     if (rt_grow((void **)&h->a, &h->cap, h->n + 1, sizeof(*h->a)) != 0) return PARLEY_ENOMEM;
     const struct rt_item *it = &items[item];
-    struct rt_ientry en = {.pkey = it->pkey, .enq = it->enq, .seq = it->seq, .item = item};
+    struct rt_ientry en = {
+        .pkey = it->pkey, .enq = it->enq, .seq = it->seq, .item = item, .excluded = it->excluded};
     h->a[h->n] = en;
     isift(h, items, h->n++);
     return 0;
@@ -167,7 +167,7 @@ void rt_iheap_remove(struct rt_iheap *h, struct rt_item *items, uint32_t pos)
 uint32_t rt_iheap_best(const struct rt_iheap *h, const struct rt_item *items, uint32_t excl)
 {
     if (h->n == 0) return RT_NONE;
-    if (excl == RT_NONE || items[h->a[0].item].excluded != excl) return 0;
+    if (excl == RT_NONE || h->a[0].excluded != excl) return 0;
     uint32_t front[64], nf = 0;
     front[nf++] = 0;
     while (nf > 0) {
@@ -176,8 +176,8 @@ uint32_t rt_iheap_best(const struct rt_iheap *h, const struct rt_item *items, ui
             if (rt_ientry_better(&h->a[front[i]], &h->a[front[bi]])) bi = i;
         uint32_t pos = front[bi];
         front[bi] = front[--nf];
-        if (items[h->a[pos].item].excluded != excl) return pos;
-        for (uint32_t c = 2 * pos + 1; c <= 2 * pos + 2 && c < h->n; c++) {
+        if (h->a[pos].excluded != excl) return pos;
+        for (uint32_t c = IARY * pos + 1; c <= IARY * pos + IARY && c < h->n; c++) {
             if (nf == 64) goto scan;
             front[nf++] = c;
         }
@@ -186,7 +186,7 @@ uint32_t rt_iheap_best(const struct rt_iheap *h, const struct rt_item *items, ui
 scan:; /* pathological: this adviser declined a great many of these; fall back to a scan */
     uint32_t best = RT_NONE;
     for (uint32_t i = 0; i < h->n; i++)
-        if (items[h->a[i].item].excluded != excl &&
+        if (h->a[i].excluded != excl &&
             (best == RT_NONE || rt_ientry_better(&h->a[i], &h->a[best])))
             best = i;
     return best;
@@ -271,15 +271,20 @@ int rt_aheap_best2(const struct rt_aheap *h, const struct rt_memb *memb, uint32_
     return n;
 }
 
-/* ---- timers: min-heap by time, stale entries dropped when they come due ---- */
+/* ---- timers: 4-ary min-heap by (time, kind), stale entries dropped when they come due ---- */
+
+static bool timer_before(const struct rt_timer *x, const struct rt_timer *y)
+{
+    return x->at != y->at ? x->at < y->at : x->kind < y->kind;
+}
 
 int rt_theap_push(struct rt_theap *h, struct rt_timer t)
 {
     if (rt_grow((void **)&h->a, &h->cap, h->n + 1, sizeof(*h->a)) != 0) return PARLEY_ENOMEM;
     uint32_t pos = h->n++;
-    while (pos > 0 && h->a[(pos - 1) / 2].at > t.at) {
-        h->a[pos] = h->a[(pos - 1) / 2];
-        pos = (pos - 1) / 2;
+    while (pos > 0 && timer_before(&t, &h->a[(pos - 1) / IARY])) {
+        h->a[pos] = h->a[(pos - 1) / IARY];
+        pos = (pos - 1) / IARY;
     }
     h->a[pos] = t;
     return 0;
@@ -290,10 +295,12 @@ void rt_theap_pop(struct rt_theap *h)
     struct rt_timer last = h->a[--h->n];
     uint32_t pos = 0;
     for (;;) {
-        uint32_t c = 2 * pos + 1;
+        uint32_t c = IARY * pos + 1, end = c + IARY;
         if (c >= h->n) break;
-        if (c + 1 < h->n && h->a[c + 1].at < h->a[c].at) c++;
-        if (h->a[c].at >= last.at) break;
+        if (end > h->n) end = h->n;
+        for (uint32_t k = c + 1; k < end; k++)
+            if (timer_before(&h->a[k], &h->a[c])) c = k;
+        if (!timer_before(&h->a[c], &last)) break;
         h->a[pos] = h->a[c];
         pos = c;
     }
@@ -310,15 +317,10 @@ int rt_sticky_init(struct rt_sticky *s, uint32_t cap)
     s->cap = cap;
     s->head = s->tail = RT_NONE;
     /* reserve the map up front so noting a customer never fails */
-    uint32_t mc = 64;
-    while ((uint64_t)mc * 3 < (uint64_t)(cap + 1) * 4) mc *= 2;
-    s->map.keys = calloc(mc, sizeof(*s->map.keys));
-    s->map.vals = calloc(mc, sizeof(*s->map.vals));
-    if (s->map.keys == NULL || s->map.vals == NULL) {
+    if (rt_map_reserve(&s->map, cap + 1) != 0) {
         rt_sticky_free(s);
         return PARLEY_ENOMEM;
     }
-    s->map.cap = mc;
     return 0;
 }
 
@@ -357,14 +359,16 @@ void rt_sticky_note(struct rt_sticky *s, int64_t customer, int64_t adviser_id, i
     uint32_t i = rt_map_get(&s->map, customer);
     if (i != RT_NONE) {
         unlink_entry(s, i);
-    } else if (s->n < s->cap) {
-        i = s->n++;
     } else {
-        i = s->tail;
-        unlink_entry(s, i);
-        rt_map_del(&s->map, s->e[i].customer);
+        if (s->n < s->cap) {
+            i = s->n++;
+        } else {
+            i = s->tail;
+            unlink_entry(s, i);
+            rt_map_del(&s->map, s->e[i].customer);
+        }
+        (void)rt_map_put(&s->map, customer, i); /* reserved: never grows */
     }
-    if (rt_map_get(&s->map, customer) == RT_NONE) (void)rt_map_put(&s->map, customer, i);
     s->e[i].customer = customer;
     s->e[i].adviser_id = adviser_id;
     s->e[i].at = at;

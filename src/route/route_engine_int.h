@@ -14,13 +14,17 @@
 #define RT_MAX_TIME_SPAN ((int64_t)1 << 40)
 
 /* ---- open-addressing map int64 id (> 0) -> uint32 index ---- */
+struct rt_slot {
+    int64_t key; /* 0 = empty */
+    uint32_t val;
+};
 struct rt_map {
-    int64_t *keys; /* 0 = empty */
-    uint32_t *vals;
-    uint32_t cap; /* power of two */
+    struct rt_slot *s; /* key and value side by side: one cache line per probe */
+    uint32_t cap;      /* power of two */
     uint32_t n;
 };
 int rt_map_put(struct rt_map *m, int64_t key, uint32_t val); /* 0 or PARLEY_ENOMEM */
+int rt_map_reserve(struct rt_map *m, uint32_t n);            /* room for n keys */
 uint32_t rt_map_get(const struct rt_map *m, int64_t key);    /* RT_NONE when absent */
 void rt_map_del(struct rt_map *m, int64_t key);
 void rt_map_free(struct rt_map *m);
@@ -31,6 +35,7 @@ struct rt_ientry {
     int64_t enq;  /* earlier first on equal pkey */
     uint64_t seq; /* arrival order last */
     uint32_t item;
+    uint32_t excluded; /* copy of the item's (fixed while it waits): no item access to skip */
 };
 struct rt_iheap {
     struct rt_ientry *a;
@@ -140,6 +145,7 @@ enum rt_item_state { RT_FREE = 0, RT_WAITING, RT_OFFERED, RT_ACCEPTED };
 
 struct rt_item {
     int64_t conv, customer, enq, preferred;
+    int64_t sticky_id, sticky_at; /* the customer's last adviser, looked up on entry */
     int64_t accept_deadline;
     uint64_t seq;
     int64_t pkey;
@@ -152,12 +158,14 @@ struct rt_item {
     uint32_t gen;      /* invalidates its timers */
     int base;
     uint8_t state, channel, step, vulnerable, head;
+    uint8_t marked; /* in the batch to route */
     uint32_t next_free;
 };
 
 struct rt_adviser {
     int64_t id;
     bool live, specialist, accept_required;
+    bool marked; /* in the list to fill */
     uint8_t presence;
     int32_t capacity, load;
     int32_t w[ROUTE_MAX_CHANNELS];
@@ -175,7 +183,8 @@ struct rt_adviser {
     uint32_t next_free;
 };
 
-enum rt_timer_kind { RT_T_STEP = 1, RT_T_ACCEPT, RT_T_WRAPUP };
+/* At one instant: wrap-ups end first, then offers time out, then steps are reached. */
+enum rt_timer_kind { RT_T_WRAPUP = 1, RT_T_ACCEPT, RT_T_STEP };
 struct rt_timer {
     int64_t at;
     uint32_t idx, gen;
@@ -233,8 +242,13 @@ struct route_engine {
     struct rt_theap timers;
     struct rt_sticky sticky;
 
-    struct rt_ientry *scratch; /* batch re-routing: capacity kept >= items */
-    uint32_t capscratch;
+    /* Changes are applied first, then settled: advisers who may take work fill up (fillq),
+     * then changed work is routed best ranked first (scratch). Capacities are kept >= the
+     * number of advisers / items, so adding never allocates. */
+    struct rt_ientry *scratch;
+    uint32_t capscratch, nbatch;
+    uint32_t *fillq;
+    uint32_t capfill, nfill;
     uint64_t timer_failures; /* timers lost to allocation failure (should stay 0) */
 };
 
@@ -267,8 +281,9 @@ bool rt_adviser_matches(const struct route_engine *e, const struct rt_adviser *a
                         const struct rt_profile *p);
 bool rt_available(const struct route_engine *e, const struct rt_adviser *a);
 void rt_refresh(struct route_engine *e, uint32_t ai);
-int rt_set_presence(struct route_engine *e, uint32_t ai, enum route_presence p,
-                    enum route_reason why);
+/* Applies a presence change; the caller settles. */
+void rt_set_presence(struct route_engine *e, uint32_t ai, enum route_presence p,
+                     enum route_reason why);
 void rt_spec_changed(struct route_engine *e, uint32_t before);
 int rt_reserve_queue(struct route_engine *e, struct rt_queue *q, int ch, uint64_t extra);
 
@@ -278,9 +293,12 @@ int rt_line_insert(struct route_engine *e, uint32_t ii);
 void rt_line_detach(struct route_engine *e, uint32_t ii);
 void rt_route_item(struct route_engine *e, uint32_t ii);
 void rt_fill(struct route_engine *e, uint32_t ai);
-/* Routes e->scratch[0..n) (waiting items), best ranked first. */
-void rt_route_batch(struct route_engine *e, uint32_t n);
-int rt_requeue_from(struct route_engine *e, uint32_t ai, bool all, enum route_reason why);
+void rt_batch_add(struct route_engine *e, uint32_t ii);
+void rt_fill_later(struct route_engine *e, uint32_t ai);
+/* Fills the advisers listed, then routes the batched work best ranked first. */
+void rt_settle(struct route_engine *e);
+/* Returns the adviser's offers (all work when all) to the head of their lines, batched. */
+void rt_requeue_from(struct route_engine *e, uint32_t ai, bool all, enum route_reason why);
 int64_t rt_pkey(struct route_engine *e, const struct rt_item *it);
 int rt_step_at(const struct rt_queue *q, int64_t waited);
 int rt_push_step_timer(struct route_engine *e, uint32_t ii);

@@ -195,12 +195,22 @@ static void unassign(struct route_engine *e, uint32_t ii)
     it->gen++;
 }
 
+/* Looks up the customer's last adviser when the item enters (or re-enters) a queue; routing
+ * attempts while it waits reuse it. */
+static void note_sticky(struct route_engine *e, struct rt_item *it)
+{
+    it->sticky_id = 0;
+    if (e->cfg.sticky_window_ms <= 0 || it->customer <= 0) return;
+    const struct rt_sticky_entry *s = rt_sticky_get(&e->sticky, it->customer);
+    if (s == NULL) return;
+    it->sticky_id = s->adviser_id;
+    it->sticky_at = s->at;
+}
+
 static bool sticky_adviser(const struct route_engine *e, const struct rt_item *it, uint32_t *ai)
 {
-    if (e->cfg.sticky_window_ms <= 0 || it->customer <= 0) return false;
-    const struct rt_sticky_entry *s = rt_sticky_get(&e->sticky, it->customer);
-    if (s == NULL || e->now - s->at > e->cfg.sticky_window_ms) return false;
-    *ai = rt_map_get(&e->adviser_ids, s->adviser_id);
+    if (it->sticky_id == 0 || e->now - it->sticky_at > e->cfg.sticky_window_ms) return false;
+    *ai = rt_map_get(&e->adviser_ids, it->sticky_id);
     return *ai != RT_NONE;
 }
 
@@ -312,11 +322,48 @@ static int cmp_rank(const void *x, const void *y)
     return 0;
 }
 
-void rt_route_batch(struct route_engine *e, uint32_t n)
+void rt_batch_add(struct route_engine *e, uint32_t ii)
 {
-    if (n == 0) return;
-    qsort(e->scratch, n, sizeof(*e->scratch), cmp_rank);
-    for (uint32_t i = 0; i < n; i++) rt_route_item(e, e->scratch[i].item);
+    struct rt_item *it = &e->items[ii];
+    if (it->marked) return;
+    it->marked = 1;
+    e->scratch[e->nbatch++].item = ii; /* capacity >= items */
+}
+
+void rt_fill_later(struct route_engine *e, uint32_t ai)
+{
+    struct rt_adviser *a = &e->advisers[ai];
+    if (a->marked) return;
+    a->marked = true;
+    e->fillq[e->nfill++] = ai; /* capacity >= advisers */
+}
+
+/* Everything that changed at one instant is applied before anything is decided, so that
+ * decisions see one consistent state: first the advisers who may take work pick the best
+ * ranked work they are eligible for, then the changed work (requeued, stepped, re-opened)
+ * looks for advisers, best ranked first. */
+void rt_settle(struct route_engine *e)
+{
+    for (uint32_t i = 0; i < e->nfill; i++) {
+        uint32_t ai = e->fillq[i];
+        e->advisers[ai].marked = false;
+        rt_fill(e, ai);
+    }
+    e->nfill = 0;
+    uint32_t n = e->nbatch;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct rt_item *it = &e->items[e->scratch[i].item];
+        e->scratch[i].pkey = it->pkey;
+        e->scratch[i].enq = it->enq;
+        e->scratch[i].seq = it->seq;
+    }
+    if (n > 1) qsort(e->scratch, n, sizeof(*e->scratch), cmp_rank);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t ii = e->scratch[i].item;
+        e->items[ii].marked = 0;
+        rt_route_item(e, ii); /* routing never adds to the batch */
+    }
+    e->nbatch = 0;
 }
 
 /* Puts a (detached) item back in its line at the head, with timers, and reports it. */
@@ -324,16 +371,17 @@ static void back_to_head(struct route_engine *e, uint32_t ii, uint32_t from, enu
 {
     struct rt_item *it = &e->items[ii];
     it->head = 1;
+    note_sticky(e, it);
     if (it->team == RT_NONE) it->step = (uint8_t)rt_step_at(e->queues[it->queue], e->now - it->enq);
     (void)rt_line_insert(e, ii); /* reserved */
     (void)rt_push_step_timer(e, ii);
     emit(e, ROUTE_REQUEUE, why, it->step, it, &e->advisers[from]);
+    rt_batch_add(e, ii);
 }
 
-int rt_requeue_from(struct route_engine *e, uint32_t ai, bool all, enum route_reason why)
+void rt_requeue_from(struct route_engine *e, uint32_t ai, bool all, enum route_reason why)
 {
     struct rt_adviser *a = &e->advisers[ai];
-    uint32_t n = 0;
     for (uint32_t i = 0; i < a->nassigned;) {
         uint32_t ii = a->assigned[i];
         if (!all && e->items[ii].state != RT_OFFERED) {
@@ -342,43 +390,36 @@ int rt_requeue_from(struct route_engine *e, uint32_t ai, bool all, enum route_re
         }
         unassign(e, ii); /* moves the last into slot i */
         back_to_head(e, ii, ai, why);
-        e->scratch[n++] = (struct rt_ientry){.pkey = e->items[ii].pkey,
-                                             .enq = e->items[ii].enq,
-                                             .seq = e->items[ii].seq,
-                                             .item = ii};
     }
     rt_refresh(e, ai);
-    rt_route_batch(e, n);
-    return (int)n;
 }
 
-/* Requeues one assigned item that its adviser declined or let time out. */
+/* Requeues one assigned item that its adviser declined or let time out; the adviser may
+ * take other work. */
 static void requeue_one(struct route_engine *e, uint32_t ii, enum route_reason why)
 {
     struct rt_item *it = &e->items[ii];
     uint32_t ai = it->adviser;
     unassign(e, ii);
-    back_to_head(e, ii, ai, why);
     it->excluded = ai;
+    back_to_head(e, ii, ai, why);
     rt_refresh(e, ai);
-    rt_route_item(e, ii);
+    rt_fill_later(e, ai);
 }
 
 void rt_spec_changed(struct route_engine *e, uint32_t before)
 {
     if (before == 0 || e->specialists_online > 0) return;
     /* The last specialist went: vulnerable work may now go to anyone eligible. */
-    uint32_t n = 0;
     for (uint32_t qi = 0; qi < e->nqueues; qi++) {
         const struct rt_queue *q = e->queues[qi];
         if (!q->live) continue;
         for (int s = 0; s <= q->nsteps; s++)
             for (int c = 0; c < ROUTE_MAX_CHANNELS; c++) {
                 const struct rt_iheap *h = &q->line[s][1].h[c];
-                for (uint32_t i = 0; i < h->n; i++) e->scratch[n++] = h->a[i];
+                for (uint32_t i = 0; i < h->n; i++) rt_batch_add(e, h->a[i].item);
             }
     }
-    rt_route_batch(e, n);
 }
 
 /* ---- timers ---- */
@@ -390,7 +431,7 @@ static void on_timer(struct route_engine *e, struct rt_timer t)
         if (!a->live || a->wgen != t.gen) return;
         a->wrapup_until = 0;
         rt_refresh(e, t.idx);
-        rt_fill(e, t.idx);
+        rt_fill_later(e, t.idx);
         return;
     }
     struct rt_item *it = &e->items[t.idx];
@@ -400,19 +441,17 @@ static void on_timer(struct route_engine *e, struct rt_timer t)
         it->step = (uint8_t)rt_step_at(e->queues[it->queue], e->now - it->enq);
         (void)rt_line_insert(e, t.idx);
         (void)rt_push_step_timer(e, t.idx);
-        rt_route_item(e, t.idx);
+        rt_batch_add(e, t.idx);
     } else if (t.kind == RT_T_ACCEPT && it->state == RT_OFFERED) {
         uint32_t ai = it->adviser;
         requeue_one(e, t.idx, ROUTE_REASON_ACCEPT_TIMEOUT);
-        if (e->cfg.away_on_accept_timeout && e->advisers[ai].presence == ROUTE_ONLINE) {
+        struct rt_adviser *a = &e->advisers[ai];
+        if (e->cfg.away_on_accept_timeout && a->presence == ROUTE_ONLINE) {
             /* reported first (the service records it), then applied */
-            struct rt_adviser *a = &e->advisers[ai];
             a->presence = ROUTE_AWAY;
             emit(e, ROUTE_PRESENCE_CHANGED, ROUTE_REASON_ACCEPT_TIMEOUT, 0, NULL, a);
             a->presence = ROUTE_ONLINE;
-            (void)rt_set_presence(e, ai, ROUTE_AWAY, ROUTE_REASON_ADVISER_AWAY);
-        } else {
-            rt_fill(e, ai);
+            rt_set_presence(e, ai, ROUTE_AWAY, ROUTE_REASON_ADVISER_AWAY);
         }
     }
 }
@@ -421,10 +460,14 @@ void rt_advance(struct route_engine *e, int64_t now)
 {
     if (now < e->now) now = e->now;
     while (e->timers.n > 0 && e->timers.a[0].at <= now) {
-        struct rt_timer t = e->timers.a[0];
-        rt_theap_pop(&e->timers);
-        if (t.at > e->now) e->now = t.at;
-        on_timer(e, t);
+        int64_t at = e->timers.a[0].at;
+        if (at > e->now) e->now = at;
+        while (e->timers.n > 0 && e->timers.a[0].at == at) {
+            struct rt_timer t = e->timers.a[0];
+            rt_theap_pop(&e->timers);
+            on_timer(e, t);
+        }
+        rt_settle(e); /* one instant at a time */
     }
     e->now = now;
 }
@@ -503,6 +546,7 @@ static int new_item(struct route_engine *e, const struct route_work *w, uint32_t
     it->vulnerable = w->vulnerable;
     it->head = w->to_head;
     it->step = (uint8_t)rt_step_at(q, e->now - it->enq);
+    note_sticky(e, it);
     q->items++;
     q->chitems[it->channel]++;
     *out = ii;
@@ -654,9 +698,8 @@ int route_decline(struct route_engine *e, int64_t conversation_id, int64_t advis
     rt_advance(e, now_ms);
     int rc = find_assigned(e, conversation_id, adviser_id, &ii, err);
     if (rc != 0) return rc;
-    uint32_t ai = e->items[ii].adviser;
     requeue_one(e, ii, ROUTE_REASON_DECLINED);
-    rt_fill(e, ai);
+    rt_settle(e);
     return 0;
 }
 
@@ -785,6 +828,7 @@ int route_transfer_to_queue(struct route_engine *e, int64_t conversation_id, int
     it->seq = ++e->seq;
     it->step = 0;
     it->excluded = ai;
+    note_sticky(e, it);
     (void)rt_line_insert(e, ii);
     (void)rt_push_step_timer(e, ii);
     rt_route_item(e, ii);

@@ -10,12 +10,6 @@
 
 #define ZONE_NAME_MAX 64
 
-int64_t tz_floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && a < 0) ? q - 1 : q;
-}
-
 /* Days since 1970-01-01 of a proleptic Gregorian date. Counts in 400-year eras (146097 days),
  * with years starting on 1 March so the leap day is the last day of its year. */
 int64_t tz_days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -40,13 +34,6 @@ void tz_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d)
     *d = (unsigned)(day_of_year - (153 * mp + 2) / 5 + 1);
     *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
     *y = year_of_era + era * 400 + (*m <= 2);
-}
-
-int tz_weekday(int64_t days)
-{
-    /* 1970-01-01 was a Thursday (3 when Monday is 0). */
-    int64_t w = (days + 3) % 7;
-    return (int)(w < 0 ? w + 7 : w);
 }
 
 static int32_t icu_offset(UCalendar *cal, UErrorCode *st)

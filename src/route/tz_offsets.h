@@ -36,9 +36,17 @@ int32_t tz_offsets_at(const struct tz_offsets *z, int64_t t_ms);
 /* Civil-date arithmetic on the proleptic Gregorian calendar (days since 1970-01-01). */
 int64_t tz_days_from_civil(int64_t y, unsigned m, unsigned d);
 void tz_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
-/* Weekday of a day number, Monday = 0 … Sunday = 6. */
-int tz_weekday(int64_t days);
-/* Floor division (rounds toward minus infinity), b > 0. */
-int64_t tz_floor_div(int64_t a, int64_t b);
+/* Floor division (rounds toward minus infinity), b > 0. Inline: the calendar's hot paths. */
+static inline int64_t tz_floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+/* Weekday of a day number, Monday = 0 … Sunday = 6 (1970-01-01 was a Thursday). */
+static inline int tz_weekday(int64_t days)
+{
+    int64_t w = (days + 3) % 7;
+    return (int)(w < 0 ? w + 7 : w);
+}
 
 #endif

@@ -92,7 +92,7 @@ static void erlang_a_metrics(int n, double lambda, double aht, double patience, 
     /* A caller finding all servers busy and j waiting is the (j+1)-th in line. */
     double y = t > 0 ? -expm1(-theta * t) : 0, log_y = t > 0 ? log(y) : -INFINITY;
     double beta_b = mu_n / theta + 1.0;
-    double log_term = log(beta_b) + log_y - (mu_n + theta) * t; /* log T_1 */
+    double log_term = log(beta_b) + log_y - (mu_n + theta) * t;  /* log T_1 */
     double incomplete = t > 0 ? -expm1(-(mu_n + theta) * t) : 0; /* I_y(1, b) */
     double logw = 0, mean_wait = 0;
     for (long j = 0; j < 50000000L; j++) {
@@ -149,8 +149,7 @@ void wfm_evaluate(const struct wfm_queue *q, int agents, double answer_s, struct
         erlang_c_metrics(out->servers, out->traffic, q->aht_s, answer_s, out);
 }
 
-int wfm_queue_check(const struct wfm_queue *q, const struct wfm_target *t,
-                    struct parley_err *err)
+int wfm_queue_check(const struct wfm_queue *q, const struct wfm_target *t, struct parley_err *err)
 {
     if (!(q->calls_per_hour >= 0 && q->calls_per_hour <= WFM_MAX_CALLS_PER_HOUR))
         return parley_fail(err, PARLEY_EINVAL, "calls_per_hour",
@@ -202,8 +201,8 @@ int wfm_staff(const struct wfm_queue *q, const struct wfm_target *t, struct wfm_
     struct wfm_result r;
     while (!meets(q, t, hi, &r)) {
         if (hi >= max_agents)
-            return parley_fail(err, PARLEY_EINVAL, "target",
-                               "the target needs more than %d agents", max_agents);
+            return parley_fail(err, PARLEY_EINVAL, "target", "the target needs more than %d agents",
+                               max_agents);
         lo = hi;
         hi = hi * 2 < max_agents ? hi * 2 : max_agents;
     }
@@ -226,8 +225,7 @@ int wfm_scheduled(int agents, double shrinkage_pct)
     return (int)ceil(agents / (1.0 - shrinkage_pct / 100.0) - 1e-9);
 }
 
-int wfm_parse_target(const char *s, const char *field, struct wfm_target *t,
-                     struct parley_err *err)
+int wfm_parse_target(const char *s, const char *field, struct wfm_target *t, struct parley_err *err)
 {
     char *end = NULL;
     double pct = s != NULL ? strtod(s, &end) : 0, secs = 0;

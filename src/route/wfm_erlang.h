@@ -32,14 +32,14 @@ struct wfm_target {
 };
 
 struct wfm_result {
-    int agents;            /* advisers (servers / concurrency, rounded up) */
-    int servers;           /* agents x concurrency: parallel slots */
-    double traffic;        /* offered load in Erlangs (calls/s x AHT) */
-    double service_level;  /* share of all arrivals answered within answer_s */
-    double asa_s;          /* mean wait of answered contacts (Erlang C: of all contacts) */
-    double occupancy;      /* carried load / servers */
-    double p_wait;         /* probability an arrival waits at all */
-    double p_abandon;      /* probability an arrival abandons (0 for Erlang C) */
+    int agents;           /* advisers (servers / concurrency, rounded up) */
+    int servers;          /* agents x concurrency: parallel slots */
+    double traffic;       /* offered load in Erlangs (calls/s x AHT) */
+    double service_level; /* share of all arrivals answered within answer_s */
+    double asa_s;         /* mean wait of answered contacts (Erlang C: of all contacts) */
+    double occupancy;     /* carried load / servers */
+    double p_wait;        /* probability an arrival waits at all */
+    double p_abandon;     /* probability an arrival abandons (0 for Erlang C) */
 };
 
 /* Erlang B blocking probability for n servers and load a, by the stable recursion
@@ -50,11 +50,9 @@ double wfm_erlang_c(int n, double a);
 
 /* Validates q and target: PARLEY_EINVAL naming the field ("calls_per_hour", "aht",
  * "patience", "concurrency", "target") when out of range. */
-int wfm_queue_check(const struct wfm_queue *q, const struct wfm_target *t,
-                    struct parley_err *err);
+int wfm_queue_check(const struct wfm_queue *q, const struct wfm_target *t, struct parley_err *err);
 /* Metrics of q served by `agents` advisers (agents x concurrency servers). q must be valid. */
-void wfm_evaluate(const struct wfm_queue *q, int agents, double answer_s,
-                  struct wfm_result *out);
+void wfm_evaluate(const struct wfm_queue *q, int agents, double answer_s, struct wfm_result *out);
 /* The fewest advisers meeting the target, with their metrics. Zero calls need zero agents.
  * PARLEY_EINVAL (field named) for bad input or a target needing over WFM_MAX_SERVERS. */
 int wfm_staff(const struct wfm_queue *q, const struct wfm_target *t, struct wfm_result *out,

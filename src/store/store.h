@@ -79,6 +79,8 @@ enum store_cmd_kind {
     STORE_PRUNE,          /* in: cutoff: deletes events and idempotency keys older than it */
     /* NLU (intent detection) */
     STORE_SET_NLU_MODEL, /* in: model blob + summary → out: result_id = the new version */
+    /* staffing (wfm) */
+    STORE_RECORD_ARRIVALS, /* in: interval counts (imported history); replaces same intervals */
     /* routing (issue 4, store_route*.c) */
     STORE_PUT_QUEUE,           /* in: queue (id 0: create) → out: queue; event queue.updated */
     STORE_DELETE_QUEUE,        /* in: queue id; its waiting work moves to no queue */
@@ -91,6 +93,17 @@ enum store_cmd_kind {
     STORE_TRANSFER,            /* in: transfer: internal note + requeue or reassign */
     STORE_ROUTE_DECISION,      /* in: route_decision (core_route.h) */
     STORE_CMD__COUNT
+};
+
+/* Contacts that arrived in one 30-minute interval on one channel, as an ACD or telephony
+ * interval report gives them (history imported or seeded rather than conversations). */
+#define STORE_ARRIVAL_INTERVAL_MS (30LL * 60 * 1000)
+#define STORE_MAX_ARRIVAL_ROWS    20000 /* per STORE_RECORD_ARRIVALS command */
+struct arrival_count {
+    int64_t interval_start; /* UTC ms, a multiple of STORE_ARRIVAL_INTERVAL_MS */
+    enum channel channel;
+    int64_t arrivals; /* >= 0 */
+    double handle_s;  /* total handling seconds of those contacts (0 when unknown) */
 };
 
 /* Which fields of an update are set. */
@@ -195,6 +208,10 @@ struct store_cmd {
             const char *labels_json; /* JSON array of the model's labels */
             int64_t examples, trained_at;
         } set_nlu_model;
+        struct { /* staffing (wfm) */
+            const struct arrival_count *rows;
+            size_t n;
+        } record_arrivals;
         /* routing (issue 4) */
         struct route_queue put_queue;
         int64_t delete_queue_id;
@@ -401,5 +418,17 @@ struct nlu_model_info {
 };
 int store_get_nlu_model_info(struct store_reader *r, int64_t tenant_id, struct nlu_model_info *out,
                              struct arena *a, struct parley_err *err);
+/* ---- staffing (wfm) ---------------------------------------------------------------------- */
+
+#define STORE_MAX_ARRIVAL_INTERVALS (183 * 48) /* about six months of 30-minute intervals */
+/* Contacts that arrived per 30-minute interval for one channel (all channels when channel <
+ * 0): counts[i] covers [from_ms + i*30min, from_ms + (i+1)*30min) and sums the conversations
+ * created then and the imported interval counts (arrival_counts). from_ms must be a multiple
+ * of STORE_ARRIVAL_INTERVAL_MS and n at most STORE_MAX_ARRIVAL_INTERVALS. *handle_s and
+ * *handled (either may be NULL) total the handling seconds and the contacts they cover where
+ * known (imports carry them), for an average handling time. */
+int store_count_arrivals(struct store_reader *r, int64_t tenant_id, int channel, int64_t from_ms,
+                         size_t n, int64_t *counts, double *handle_s, int64_t *handled,
+                         struct parley_err *err);
 
 #endif

@@ -228,7 +228,8 @@ int cmd_update_conversation(struct store *s, struct store_cmd *cmd);
 int cmd_update_receipt(struct store *s, struct store_cmd *cmd);
 int cmd_create_message(struct store *s, struct store_cmd *cmd);
 int cmd_widget_message(struct store *s, struct store_cmd *cmd);
-int cmd_set_nlu_model(struct store *s, struct store_cmd *cmd); /* store_nlu.c */
+int cmd_set_nlu_model(struct store *s, struct store_cmd *cmd);   /* store_nlu.c */
+int cmd_record_arrivals(struct store *s, struct store_cmd *cmd); /* store_wfm.c */
 /* routing (issue 4): store_route.c, store_route_decide.c */
 int cmd_put_queue(struct store *s, struct store_cmd *cmd);
 int cmd_delete_queue(struct store *s, struct store_cmd *cmd);

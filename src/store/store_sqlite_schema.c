@@ -207,6 +207,20 @@ static const char migration_nlu[] = "CREATE TABLE nlu_models ("
                                     " created_by TEXT NOT NULL,"
                                     " UNIQUE (tenant_id, version));";
 
+/* Staffing (wfm): interval counts of contacts from outside the conversations table (an ACD or
+ * telephony interval report, or the demo's eight weeks of history): arrivals and handling time
+ * per 30-minute interval and channel. The forecast adds conversations counted by created_at,
+ * hence the index on (tenant_id, created_at). */
+static const char migration_wfm[] =
+    "CREATE TABLE arrival_counts ("
+    " tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    " interval_start INTEGER NOT NULL," /* UTC ms, multiple of 30 minutes */
+    " channel TEXT NOT NULL,"
+    " arrivals INTEGER NOT NULL,"
+    " handle_s REAL NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (tenant_id, interval_start, channel)) WITHOUT ROWID;"
+    "CREATE INDEX conversations_created ON conversations(tenant_id, created_at);";
+
 /* Routing (issue 4, store_route*.c): queues, adviser routing profiles, presence, SLA policies,
  * the tenant's routing settings (business-hours calendar), call-backs, transfers, and the
  * routing state of each conversation (queue, pending offer, SLA deadlines as UTC ms, 0: none).
@@ -308,7 +322,8 @@ static const char migration_route[] =
     " WHERE status IN ('queued','assigned','pending_customer');";
 
 const char *const store_migrations[] = {
-    migration_1, migration_nlu, /* NLU models */
-    migration_route,            /* routing service (issue 4) */
+    migration_1,     migration_nlu, /* NLU models */
+    migration_wfm,                  /* staffing (wfm) */
+    migration_route,                /* routing service (issue 4) */
 };
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

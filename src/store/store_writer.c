@@ -34,6 +34,7 @@ static const cmd_handler_fn handlers[STORE_CMD__COUNT] = {
     [STORE_APPEND_AUDIT] = cmd_append_audit,
     [STORE_PRUNE] = cmd_prune,
     [STORE_SET_NLU_MODEL] = cmd_set_nlu_model, /* NLU */
+    [STORE_RECORD_ARRIVALS] = cmd_record_arrivals,
     /* routing (issue 4) */
     [STORE_PUT_QUEUE] = cmd_put_queue,
     [STORE_DELETE_QUEUE] = cmd_delete_queue,

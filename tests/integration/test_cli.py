@@ -24,6 +24,10 @@ COMMANDS = {
     "nlu train": ["--csv", "--rasa", "--out", "--tenant", "--db"],
     "nlu eval": ["--model", "--csv", "accuracy"],
     "nlu predict": ["--model", "TEXT"],
+    # staffing (wfm)
+    "wfm staff": ["--calls-per-hour", "--aht", "--target", "--patience", "--concurrency",
+                  "--shrinkage"],
+    "wfm forecast": ["--db", "--tenant", "--days", "--channel", "--aht", "--target", "--show"],
 }
 
 
