@@ -127,8 +127,8 @@ int w_route_new_conversation(struct store *s, struct store_cmd *cmd, const struc
     if (policy != 0 && (rc = calendar_of(s, cmd, &cal)) != 0) return rc;
     int64_t first = 0, resolution = 0;
     if (first_ms > 0)
-        first = cal != NULL ? sla_calendar_add(cal, c->created_at, first_ms)
-                            : c->created_at + first_ms;
+        first =
+            cal != NULL ? sla_calendar_add(cal, c->created_at, first_ms) : c->created_at + first_ms;
     if (resolution_ms > 0)
         resolution = cal != NULL ? sla_calendar_add(cal, c->created_at, resolution_ms)
                                  : c->created_at + resolution_ms;
