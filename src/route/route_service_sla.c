@@ -71,7 +71,9 @@ static int64_t warn_time(const struct rs_tenant *t, const struct sla_policy *p, 
 void rs_sla_sync(struct route_service *s, struct rs_tenant *t, const struct conversation *c,
                  bool vulnerable)
 {
-    const struct sla_policy *p = policy_for(t, c->priority, vulnerable);
+    /* no SLA while the bot has it; once staff have it, measured from the first contact */
+    const struct sla_policy *p =
+        c->status == CONV_BOT ? NULL : policy_for(t, c->priority, vulnerable);
     int64_t due[3] = {0, 0, 0}, warn[3] = {0, 0, 0};
     if (p != NULL) {
         if (c->first_response_at == 0 && p->first_response_ms > 0) {

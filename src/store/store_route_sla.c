@@ -113,7 +113,8 @@ int w_route_new_conversation(struct store *s, struct store_cmd *cmd, const struc
     bind_text(st, 2, priority_name(c->priority));
     sqlite3_bind_int64(st, 3, c->customer_id);
     int64_t policy = 0, first_ms = 0, resolution_ms = 0;
-    int step = sqlite3_step(st);
+    /* while the bot has it no SLA runs; from the hand-off the routing service sets it */
+    int step = c->status == CONV_BOT ? SQLITE_DONE : sqlite3_step(st);
     if (step == SQLITE_ROW) {
         policy = sqlite3_column_int64(st, 0);
         first_ms = sqlite3_column_int64(st, 1);
