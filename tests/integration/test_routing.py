@@ -449,6 +449,47 @@ class SlaTest(RoutingCase):
                                  ("sla.breached", "first_response")])
         self.assertEqual(self.get(c["id"])["sla"]["breached"], ["first_response"])
 
+    def test_next_response_clock_runs_while_the_customer_waits(self):
+        self.queue()
+        c = self.conv(priority="high")  # high: first response 30 min, next 120 min (demo)
+        got = self.get(c["id"])
+        self.assertIsNotNone(got["sla"]["first_response_due"])
+        self.assertIsNone(got["sla"]["next_response_due"])
+        self.api("POST", f"/api/v1/conversations/{c['id']}/messages", {"body": "On it."},
+                 who="agent", expect=201)
+        met = wait_until(lambda: (lambda x: x if x["sla"]["first_response_due"] is None
+                                  else None)(self.get(c["id"])), 10, "first response met")
+        self.assertIsNone(met["sla"]["next_response_due"])
+        # the customer writes back (widget): the next-response clock starts from their message
+        conv2 = self.widget_conversation_with_reply()
+        running = wait_until(lambda: (lambda x: x if x["sla"]["next_response_due"] else None)(
+            self.get(conv2["id"])), 10, "next-response clock")
+        self.assertGreater(running["sla"]["next_response_due"], running["updated_at"] - 1000)
+        self.api("POST", f"/api/v1/conversations/{conv2['id']}/messages", {"body": "Fixed now"},
+                 who="agent", expect=201)
+        wait_until(lambda: self.get(conv2["id"])["sla"]["next_response_due"] is None, 10,
+                   "next-response clock stopped by the reply")
+
+    def widget_conversation_with_reply(self):
+        """A widget customer's conversation (normal priority) that an agent answered once and
+        the customer wrote to again."""
+        v = self.widget_session(name="SLA Visitor")
+        first = self.api("POST", "/api/v1/widget/messages", {"body": "Hello?"},
+                         token=v["token"], expect=201).json
+        cid = first["conversation_id"]
+        self.addCleanup(self.close_conv, cid)
+        self.api("POST", f"/api/v1/conversations/{cid}/messages",
+                 {"body": "checking the account", "internal": True}, who="agent", expect=201)
+        self.assertIsNotNone(self.get(cid)["sla"]["first_response_due"])  # notes do not count
+        self.api("POST", f"/api/v1/conversations/{cid}/messages", {"body": "Hi, how can I help?"},
+                 who="agent", expect=201)
+        wait_until(lambda: self.get(cid)["sla"] is not None and
+                   self.get(cid)["sla"]["first_response_due"] is None, 10, "first response")
+        self.api("POST", "/api/v1/widget/messages", {"body": "My meter is stuck",
+                                                     "conversation_id": cid},
+                 token=v["token"], expect=201)
+        return self.get(cid)
+
     def test_policies_and_calendar_are_validated(self):
         r = self.api("PUT", "/api/v1/sla/policies",
                      {"data": [{"priority": "low"}, {"priority": "low"}]}, who="supervisor")
