@@ -100,13 +100,16 @@ const struct cli_command cli_commands[] = {
      "Forecast contacts per half hour from the tenant's history, with the agents needed.",
      "[--db FILE] --tenant SLUG [--days 7] [--channel CH] [--aht SECONDS] [--target 80/20] "
      "[--patience S] [--concurrency N] [--shrinkage PERCENT] [--show days|intervals]",
-     DB_OPTIONS
-     "  --tenant SLUG        the organisation (its time zone shapes the days)\n"
-     "  --days N             whole days ahead from the next local midnight, 1-28 (default 7)\n"
-     "  --channel CH         web, portal, email, sms, whatsapp, device, api, or all (default)\n"
-     "  --aht SECONDS        handling time (default: from history, else 300)\n"
-     "  --target, --patience, --concurrency, --shrinkage   as for `parley wfm staff`\n"
-     "  --show days|intervals  a summary per day (default) or every half hour as well\n",
+     DB_OPTIONS "  --tenant SLUG      the organisation (its time zone shapes the days)\n"
+                "  --days N           whole days ahead from the next local midnight, 1-28\n"
+                "                     (default 7)\n"
+                "  --channel CH       web, portal, email, sms, whatsapp, device, api, or all\n"
+                "                     (default)\n"
+                "  --aht SECONDS      handling time (default: from history, else 300)\n"
+                "  --target, --patience, --concurrency, --shrinkage\n"
+                "                     as for `parley wfm staff`\n"
+                "  --show WHAT        days: a summary per day (default); intervals: every\n"
+                "                     half hour as well\n",
      cmd_wfm_forecast},
     {"help", "Show help for parley or for one command.", "[COMMAND]", NULL, cmd_help},
 };

@@ -549,7 +549,7 @@ int route_queue_put(struct route_engine *e, const struct route_queue_def *def, i
     if (def == NULL) return parley_fail(err, PARLEY_EINVAL, "queue", "missing");
     int rc = validate_queue(e, def, err);
     if (rc != 0) return rc;
-    struct rt_req req[ROUTE_MAX_REQS];
+    struct rt_req req[ROUTE_MAX_REQS] = {{0}};
     for (size_t i = 0; i < def->n_skills; i++) {
         int si = intern_skill(e, def->skills[i].skill, "skills", err);
         if (si < 0) return si;
@@ -712,8 +712,8 @@ int route_adviser_put(struct route_engine *e, const struct route_adviser_def *de
     if (def == NULL) return parley_fail(err, PARLEY_EINVAL, "adviser", "missing");
     int rc = validate_adviser(e, def, err);
     if (rc != 0) return rc;
-    struct rt_req skills[ROUTE_MAX_ADVISER_SKILLS];
-    int16_t langs[ROUTE_MAX_ADVISER_LANGS];
+    struct rt_req skills[ROUTE_MAX_ADVISER_SKILLS] = {{0}};
+    int16_t langs[ROUTE_MAX_ADVISER_LANGS] = {0};
     for (size_t i = 0; i < def->n_skills; i++) {
         int si = intern_skill(e, def->skills[i].skill, "skills", err);
         if (si < 0) return si;

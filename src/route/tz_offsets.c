@@ -3,6 +3,7 @@
  * hot paths never touch ICU, glibc's TZ or any lock. */
 #include "tz_offsets.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unicode/ucal.h>
@@ -55,8 +56,16 @@ static int grow(struct tz_offsets *z, size_t *cap)
     return 0;
 }
 
-int tz_offsets_load(const char *zone, const char *field, struct tz_offsets **out,
-                    struct parley_err *err)
+static void destroy_table(struct tz_offsets *z)
+{
+    if (z == NULL) return;
+    free(z->start_ms);
+    free(z->offset_ms);
+    free(z);
+}
+
+static int build_table(const char *zone, const char *field, struct tz_offsets **out,
+                       struct parley_err *err)
 {
     *out = NULL;
     size_t len = zone != NULL ? strlen(zone) : 0;
@@ -115,16 +124,56 @@ fail:
     rc = parley_fail(err, rc, field, "out of memory loading time zone %s", zone);
 fail_quiet:
     ucal_close(cal);
-    tz_offsets_free(z);
+    destroy_table(z);
+    return rc;
+}
+
+/* Interned tables, one per zone name asked for, for the life of the process: building one
+ * walks ICU for a millisecond or two, and every tenant calendar in Europe/London can share
+ * the same immutable table. Only names ICU knows get in, so the list is bounded by ICU's
+ * zone list (about 600 names, a few KB each). */
+struct interned {
+    char name[ZONE_NAME_MAX];
+    struct tz_offsets *table;
+    struct interned *next;
+};
+static pthread_mutex_t interned_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct interned *interned_head;
+
+int tz_offsets_load(const char *zone, const char *field, struct tz_offsets **out,
+                    struct parley_err *err)
+{
+    *out = NULL;
+    if (zone == NULL || strlen(zone) >= ZONE_NAME_MAX) return build_table(zone, field, out, err);
+    pthread_mutex_lock(&interned_mu);
+    for (struct interned *e = interned_head; e != NULL; e = e->next)
+        if (strcmp(e->name, zone) == 0) {
+            *out = e->table;
+            pthread_mutex_unlock(&interned_mu);
+            return 0;
+        }
+    /* Built under the lock: a zone is built once even when many threads ask at once. */
+    struct tz_offsets *z = NULL;
+    int rc = build_table(zone, field, &z, err);
+    struct interned *e = rc == 0 ? calloc(1, sizeof(*e)) : NULL;
+    if (rc == 0 && e == NULL) {
+        destroy_table(z);
+        rc = parley_fail(err, PARLEY_ENOMEM, field, "out of memory loading time zone %s", zone);
+    }
+    if (rc == 0) {
+        memcpy(e->name, zone, strlen(zone) + 1);
+        e->table = z;
+        e->next = interned_head;
+        interned_head = e;
+        *out = z;
+    }
+    pthread_mutex_unlock(&interned_mu);
     return rc;
 }
 
 void tz_offsets_free(struct tz_offsets *z)
 {
-    if (z == NULL) return;
-    free(z->start_ms);
-    free(z->offset_ms);
-    free(z);
+    (void)z; /* interned: shared and kept for the life of the process */
 }
 
 size_t tz_offsets_segment(const struct tz_offsets *z, int64_t t_ms)

@@ -2,8 +2,10 @@
  * zone data so that later lookups are a binary search with no shared mutable state (glibc's
  * TZ/localtime is process-global; an ICU UCalendar is not safe to share between threads).
  *
- * Ownership: tz_offsets_load returns a table the caller frees with tz_offsets_free
- * (free(NULL)-safe). Any thread may read a loaded table. */
+ * Ownership: tables are interned per zone name and live as long as the process (the first
+ * load of a zone builds it, later loads of the same name return the same table);
+ * tz_offsets_free is a no-op kept so callers pair loads and frees. Any thread may load and
+ * read. */
 #ifndef PARLEY_TZ_OFFSETS_H
 #define PARLEY_TZ_OFFSETS_H
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,6 +350,81 @@ static void randomised_against_glibc_and_round_trips(void **state)
     unsetenv("TZ");
 }
 
+/* ---- threads: calendars parsed and used concurrently ------------------------------------ */
+
+static const char *const thread_zones[4] = {"Asia/Tokyo", "America/Chicago", "Europe/Paris",
+                                            "Australia/Adelaide"};
+#define THREAD_SAMPLES 500
+
+struct thread_job {
+    int first; /* zone to start with, so threads race to build the same tables */
+    int64_t results[4][THREAD_SAMPLES];
+    int failures;
+};
+
+static int64_t sample(const struct sla_calendar *c, int k)
+{
+    int64_t s = utc(2026, 1, 1, 0, 0) + (int64_t)k * 7919 * MIN_MS;
+    return sla_calendar_add(c, s, (int64_t)(k % 97) * 37 * MIN_MS + 1) +
+           sla_calendar_between(c, s, s + (int64_t)(k % 13) * DAY_MS);
+}
+
+static void run_zone(const char *zone, int64_t *out, int *failures)
+{
+    char json[256];
+    snprintf(json, sizeof(json),
+             "{\"time_zone\":\"%s\",\"weekly\":{\"mon\":[[\"08:00\",\"12:00\"],[\"13:00\","
+             "\"18:00\"]],\"sat\":[[\"00:00\",\"03:00\"]]},\"holidays\":[\"2026-05-04\"]}",
+             zone);
+    struct sla_calendar *c = NULL;
+    if (sla_calendar_parse(json, strlen(json), &c, NULL) != 0) {
+        (*failures)++;
+        return;
+    }
+    for (int k = 0; k < THREAD_SAMPLES; k++) out[k] = sample(c, k);
+    sla_calendar_free(c);
+}
+
+static void *thread_main(void *arg)
+{
+    struct thread_job *j = arg;
+    for (int i = 0; i < 4; i++) {
+        int z = (j->first + i) % 4;
+        run_zone(thread_zones[z], j->results[z], &j->failures);
+    }
+    return NULL;
+}
+
+static void concurrent_parses_share_zone_tables_and_agree(void **state)
+{
+    static struct thread_job jobs[4];
+    pthread_t th[4];
+    for (int t = 0; t < 4; t++) {
+        jobs[t].first = t % 2; /* two threads start on each of two zones */
+        assert_int_equal(pthread_create(&th[t], NULL, thread_main, &jobs[t]), 0);
+    }
+    for (int t = 0; t < 4; t++) assert_int_equal(pthread_join(th[t], NULL), 0);
+    static int64_t reference[THREAD_SAMPLES];
+    int failures = 0;
+    for (int z = 0; z < 4; z++) {
+        run_zone(thread_zones[z], reference, &failures);
+        for (int t = 0; t < 4; t++)
+            if (memcmp(jobs[t].results[z], reference, sizeof(reference)) != 0)
+                fail_msg("thread %d disagrees on %s", t, thread_zones[z]);
+    }
+    for (int t = 0; t < 4; t++) failures += jobs[t].failures;
+    assert_int_equal(failures, 0);
+    /* One table per zone, shared. */
+    struct tz_offsets *a = NULL, *b = NULL;
+    assert_int_equal(tz_offsets_load("Europe/Paris", "tz", &a, NULL), 0);
+    assert_int_equal(tz_offsets_load("Europe/Paris", "tz", &b, NULL), 0);
+    assert_ptr_equal(a, b);
+    tz_offsets_free(a);
+    tz_offsets_free(b);
+    assert_int_equal(tz_offsets_load("Nowhere/Else", "tz", &a, NULL), PARLEY_EINVAL);
+    assert_null(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +436,7 @@ int main(void)
         cmocka_unit_test(always_open_and_spans_of_weeks),
         cmocka_unit_test(bad_calendars_name_the_field),
         cmocka_unit_test(randomised_against_glibc_and_round_trips),
+        cmocka_unit_test(concurrent_parses_share_zone_tables_and_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
