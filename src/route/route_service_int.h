@@ -102,6 +102,7 @@ struct route_service {
     struct route_decision *pending; /* decisions made during the current engine call */
     size_t n_pending, cap_pending;
     int64_t now;
+    int depth; /* rs_conv_sync nesting (a conflicted write re-syncs): bounded */
 };
 
 /* route_service_tenant.c: (re)loads a tenant's configuration, advisers and work from the store

@@ -97,9 +97,24 @@ static void note_sticky(struct route_service *s, struct rs_tenant *t, const stru
         route_sticky_note(t->eng, c->customer_id, user, at, &err);
 }
 
+static void rs_conv_sync_once(struct route_service *s, struct rs_tenant *t,
+                              int64_t conversation_id);
+
 void rs_conv_sync(struct route_service *s, struct rs_tenant *t, int64_t conversation_id)
 {
     if (conversation_id <= 0) return;
+    if (s->depth >= 4) { /* a decision that keeps conflicting: the next event retries */
+        log_msg(LOG_WARN, "route", "event=sync_gave_up conversation=%lld",
+                (long long)conversation_id);
+        return;
+    }
+    s->depth++;
+    rs_conv_sync_once(s, t, conversation_id);
+    s->depth--;
+}
+
+static void rs_conv_sync_once(struct route_service *s, struct rs_tenant *t, int64_t conversation_id)
+{
     struct arena a;
     arena_init(&a);
     struct conversation c;
