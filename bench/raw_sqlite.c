@@ -7,10 +7,15 @@
  * message.created event, idempotency record. Single thread, prepared statements.
  *
  *   raw_sqlite --db FILE [--batch 256] [--seconds 5] [--conversations 1000] [--savepoints]
- *              [--returning] [--synchronous FULL|NORMAL|OFF]
- * --savepoints and --returning add what the store does on top of the bare rows (a savepoint
- * per command; one UPDATE … RETURNING instead of SELECT + UPDATE), to see what each costs;
- * --synchronous other than FULL is for exploring what fsync costs, never for the ceiling.
+ *              [--returning] [--synchronous FULL|NORMAL|OFF] [--cache-kib 8192]
+ *              [--no-checkpoint]
+ * --savepoints and --returning add what the store once did on top of the bare rows (a
+ * savepoint per command; one UPDATE … RETURNING instead of SELECT + UPDATE), to see what each
+ * costs. --cache-kib is the page cache (default: the store writer's 8 MiB, so the ceiling runs
+ * with the settings Parley uses; SQLite's own default is 2000). --no-checkpoint turns
+ * SQLite's auto-checkpoint off for the run (the WAL only grows): an upper bound that no
+ * long-running writer reaches, for seeing what checkpoints cost. --synchronous other than
+ * FULL is for exploring what fsync costs, never for the ceiling.
  *
  * Prints `raw_sqlite: msgs_per_s=N …`. */
 #define _GNU_SOURCE
@@ -61,6 +66,13 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static double cpu_s(void) /* this process's CPU time (user + system) */
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static double mono_s(void)
 {
     struct timespec ts;
@@ -73,7 +85,8 @@ int main(int argc, char **argv)
     const char *path = NULL;
     int batch = 256, nconv = 1000;
     double seconds = 5;
-    bool savepoints = false, returning = false;
+    bool savepoints = false, returning = false, checkpoint = true;
+    int cache_kib = 8192;
     const char *sync = "FULL";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--db") && i + 1 < argc)
@@ -90,20 +103,26 @@ int main(int argc, char **argv)
             returning = true;
         else if (!strcmp(argv[i], "--synchronous") && i + 1 < argc)
             sync = argv[++i];
+        else if (!strcmp(argv[i], "--cache-kib") && i + 1 < argc)
+            cache_kib = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--no-checkpoint"))
+            checkpoint = false;
         else {
-            fprintf(stderr,
-                    "usage: raw_sqlite --db FILE [--batch N] [--seconds S] "
-                    "[--conversations N] [--savepoints] [--returning] [--synchronous MODE]\n");
+            fprintf(stderr, "usage: raw_sqlite --db FILE [--batch N] [--seconds S] "
+                            "[--conversations N] [--savepoints] [--returning] [--synchronous MODE] "
+                            "[--cache-kib N] [--no-checkpoint]\n");
             return 64;
         }
     }
-    if (!path || batch < 1 || nconv < 1) return 64;
+    if (!path || batch < 1 || nconv < 1 || cache_kib < 1) return 64;
     if (sqlite3_open(path, &db) != SQLITE_OK) die("open");
-    char pragmas[256];
+    char pragmas[320];
+    /* temp_store as the store's writer: it only matters with --savepoints */
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
-             "PRAGMA busy_timeout=5000;",
-             sync);
+             "PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-%d;"
+             "PRAGMA wal_autocheckpoint=%d;",
+             sync, cache_kib, checkpoint ? 1000 : 0);
     exec(pragmas);
 
     /* setup (not timed): nconv anonymous visitors, each with an open web conversation */
@@ -183,7 +202,7 @@ int main(int argc, char **argv)
 
     const char *hash = "3f1c0c5e8a5d4b7e9f2a6c1d0b8e7f6a5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f";
     int64_t msgs = 0, batches = 0, k = 0;
-    double t0 = mono_s(), t_end = t0 + seconds;
+    double t0 = mono_s(), t_end = t0 + seconds, c0 = cpu_s();
     while (mono_s() < t_end) {
         run(tx_begin, "begin");
         for (int b = 0; b < batch; b++, k++) {
@@ -272,11 +291,13 @@ int main(int argc, char **argv)
         msgs += batch;
         batches++;
     }
-    double el = mono_s() - t0;
+    double el = mono_s() - t0, cpu = cpu_s() - c0;
     printf("raw_sqlite: msgs_per_s=%.0f msgs=%lld batches=%lld batch=%d seconds=%.2f "
-           "commits_per_s=%.0f savepoints=%s returning=%s synchronous=%s conversations=%d\n",
+           "commits_per_s=%.0f savepoints=%s returning=%s synchronous=%s conversations=%d "
+           "cache_kib=%d checkpoint=%s cpu_us_per_msg=%.1f\n",
            (double)msgs / el, (long long)msgs, (long long)batches, batch, el, (double)batches / el,
-           savepoints ? "yes" : "no", returning ? "yes" : "no", sync, nconv);
+           savepoints ? "yes" : "no", returning ? "yes" : "no", sync, nconv, cache_kib,
+           checkpoint ? "auto" : "off", msgs > 0 ? cpu * 1e6 / (double)msgs : 0.0);
     sqlite3_stmt *all[] = {idem_get, open_conv, conv_upd,   conv_ret, msg_ins,  ev_ins,
                            idem_put, sp_begin,  sp_release, tx_begin, tx_commit};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);

@@ -4,6 +4,7 @@
 #include "api_handlers.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../common/util.h"
@@ -21,10 +22,11 @@ static void forecast_work(void *arg)
     j->rc = wfm_plan_compute(&j->plan, &j->err);
 }
 
-/* Rounded for the wire: volumes to 0.01 contacts, ratios to 0.001. */
-static json_t *real(double v, double step)
+/* Rounded for the wire to 1/per (volumes per 100, ratios per 1000): dividing by an integer
+ * keeps the shortest decimal form ("4.06", not "4.0600000000000005"). */
+static json_t *real(double v, double per)
 {
-    return json_real(round(v / step) * step);
+    return json_real(round(v * per) / per);
 }
 
 static json_t *encode_intervals(const struct wfm_plan *p)
@@ -33,9 +35,9 @@ static json_t *encode_intervals(const struct wfm_plan *p)
     for (size_t i = 0; arr != NULL && i < p->n; i++) {
         const struct wfm_plan_interval *iv = &p->intervals[i];
         if (!api_append(arr, json_pack("{s:I, s:o, s:i, s:i, s:o}", "start",
-                                       (json_int_t)iv->start_ms, "volume", real(iv->volume, 0.01),
+                                       (json_int_t)iv->start_ms, "volume", real(iv->volume, 100),
                                        "agents", iv->agents, "scheduled", iv->scheduled,
-                                       "service_level", real(iv->service_level, 0.001)))) {
+                                       "service_level", real(iv->service_level, 1000)))) {
             json_decref(arr);
             return NULL;
         }
@@ -49,9 +51,9 @@ static json_t *encode_days(const struct wfm_plan *p)
     for (size_t i = 0; arr != NULL && i < p->n_days; i++) {
         const struct wfm_plan_day *d = &p->days[i];
         if (!api_append(arr, json_pack("{s:s, s:o, s:i, s:I, s:o}", "date", d->date, "volume",
-                                       real(d->volume, 0.01), "peak_agents", d->peak_agents,
+                                       real(d->volume, 100), "peak_agents", d->peak_agents,
                                        "peak_start", (json_int_t)d->peak_start_ms, "agent_hours",
-                                       real(d->agent_hours, 0.5)))) {
+                                       real(d->agent_hours, 2)))) {
             json_decref(arr);
             return NULL;
         }
@@ -85,18 +87,18 @@ static json_t *encode_plan(const struct wfm_plan *p)
         /* model */
         "model", "method", "double_seasonal_holt_winters", "alpha", json_real(p->model.alpha),
         "gamma", json_real(p->model.gamma), "omega", json_real(p->model.omega), "rmse",
-        real(p->model.rmse, 0.001),
+        real(p->model.rmse, 1000),
         /* staffing */
         "staffing", "model", q->patience_s > 0 ? "erlang_a" : "erlang_c", "target_service_level",
         json_real(q->target.service_level), "target_answer_s", json_real(q->target.answer_s),
-        "aht_s", real(p->aht_s, 0.1), "aht_source", p->aht_source, "concurrency", q->concurrency,
+        "aht_s", real(p->aht_s, 10), "aht_source", p->aht_source, "concurrency", q->concurrency,
         "patience_s", q->patience_s > 0 ? json_real(q->patience_s) : json_null(), "shrinkage_pct",
         json_real(q->shrinkage_pct),
         /* results */
         "intervals", intervals, "daily", days, "peak",
         peak == NULL ? json_null()
                      : json_pack("{s:I, s:o, s:i, s:i}", "start", (json_int_t)peak->start_ms,
-                                 "volume", real(peak->volume, 0.01), "agents", peak->agents,
+                                 "volume", real(peak->volume, 100), "agents", peak->agents,
                                  "scheduled", peak->scheduled));
 }
 
@@ -107,7 +109,16 @@ static void forecast_after(struct api_req *r, void *arg)
         api_reply_failure(r, j->rc, &j->err);
         return;
     }
-    api_reply_json_or_fail(r, 200, encode_plan(&j->plan));
+    /* Ten significant digits: "0.23", not jansson's default "0.23000000000000001". */
+    json_t *body = encode_plan(&j->plan);
+    char *text = body != NULL ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(body);
+    if (text == NULL) {
+        api_fail(r, PARLEY_ENOMEM, NULL, "out of memory; retry shortly");
+        return;
+    }
+    api_reply_raw(r, 200, text, strlen(text), false);
+    free(text);
 }
 
 /* The optional numeric query parameters, as whole numbers within their bounds. */

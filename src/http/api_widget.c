@@ -127,6 +127,14 @@ static void message_done(struct api_req *r, struct store_cmd *cmd)
         api_reply_failure(r, cmd->status, &cmd->err);
         return;
     }
+    /* The store already rendered the reply ({"message":Message,"conversation_id":N}, compact,
+     * as jansson would): send it as it is rather than parse and print it again. */
+    static const char reply_head[] = "{\"message\":";
+    if (cmd->result_json != NULL &&
+        strncmp(cmd->result_json, reply_head, sizeof(reply_head) - 1) == 0) {
+        api_reply_raw(r, 201, cmd->result_json, strlen(cmd->result_json), cmd->replayed);
+        return;
+    }
     json_t *res = cmd->result_json != NULL ? json_loads(cmd->result_json, 0, NULL) : NULL;
     if (res == NULL) {
         api_fail(r, PARLEY_EINTERNAL, NULL, "the message was stored but could not be shown");

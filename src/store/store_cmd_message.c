@@ -1,7 +1,8 @@
 /* The message path, the hottest write: appending a message to a conversation (staff
- * CREATE_MESSAGE, the widget's WIDGET_MESSAGE). One UPDATE … RETURNING both claims the next
- * seq and reads what the event needs, so a message costs three statements: that UPDATE, the
- * message INSERT and the event INSERT (plus the idempotency row when a key is given). */
+ * CREATE_MESSAGE, the widget's WIDGET_MESSAGE). A message costs four statements: the
+ * conversation's SELECT (what the event needs) and its UPDATE (claims the next seq), the
+ * message INSERT and the event INSERT (plus the idempotency probe and row when a key is
+ * given). */
 #include "store_int.h"
 #include "../core/core_json.h"
 
@@ -10,29 +11,28 @@
 
 #define STORE_MAX_BODY (1 << 20) /* backstop only: the edge enforces max_message_bytes */
 
-/* ?1 created_at, ?2 counts as a first response (agent, not internal). The status column is
- * not assigned here, so the partial index of open conversations is left alone. */
-#define APPEND_SET                                                                                 \
-    "UPDATE conversations SET last_seq = last_seq + 1, updated_at = max(updated_at, ?1),"          \
-    " first_response_at = CASE WHEN ?2 AND first_response_at IS NULL THEN ?1"                      \
-    " ELSE first_response_at END "
-#define APPEND_RETURNING " RETURNING id, customer_id, status, last_seq, assignees"
+/* Finding the conversation and claiming the next seq are two statements: a SELECT through
+ * an index, then an UPDATE by primary key. (One UPDATE … RETURNING did both, but RETURNING
+ * materialises its row in an ephemeral table opened and closed per statement, which cost more
+ * than the second statement: docs/benchmarks.md.) Same transaction, one writer: nothing can
+ * come between the two. The status column is never assigned here, so the partial index of
+ * open conversations is left alone. */
+#define APPEND_COLS "SELECT id, customer_id, status, last_seq, assignees FROM conversations "
 
 enum append_target {
-    BY_ID,          /* ?3 conversation, ?4 tenant */
-    BY_ID_CUSTOMER, /* and ?5 customer: the widget may only write to its own */
-    OPEN_OF,        /* ?5 customer's newest conversation that is not resolved or closed: the
+    BY_ID,          /* ?1 conversation, ?2 tenant */
+    BY_ID_CUSTOMER, /* and ?3 customer: the widget may only write to its own */
+    OPEN_OF,        /* ?3 customer's newest conversation that is not resolved or closed: the
                        partial index makes that one probe however many closed ones it has */
 };
 
 static const char *const append_sql[] = {
-    [BY_ID] = APPEND_SET "WHERE id = ?3 AND tenant_id = ?4 AND status <> 'closed'" APPEND_RETURNING,
-    [BY_ID_CUSTOMER] = APPEND_SET "WHERE id = ?3 AND tenant_id = ?4 AND customer_id = ?5"
-                                  " AND status <> 'closed'" APPEND_RETURNING,
-    [OPEN_OF] = APPEND_SET "WHERE id = (SELECT id FROM conversations INDEXED BY conversations_open"
-                           " WHERE customer_id = ?5"
-                           " AND status IN ('bot','queued','assigned','pending_customer')"
-                           " AND tenant_id = ?4 ORDER BY id DESC LIMIT 1)" APPEND_RETURNING,
+    [BY_ID] = APPEND_COLS "WHERE id = ?1 AND tenant_id = ?2 AND status <> 'closed'",
+    [BY_ID_CUSTOMER] = APPEND_COLS "WHERE id = ?1 AND tenant_id = ?2 AND customer_id = ?3"
+                                   " AND status <> 'closed'",
+    [OPEN_OF] = APPEND_COLS "INDEXED BY conversations_open WHERE customer_id = ?3"
+                            " AND status IN ('bot','queued','assigned','pending_customer')"
+                            " AND tenant_id = ?2 ORDER BY id DESC LIMIT 1",
 };
 
 static int check_message(struct store_cmd *cmd, const struct message *m)
@@ -80,11 +80,9 @@ static int append(struct store *s, struct store_cmd *cmd, enum append_target tar
 
     sqlite3_stmt *st = stmt_get(&s->cache, append_sql[target], &cmd->err);
     if (st == NULL) return cmd->err.code;
-    sqlite3_bind_int64(st, 1, m->created_at);
-    sqlite3_bind_int(st, 2, first_response ? 1 : 0);
-    if (target != OPEN_OF) sqlite3_bind_int64(st, 3, m->conversation_id);
-    sqlite3_bind_int64(st, 4, cmd->tenant_id);
-    if (target != BY_ID) sqlite3_bind_int64(st, 5, customer_id);
+    if (target != OPEN_OF) sqlite3_bind_int64(st, 1, m->conversation_id);
+    sqlite3_bind_int64(st, 2, cmd->tenant_id);
+    if (target != BY_ID) sqlite3_bind_int64(st, 3, customer_id);
     int step = sqlite3_step(st);
     if (step != SQLITE_ROW) {
         sqlite3_reset(st);
@@ -94,7 +92,7 @@ static int append(struct store *s, struct store_cmd *cmd, enum append_target tar
     m->conversation_id = sqlite3_column_int64(st, 0);
     int64_t conv_customer = sqlite3_column_int64(st, 1);
     int status = conv_status_parse((const char *)sqlite3_column_text(st, 2));
-    m->seq = sqlite3_column_int64(st, 3);
+    m->seq = sqlite3_column_int64(st, 3) + 1;
     int64_t assignees[8];
     struct event_scope sc = {.conversation_id = m->conversation_id,
                              .customer_id = conv_customer,
@@ -102,6 +100,20 @@ static int append(struct store *s, struct store_cmd *cmd, enum append_target tar
     sc.n_assignees = ids_parse((const char *)sqlite3_column_text(st, 4), assignees, 8);
     sc.assignees_text = ids_format(assignees, sc.n_assignees, &cmd->arena);
     sqlite3_reset(st);
+
+    /* Claim the seq. A first agent reply also stamps first_response_at (once). */
+    st = stmt_get(&s->cache,
+                  first_response
+                      ? "UPDATE conversations SET last_seq = ?1, updated_at = max(updated_at, ?2),"
+                        " first_response_at = coalesce(first_response_at, ?2) WHERE id = ?3"
+                      : "UPDATE conversations SET last_seq = ?1, updated_at = max(updated_at, ?2)"
+                        " WHERE id = ?3",
+                  &cmd->err);
+    if (st == NULL) return cmd->err.code;
+    sqlite3_bind_int64(st, 1, m->seq);
+    sqlite3_bind_int64(st, 2, m->created_at);
+    sqlite3_bind_int64(st, 3, m->conversation_id);
+    if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "appending a message");
 
     st = stmt_get(&s->cache,
                   "INSERT INTO messages(tenant_id, conversation_id, seq, sender, author_id,"

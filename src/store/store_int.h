@@ -47,8 +47,17 @@ const char **strings_from_json(const char *text, size_t *n, struct arena *a);
 
 /* ---- the store and its readers --------------------------------------------------------- */
 
+/* A command's inputs as submitted (store_writer.c runs a batch again from them). */
+struct store_cmd_input {
+    __typeof__(((struct store_cmd *)0)->in) in;
+    int64_t tenant_id;
+    const char *actor;
+    enum receipt_kind receipt_kind;
+};
+
 struct store_batch {
-    struct store_cmd **cmds; /* up to batch_max */
+    struct store_cmd **cmds;        /* up to batch_max */
+    struct store_cmd_input *inputs; /* cmds[i]'s inputs as submitted */
     size_t n;
     struct event *events; /* inserted by the batch so far, in id order */
     size_t n_events, cap_events;
@@ -78,6 +87,11 @@ struct store {
     struct store_route_cache *route_cache; /* writer thread only (store_route_sla.c) */
 
     struct store_batch batch; /* writer thread only */
+
+    /* WAL checkpoints off the writer's commit path (store_checkpoint.c): the writer's WAL hook
+     * wakes a checkpointer thread with its own connection, which copies committed pages into
+     * the database (PASSIVE) while the writer goes on committing. */
+    struct store_checkpointer *ckpt;
 };
 
 struct store_reader {
@@ -91,6 +105,16 @@ extern const int store_migrations_count;
 
 /* Runs pending migrations on an open connection in one transaction; *applied = how many. */
 int store_migrate(sqlite3 *db, int *version, int *applied, struct parley_err *err);
+/* WAL frames (pages) past which the writer wakes the checkpointer, and past which it
+ * checkpoints the remainder itself so that the WAL starts over (store_checkpoint.c). */
+#define STORE_CKPT_WAKE_PAGES   1000 /* SQLite's default auto-checkpoint size (~4 MB of WAL) */
+#define STORE_CKPT_INLINE_PAGES 8000 /* ~32 MB of WAL */
+
+/* The checkpointer (store_checkpoint.c): started by store_open once the write connection is
+ * configured (it installs the write connection's WAL hook), stopped by store_close after the
+ * writer thread ended and before the write connection closes. */
+int store_checkpointer_start(struct store *s, struct parley_err *err);
+void store_checkpointer_stop(struct store *s);
 /* Writer thread entry (store_writer.c). */
 void *store_writer_main(void *arg);
 /* Number of migrations the last store_open applied (0 on a reopen): for tests. */

@@ -1,5 +1,6 @@
 /* The writer thread and group commit: commands queue under a mutex; the writer takes up to
- * batch_max of them, runs each in its own savepoint inside one IMMEDIATE transaction, handles
+ * batch_max of them, runs them inside one IMMEDIATE transaction (a failed command's rows are
+ * undone without touching the others': see enum batch_mode), handles
  * idempotency keys generically, commits once, then hands the batch's events to the sink and
  * calls every command's done(). Nothing is acknowledged before its COMMIT succeeded. */
 #define _GNU_SOURCE /* pthread_setname_np */
@@ -286,18 +287,33 @@ static void clear_results(struct store_cmd *cmd)
     cmd->result_json = NULL;
 }
 
-/* Runs one command in its own savepoint. Returns false when the transaction itself is lost
- * (then the whole batch fails). */
-static bool run_one(struct store *s, struct store_cmd *cmd)
+/* How a batch runs its commands. OPTIMISTIC: no savepoints; a command that fails before it
+ * changed anything (nearly every failure: not found, closed, conflicting key, bad input) is
+ * simply reported, and one that fails after changing rows makes the whole attempt roll back
+ * and the batch run again in SAVEPOINTS mode, each command in its own savepoint. Savepoints
+ * cost about a quarter of the writer's time per message (each copies the pages it is about
+ * to change into the statement journal, and RELEASE empties it), for the rare command that
+ * fails half-way (docs/benchmarks.md). */
+enum batch_mode { OPTIMISTIC, SAVEPOINTS };
+
+enum one_result {
+    ONE_DONE, /* the command committed or failed cleanly: go on with the batch */
+    ONE_UNDO, /* OPTIMISTIC: it failed after changing rows; only a rollback undoes them */
+    ONE_LOST, /* the transaction itself is lost (SQLite rolled it back): the batch fails */
+};
+
+/* Runs one command (in its own savepoint in SAVEPOINTS mode). */
+static enum one_result run_one(struct store *s, struct store_cmd *cmd, enum batch_mode mode)
 {
     struct store_batch *b = &s->batch;
     size_t mark = b->n_events;
+    sqlite3_int64 changes = sqlite3_total_changes64(s->db);
     clear_results(cmd);
     parley_err_clear(&cmd->err);
-    int rc = exec_cached(s, "SAVEPOINT cmd", &cmd->err);
+    int rc = mode == SAVEPOINTS ? exec_cached(s, "SAVEPOINT cmd", &cmd->err) : 0;
     if (rc != 0) {
         cmd->status = rc;
-        return sqlite3_get_autocommit(s->db) == 0;
+        return sqlite3_get_autocommit(s->db) == 0 ? ONE_DONE : ONE_LOST;
     }
     bool replay = false;
     if (cmd->idem_key != NULL) {
@@ -314,22 +330,25 @@ static bool run_one(struct store *s, struct store_cmd *cmd)
                                       "unknown store command kind %d", (int)cmd->kind);
         if (rc == 0 && cmd->idem_key != NULL) rc = idem_store(s, cmd);
     }
-    if (rc == 0 && exec_cached(s, "RELEASE cmd", &cmd->err) == 0) {
+    if (rc == 0 && (mode == OPTIMISTIC || exec_cached(s, "RELEASE cmd", &cmd->err) == 0)) {
         cmd->status = 0;
-        return true;
+        return ONE_DONE;
     }
     if (rc == 0) rc = cmd->err.code != 0 ? cmd->err.code : PARLEY_EIO;
     if (cmd->err.code == 0)
         parley_fail(&cmd->err, rc, NULL, "the command failed (%s)", parley_err_code_name(rc));
     cmd->status = rc;
     clear_results(cmd);
-    b->n_events = mark; /* its events were rolled back with it */
+    b->n_events = mark; /* its events are undone with its rows */
+    if (sqlite3_get_autocommit(s->db) != 0) return ONE_LOST; /* SQLite rolled everything back */
+    if (mode == OPTIMISTIC)
+        /* A failed statement undoes itself; a command that changed no row left nothing. */
+        return sqlite3_total_changes64(s->db) == changes ? ONE_DONE : ONE_UNDO;
     struct parley_err ignored;
-    if (sqlite3_get_autocommit(s->db) != 0) return false; /* SQLite rolled everything back */
     if (exec_cached(s, "ROLLBACK TO cmd", &ignored) != 0 ||
         exec_cached(s, "RELEASE cmd", &ignored) != 0)
-        return false;
-    return true;
+        return ONE_LOST;
+    return ONE_DONE;
 }
 
 static void fail_all(struct store_batch *b, const char *why)
@@ -343,25 +362,67 @@ static void fail_all(struct store_batch *b, const char *why)
     b->n_events = 0;
 }
 
-static void run_batch(struct store *s, store_event_sink_fn sink, void *sink_ud)
+/* Inputs as submitted, so that a batch run again starts from them: handlers fill in defaults,
+ * times and ids as they go (a shallow copy: what the inputs point to is not changed). */
+static void save_inputs(struct store_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        const struct store_cmd *cmd = b->cmds[i];
+        struct store_cmd_input *in = &b->inputs[i];
+        memcpy(&in->in, &cmd->in, sizeof(in->in));
+        in->tenant_id = cmd->tenant_id;
+        in->actor = cmd->actor;
+        in->receipt_kind = cmd->receipt_kind;
+    }
+}
+
+static void restore_inputs(struct store_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        struct store_cmd *cmd = b->cmds[i];
+        const struct store_cmd_input *in = &b->inputs[i];
+        memcpy(&cmd->in, &in->in, sizeof(in->in));
+        cmd->tenant_id = in->tenant_id;
+        cmd->actor = in->actor;
+        cmd->receipt_kind = in->receipt_kind;
+    }
+}
+
+/* One attempt at the batch in one transaction. Returns true when the batch is settled
+ * (committed, or failed as a whole); false when it must run again in SAVEPOINTS mode. */
+static bool attempt_batch(struct store *s, enum batch_mode mode, store_event_sink_fn sink,
+                          void *sink_ud)
 {
     struct store_batch *b = &s->batch;
     struct parley_err err;
     b->n_events = 0;
     if (exec_cached(s, "BEGIN IMMEDIATE", &err) != 0) {
         fail_all(b, "the transaction could not start");
-    } else {
-        bool ok = true;
-        for (size_t i = 0; i < b->n && ok; i++) ok = run_one(s, b->cmds[i]);
-        if (ok && exec_cached(s, "COMMIT", &err) == 0) {
-            if (sink != NULL && b->n_events > 0) sink(sink_ud, b->events, b->n_events);
-        } else {
-            if (sqlite3_get_autocommit(s->db) == 0)
-                sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-            log_msg(LOG_ERROR, "store", "batch_failed commands=%zu", b->n);
-            fail_all(b, "the transaction did not commit");
-        }
+        return true;
     }
+    enum one_result r = ONE_DONE;
+    for (size_t i = 0; i < b->n && r == ONE_DONE; i++) r = run_one(s, b->cmds[i], mode);
+    if (r == ONE_DONE && exec_cached(s, "COMMIT", &err) == 0) {
+        if (sink != NULL && b->n_events > 0) sink(sink_ud, b->events, b->n_events);
+        return true;
+    }
+    if (sqlite3_get_autocommit(s->db) == 0) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (r == ONE_UNDO) {
+        log_msg(LOG_DEBUG, "store", "event=batch_rerun_with_savepoints commands=%zu", b->n);
+        b->n_events = 0;
+        restore_inputs(b);
+        return false;
+    }
+    log_msg(LOG_ERROR, "store", "batch_failed commands=%zu", b->n);
+    fail_all(b, "the transaction did not commit");
+    return true;
+}
+
+static void run_batch(struct store *s, store_event_sink_fn sink, void *sink_ud)
+{
+    struct store_batch *b = &s->batch;
+    save_inputs(b);
+    if (!attempt_batch(s, OPTIMISTIC, sink, sink_ud)) attempt_batch(s, SAVEPOINTS, sink, sink_ud);
     /* done() may free the command: nothing touches it afterwards. */
     for (size_t i = 0; i < b->n; i++) {
         struct store_cmd *cmd = b->cmds[i];
