@@ -61,6 +61,12 @@ void api_nlu_model_get(struct api_req *r);
 void api_nlu_predict(struct api_req *r);
 /* api_wfm.c: staffing forecast (wfm) */
 void api_wfm_forecast(struct api_req *r);
+/* api_bot.c: the virtual agent (issue 3) */
+void api_bot_policy_get(struct api_req *r);
+void api_bot_policy_put(struct api_req *r);
+void api_bot_stats(struct api_req *r);
+void api_demo_meter_reading(struct api_req *r);
+void api_demo_power_cut(struct api_req *r);
 /* routing (issue 4): api_route.c, api_route_work.c */
 void api_queues_list(struct api_req *r);
 void api_queues_create(struct api_req *r);

@@ -75,6 +75,14 @@ const struct api_route api_routes[] = {
 
     {"GET",   "/api/v1/stream",                              AUTH_STAFF,   ROLES_ALL,         api_stream_open},
     {"GET",   "/api/v1/widget/stream",                       AUTH_VISITOR, 0,                 api_stream_open},
+
+    /* virtual agent (issue 3) */
+    {"GET",   "/api/v1/bot/policy",                          AUTH_STAFF,   ROLES_SUPERVISORS, api_bot_policy_get},
+    {"PUT",   "/api/v1/bot/policy",                          AUTH_STAFF,   ROLES_ADMIN,       api_bot_policy_put},
+    {"GET",   "/api/v1/bot/stats",                           AUTH_STAFF,   ROLES_SUPERVISORS, api_bot_stats},
+    /* the demo organisation's stand-in back office, called by its flows (docs/bot.md) */
+    {"POST",  "/demo/actions/meter-readings",                AUTH_NONE,    0,                 api_demo_meter_reading},
+    {"POST",  "/demo/actions/power-cuts",                    AUTH_NONE,    0,                 api_demo_power_cut},
 };
 /* clang-format on */
 

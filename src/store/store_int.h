@@ -254,6 +254,20 @@ int cmd_create_message(struct store *s, struct store_cmd *cmd);
 int cmd_widget_message(struct store *s, struct store_cmd *cmd);
 int cmd_set_nlu_model(struct store *s, struct store_cmd *cmd);   /* store_nlu.c */
 int cmd_record_arrivals(struct store *s, struct store_cmd *cmd); /* store_wfm.c */
+/* virtual agent (issue 3), store_bot.c */
+int cmd_bot_turn(struct store *s, struct store_cmd *cmd);
+int cmd_bot_set_policy(struct store *s, struct store_cmd *cmd);
+int cmd_bot_first_reply(struct store *s, struct store_cmd *cmd);
+/* Records a hand-off of c (bot_handoffs row + bot.handoff event); with move, also puts c in
+ * the queue with its priority raised to at least priority and contact_reason = intent or
+ * "unknown" (CONTRACTS.md). */
+int w_bot_handoff(struct store *s, struct store_cmd *cmd, const struct conversation *c,
+                  const char *reason, const char *intent, enum priority priority, bool move,
+                  int64_t at);
+/* The status a new widget conversation of cust starts in: bot when the tenant's bot is
+ * enabled, unless the customer is vulnerable or prefers a person (*bypass names which). */
+int w_bot_widget_status(struct store *s, struct store_cmd *cmd, const struct customer *cust,
+                        enum conv_status *status, const char **bypass);
 /* routing (issue 4): store_route.c, store_route_decide.c */
 int cmd_put_queue(struct store *s, struct store_cmd *cmd);
 int cmd_delete_queue(struct store *s, struct store_cmd *cmd);

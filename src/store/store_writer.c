@@ -36,6 +36,9 @@ static const cmd_handler_fn handlers[STORE_CMD__COUNT] = {
     [STORE_PRUNE] = cmd_prune,
     [STORE_SET_NLU_MODEL] = cmd_set_nlu_model, /* NLU */
     [STORE_RECORD_ARRIVALS] = cmd_record_arrivals,
+    [STORE_BOT_TURN] = cmd_bot_turn,               /* virtual agent (issue 3) */
+    [STORE_BOT_SET_POLICY] = cmd_bot_set_policy,   /* virtual agent (issue 3) */
+    [STORE_BOT_FIRST_REPLY] = cmd_bot_first_reply, /* virtual agent (issue 3) */
     /* routing (issue 4) */
     [STORE_PUT_QUEUE] = cmd_put_queue,
     [STORE_DELETE_QUEUE] = cmd_delete_queue,

@@ -169,6 +169,9 @@ EVENT_SCHEMAS = {
     "conversation.updated": "Conversation",
     "receipt.updated": "Receipt",
     "typing": "TypingEvent",
+    "bot.handoff": "BotHandoffEvent",
+    "bot.resolved": "BotResolvedEvent",
+    "handoff.first_human_reply": "FirstHumanReplyEvent",
     # routing (issue 4)
     "route.decision": "RouteDecisionEvent",
     "sla.warning": "SlaEvent",
