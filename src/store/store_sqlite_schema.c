@@ -360,9 +360,9 @@ static const char migration_route[] =
     " WHERE status IN ('queued','assigned','pending_customer');";
 
 const char *const store_migrations[] = {
-    migration_1, migration_nlu, /* NLU models */
-    migration_wfm,              /* staffing (wfm) */
-    migration_bot,              /* virtual agent (issue 3) */
-    migration_route,            /* routing service (issue 4) */
+    migration_1,     migration_nlu, /* NLU models */
+    migration_wfm,                  /* staffing (wfm) */
+    migration_bot,                  /* virtual agent (issue 3) */
+    migration_route,                /* routing service (issue 4) */
 };
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
