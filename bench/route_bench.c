@@ -127,6 +127,20 @@ static void setup(struct route_engine *e, int nadv, int nq)
     }
 }
 
+/* The next conversation: a random queue, mostly chat, some voice and email, 2% vulnerable. */
+static struct route_work random_work(int64_t conv, int64_t now, long nq)
+{
+    return (struct route_work){.conversation_id = conv,
+                               .customer_id = 1 + pick(200000),
+                               .queue_id = 1 + pick((int)nq),
+                               .channel = pick(10) < 6   ? 0
+                                          : pick(3) == 0 ? 1
+                                                         : 2,
+                               .priority = pick(4),
+                               .vulnerable = pick(50) == 0,
+                               .enqueued_ms = now};
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -189,15 +203,7 @@ int main(int argc, char **argv)
         route_engine_stats(e, &st);
         if ((long)st.waiting >= want_wait) break;
         conv++;
-        struct route_work w = {.conversation_id = conv,
-                               .customer_id = 1 + pick(200000),
-                               .queue_id = 1 + pick((int)nq),
-                               .channel = pick(10) < 6   ? 0
-                                          : pick(3) == 0 ? 1
-                                                         : 2,
-                               .priority = pick(4),
-                               .vulnerable = pick(50) == 0,
-                               .enqueued_ms = now};
+        struct route_work w = random_work(conv, now, nq);
         if (route_enqueue(e, &w, now, &err) != 0) die("enqueue", &err);
         if (conv % 64 == 0) now++;
     }
@@ -229,15 +235,7 @@ int main(int argc, char **argv)
             n_tick++;
         } else if ((long)st.waiting < want_wait || nassigned == 0) { /* arrival */
             conv++;
-            struct route_work w = {.conversation_id = conv,
-                                   .customer_id = 1 + pick(200000),
-                                   .queue_id = 1 + pick((int)nq),
-                                   .channel = pick(10) < 6   ? 0
-                                              : pick(3) == 0 ? 1
-                                                             : 2,
-                                   .priority = pick(4),
-                                   .vulnerable = pick(50) == 0,
-                                   .enqueued_ms = now};
+            struct route_work w = random_work(conv, now, nq);
             t0 = ns_now();
             route_enqueue(e, &w, now, &err);
             t1 = ns_now();

@@ -27,7 +27,7 @@ int route_engine_new(const struct route_config *cfg, route_decision_fn decide, v
     e->cfg = c;
     e->decide = decide;
     e->ctx = ctx;
-    e->free_adviser = e->free_item = e->free_memb = RT_NONE;
+    e->free_item = e->free_memb = RT_NONE;
     if (rt_sticky_init(&e->sticky, c.sticky_capacity) != 0) {
         free(e);
         return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
@@ -140,8 +140,7 @@ static int cmp_u32(const void *a, const void *b)
 
 /* ---- matching and availability ---- */
 
-bool rt_adviser_matches(const struct route_engine *e, const struct rt_adviser *a,
-                        const struct rt_profile *p)
+bool rt_set_matches(const struct rt_adviser *a, const struct rt_reqset *p)
 {
     if (p->team_mode == RT_TEAMS_SPECIALIST && !a->specialist) return false;
     if (p->team_mode == RT_TEAMS_SET) {
@@ -162,8 +161,14 @@ bool rt_adviser_matches(const struct route_engine *e, const struct rt_adviser *a
             a->skills[j].level < p->req[i].level)
             return false;
     }
-    (void)e;
     return true;
+}
+
+bool rt_adviser_matches(const struct route_engine *e, const struct rt_adviser *a,
+                        const struct rt_profile *p)
+{
+    (void)e;
+    return rt_set_matches(a, &p->want) && !(p->has_prev && rt_set_matches(a, &p->prev));
 }
 
 bool rt_available(const struct route_engine *e, const struct rt_adviser *a)
@@ -261,11 +266,17 @@ static int attach_adviser(struct route_engine *e, uint32_t ai)
 
 /* ---- profiles: shared by queue steps with the same requirements ---- */
 
-static bool same_profile(const struct rt_profile *x, const struct rt_profile *y)
+static bool same_set(const struct rt_reqset *x, const struct rt_reqset *y)
 {
     return x->nreq == y->nreq && x->lang == y->lang && x->team_mode == y->team_mode &&
            x->nteams == y->nteams && memcmp(x->req, y->req, x->nreq * sizeof(x->req[0])) == 0 &&
            memcmp(x->teams, y->teams, x->nteams * sizeof(x->teams[0])) == 0;
+}
+
+static bool same_profile(const struct rt_profile *x, const struct rt_profile *y)
+{
+    return same_set(&x->want, &y->want) && x->has_prev == y->has_prev &&
+           (!x->has_prev || same_set(&x->prev, &y->prev));
 }
 
 /* Finds or makes the profile for tpl (its requirements only), joins the matching advisers
@@ -282,12 +293,9 @@ static int profile_get(struct route_engine *e, const struct rt_profile *tpl, str
     if (pi == RT_NONE) {
         struct rt_profile *p = calloc(1, sizeof(*p));
         if (p == NULL) return PARLEY_ENOMEM;
-        p->nreq = tpl->nreq;
-        memcpy(p->req, tpl->req, sizeof(p->req));
-        p->lang = tpl->lang;
-        p->team_mode = tpl->team_mode;
-        p->nteams = tpl->nteams;
-        memcpy(p->teams, tpl->teams, sizeof(p->teams));
+        p->want = tpl->want;
+        p->prev = tpl->prev;
+        p->has_prev = tpl->has_prev;
         if (hole == RT_NONE) {
             if (rt_grow((void **)&e->profiles, &e->capprofiles, e->nprofiles + 1,
                         sizeof(*e->profiles)) != 0) {
@@ -383,8 +391,8 @@ int route_team_put(struct route_engine *e, const struct route_team_def *t, int64
         tm->specialist = t->specialist;
         ti = e->nteams;
         e->teams[e->nteams++] = tm;
-        struct rt_profile tpl = {.lang = -1, .team_mode = RT_TEAMS_SET, .nteams = 1};
-        tpl.teams[0] = ti;
+        struct rt_profile tpl = {.want = {.lang = -1, .team_mode = RT_TEAMS_SET, .nteams = 1}};
+        tpl.want.teams[0] = ti;
         int pi = profile_get(e, &tpl, (struct rt_served){.owner = ti, .role = RT_ROLE_TEAM});
         if (pi < 0) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
         tm->prof = (uint32_t)pi;
@@ -600,19 +608,22 @@ int route_queue_put(struct route_engine *e, const struct route_queue_def *def, i
     }
     for (uint32_t i = 0; i < q->nteams; i++) e->teams[q->teams[i]]->queue_refs++;
     for (int s = 0; s <= q->nsteps; s++) {
-        struct rt_profile tpl = {.nreq = q->nreq, .lang = lang};
-        for (int i = 0; i < q->nreq; i++) {
-            tpl.req[i] = q->req[i];
-            int lv = (int)q->req[i].level - q->step[s].relax;
-            tpl.req[i].level = (uint8_t)(lv < 1 ? 1 : lv);
-        }
         for (int k = 0; k < 2; k++) {
-            tpl.team_mode = k ? RT_TEAMS_SPECIALIST : q->any_team ? RT_TEAMS_ANY : RT_TEAMS_SET;
-            tpl.nteams = tpl.team_mode == RT_TEAMS_SET ? q->step[s].nteams : 0;
-            memcpy(tpl.teams, q->teams, sizeof(tpl.teams));
-            qsort(tpl.teams, tpl.nteams, sizeof(tpl.teams[0]), cmp_u32);
-            memset(tpl.teams + tpl.nteams, 0,
-                   sizeof(tpl.teams[0]) * (ROUTE_MAX_QUEUE_TEAMS - tpl.nteams));
+            struct rt_reqset *set = &q->set[s][k];
+            memset(set, 0, sizeof(*set));
+            set->nreq = q->nreq;
+            set->lang = lang;
+            for (int i = 0; i < q->nreq; i++) {
+                set->req[i] = q->req[i];
+                int lv = (int)q->req[i].level - q->step[s].relax;
+                set->req[i].level = (uint8_t)(lv < 1 ? 1 : lv);
+            }
+            set->team_mode = k ? RT_TEAMS_SPECIALIST : q->any_team ? RT_TEAMS_ANY : RT_TEAMS_SET;
+            set->nteams = set->team_mode == RT_TEAMS_SET ? q->step[s].nteams : 0;
+            memcpy(set->teams, q->teams, sizeof(uint32_t) * set->nteams);
+            qsort(set->teams, set->nteams, sizeof(set->teams[0]), cmp_u32);
+            struct rt_profile tpl = {.want = *set, .has_prev = s > 0};
+            if (s > 0) tpl.prev = q->set[s - 1][k];
             struct rt_served sv = {
                 .owner = qi, .step = (uint8_t)s, .role = k ? RT_ROLE_SPEC : RT_ROLE_NORMAL};
             int pi = profile_get(e, &tpl, sv);
@@ -728,22 +739,15 @@ int route_adviser_put(struct route_engine *e, const struct route_adviser_def *de
     rt_advance(e, now_ms);
     uint32_t ai = rt_map_get(&e->adviser_ids, def->id);
     if (ai == RT_NONE) {
-        if (e->free_adviser != RT_NONE) {
-            ai = e->free_adviser;
-        } else {
-            if (rt_grow((void **)&e->advisers, &e->capadvisers, e->nadvisers + 1,
-                        sizeof(*e->advisers)) != 0)
-                return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
-            ai = e->nadvisers;
-            memset(&e->advisers[ai], 0, sizeof(e->advisers[ai]));
-        }
-        if (rt_grow((void **)&e->fillq, &e->capfill, e->nadvisers + 1, sizeof(*e->fillq)) != 0 ||
-            rt_map_put(&e->adviser_ids, def->id, ai) != 0)
+        /* Slots are never reused: whatever still names a removed adviser's slot (an item's
+         * exclusion, a stale timer) then names nobody. */
+        if (rt_grow((void **)&e->advisers, &e->capadvisers, e->nadvisers + 1,
+                    sizeof(*e->advisers)) != 0 ||
+            rt_grow((void **)&e->fillq, &e->capfill, e->nadvisers + 1, sizeof(*e->fillq)) != 0 ||
+            rt_map_put(&e->adviser_ids, def->id, e->nadvisers) != 0)
             return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
-        if (ai == e->free_adviser)
-            e->free_adviser = e->advisers[ai].next_free;
-        else
-            e->nadvisers++;
+        ai = e->nadvisers++;
+        memset(&e->advisers[ai], 0, sizeof(e->advisers[ai]));
         struct rt_adviser *a = &e->advisers[ai];
         a->id = def->id;
         a->live = true;
@@ -814,8 +818,10 @@ int route_adviser_remove(struct route_engine *e, int64_t adviser_id, int64_t now
     a->live = false;
     a->wgen++;
     rt_map_del(&e->adviser_ids, adviser_id);
-    a->next_free = e->free_adviser;
-    e->free_adviser = ai;
+    free(a->memb);
+    free(a->assigned);
+    a->memb = a->assigned = NULL;
+    a->capmemb = a->capassigned = 0;
     e->live_advisers--;
     rt_spec_changed(e, before);
     rt_settle(e);

@@ -42,11 +42,12 @@
  *   queue (ROUTE_REQUEUE); accepted work stays theirs (the conversation is in progress; the
  *   service or a supervisor transfers it if need be).
  *
- * Cost (n = advisers, w = waiting conversations, K = the (profile, channel) sets one adviser is
- * in, i.e. queue steps it qualifies for x channels it takes, bounded by configuration, never by
- * n or w; L = lines (queue step x class x channel) a profile serves):
+ * Cost (n = advisers, w = waiting conversations, K = the (profile, channel) heaps one adviser
+ * is in, i.e. about the queues it qualifies for (at some step) x channels it takes, bounded by
+ * configuration, never by n or w; L = lines (queue step x class) a profile serves; S = steps):
  *   enqueue, withdraw, accept, decline, complete, transfer, presence: O(K (log n + L) + log w)
- *   per decision made; tick: O(log w) per due timer (ageing costs nothing: see route_engine.c);
+ *   per decision made (an arrival finds its adviser in O(S + r)); tick: O(log w) per due timer
+ *   (ageing costs nothing: see route_engine_work.c);
  *   route_adviser_put: O(P r) with P profiles and r requirements each, plus the above;
  *   route_queue_put/route_team_put: O(n r + w_q log w) (configuration, rare).
  * No operation scans every adviser or every waiting conversation per event, except the rare
@@ -222,7 +223,8 @@ int route_engine_new(const struct route_config *cfg, route_decision_fn decide, v
 void route_engine_free(struct route_engine *e);
 
 /* ---- configuration (all return 0 or PARLEY_EINVAL / PARLEY_ENOTFOUND / PARLEY_ECONFLICT /
- * PARLEY_ENOMEM with err; a failed call changes nothing) ---- */
+ * PARLEY_ENOMEM with err; a call refused for bad input changes nothing; out of memory may leave
+ * a configuration change half applied, never an inconsistent engine) ---- */
 
 /* Define or replace a team. Clearing the specialist flag of a team re-routes waiting work. */
 int route_team_put(struct route_engine *e, const struct route_team_def *t, int64_t now_ms,

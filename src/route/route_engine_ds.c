@@ -194,7 +194,7 @@ scan:; /* pathological: this adviser declined a great many of these; fall back t
 
 /* ---- free advisers: min-heap by (occupancy, idle since, id) ---- */
 
-static int abetter(const struct rt_aentry *x, const struct rt_aentry *y)
+bool rt_aentry_better(const struct rt_aentry *x, const struct rt_aentry *y)
 {
     if (x->occ != y->occ) return x->occ < y->occ;
     if (x->idle != y->idle) return x->idle < y->idle;
@@ -212,15 +212,15 @@ static void asift(struct rt_aheap *h, struct rt_memb *memb, uint32_t pos)
     struct rt_aentry en = h->a[pos];
     while (pos > 0) {
         uint32_t up = (pos - 1) / 2;
-        if (!abetter(&en, &h->a[up])) break;
+        if (!rt_aentry_better(&en, &h->a[up])) break;
         aset(h, memb, pos, h->a[up]);
         pos = up;
     }
     for (;;) {
         uint32_t c = 2 * pos + 1;
         if (c >= h->n) break;
-        if (c + 1 < h->n && abetter(&h->a[c + 1], &h->a[c])) c++;
-        if (!abetter(&h->a[c], &en)) break;
+        if (c + 1 < h->n && rt_aentry_better(&h->a[c + 1], &h->a[c])) c++;
+        if (!rt_aentry_better(&h->a[c], &en)) break;
         aset(h, memb, pos, h->a[c]);
         pos = c;
     }
@@ -262,7 +262,8 @@ int rt_aheap_best2(const struct rt_aheap *h, const struct rt_memb *memb, uint32_
     for (int k = 0; k < 2; k++) {
         uint32_t bi = RT_NONE;
         for (uint32_t i = 0; i < nc; i++)
-            if (cand[i] != RT_NONE && (bi == RT_NONE || abetter(&h->a[cand[i]], &h->a[cand[bi]])))
+            if (cand[i] != RT_NONE &&
+                (bi == RT_NONE || rt_aentry_better(&h->a[cand[i]], &h->a[cand[bi]])))
                 bi = i;
         if (bi == RT_NONE) break;
         out[n++] = cand[bi];

@@ -89,19 +89,27 @@ struct rt_served {
     uint8_t role;
 };
 
-/* A profile: one set of static requirements (skills at levels, language, teams). Queue steps
- * with identical requirements share one. Its heaps are the index of who can take its work. */
-struct rt_profile {
-    uint32_t refs;
+/* A set of static requirements: skills at levels, language, team rule. */
+struct rt_reqset {
     uint8_t nreq;
     struct rt_req req[ROUTE_MAX_REQS]; /* sorted by skill */
     int32_t lang;                      /* -1 = any */
     uint8_t team_mode;
     uint8_t nteams;
     uint32_t teams[ROUTE_MAX_QUEUE_TEAMS]; /* sorted team indexes (RT_TEAMS_SET) */
+};
+
+/* A profile: the advisers who meet `want` but not `prev` (when has_prev). A queue step's
+ * profile has the previous step's requirements as prev, so each adviser is in one profile per
+ * queue and role — the step they first qualify at — instead of in every step after it.
+ * Profiles with identical sets are shared. Its heaps are the index of who can take its work. */
+struct rt_profile {
+    uint32_t refs;
+    struct rt_reqset want, prev;
+    bool has_prev;
     struct rt_aheap avail[ROUTE_MAX_CHANNELS];
     uint32_t nm[ROUTE_MAX_CHANNELS]; /* memberships per channel (heap capacity reserved) */
-    struct rt_served *served;
+    struct rt_served *served;        /* step = the first step it serves; it serves the later ones */
     uint32_t nserved, capserved;
 };
 
@@ -122,12 +130,13 @@ struct rt_queue {
     uint8_t nteams;
     uint32_t teams[ROUTE_MAX_QUEUE_TEAMS];
     uint8_t nsteps;
-    struct rt_qstep step[ROUTE_MAX_STEPS + 1];   /* step[0] = the queue itself */
-    uint32_t prof[ROUTE_MAX_STEPS + 1][2];       /* [step][0 normal, 1 specialist] */
-    struct rt_line line[ROUTE_MAX_STEPS + 1][2]; /* [step][0 normal, 1 vulnerable] */
-    uint64_t items;                              /* waiting or assigned from here */
-    uint64_t chitems[ROUTE_MAX_CHANNELS];        /* the same per channel: line heaps hold that
-                                                  * many, so moving work never allocates */
+    struct rt_qstep step[ROUTE_MAX_STEPS + 1];    /* step[0] = the queue itself */
+    uint32_t prof[ROUTE_MAX_STEPS + 1][2];        /* [first step][0 normal, 1 specialist] */
+    struct rt_reqset set[ROUTE_MAX_STEPS + 1][2]; /* all that is required at each step */
+    struct rt_line line[ROUTE_MAX_STEPS + 1][2];  /* [step][0 normal, 1 vulnerable] */
+    uint64_t items;                               /* waiting or assigned from here */
+    uint64_t chitems[ROUTE_MAX_CHANNELS];         /* the same per channel: line heaps hold that
+                                                   * many, so moving work never allocates */
 };
 
 struct rt_team {
@@ -180,7 +189,6 @@ struct rt_adviser {
     uint32_t nmemb, capmemb;
     uint32_t *assigned;
     uint32_t nassigned, capassigned;
-    uint32_t next_free;
 };
 
 /* At one instant: wrap-ups end first, then offers time out, then steps are reached. */
@@ -229,7 +237,7 @@ struct route_engine {
     uint32_t nprofiles, capprofiles;
 
     struct rt_adviser *advisers;
-    uint32_t nadvisers, capadvisers, free_adviser, live_advisers, online, specialists_online;
+    uint32_t nadvisers, capadvisers, live_advisers, online, specialists_online;
     struct rt_map adviser_ids;
     struct rt_memb *memb;
     uint32_t nmemb, capmemb, free_memb;
@@ -259,6 +267,7 @@ void rt_iheap_remove(struct rt_iheap *h, struct rt_item *items, uint32_t pos);
 uint32_t rt_iheap_best(const struct rt_iheap *h, const struct rt_item *items, uint32_t excl);
 int rt_ientry_better(const struct rt_ientry *x, const struct rt_ientry *y);
 
+bool rt_aentry_better(const struct rt_aentry *x, const struct rt_aentry *y);
 int rt_aheap_push(struct rt_aheap *h, struct rt_memb *memb, struct rt_aentry en);
 void rt_aheap_remove(struct rt_aheap *h, struct rt_memb *memb, uint32_t pos);
 void rt_aheap_update(struct rt_aheap *h, struct rt_memb *memb, uint32_t pos, struct rt_aentry en);
@@ -277,6 +286,7 @@ const struct rt_sticky_entry *rt_sticky_get(const struct rt_sticky *s, int64_t c
 int rt_grow(void **p, uint32_t *cap, uint32_t need, size_t size);
 
 /* ---- route_engine.c ---- */
+bool rt_set_matches(const struct rt_adviser *a, const struct rt_reqset *r);
 bool rt_adviser_matches(const struct route_engine *e, const struct rt_adviser *a,
                         const struct rt_profile *p);
 bool rt_available(const struct route_engine *e, const struct rt_adviser *a);

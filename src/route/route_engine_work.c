@@ -118,31 +118,19 @@ static bool fits(const struct rt_adviser *a, int ch)
     return a->w[ch] > 0 && a->load + a->w[ch] <= a->capacity;
 }
 
-/* The profile whose advisers may take this item now. */
-static uint32_t item_profile(const struct route_engine *e, const struct rt_item *it)
+/* What an adviser must meet to take this item now (all of it, not a profile's difference). */
+static const struct rt_reqset *item_set(const struct route_engine *e, const struct rt_item *it)
 {
-    if (it->team != RT_NONE) return e->teams[it->team]->prof;
+    if (it->team != RT_NONE) return &e->profiles[e->teams[it->team]->prof]->want;
     bool spec = it->vulnerable && e->specialists_online > 0;
-    return e->queues[it->queue]->prof[it->step][spec ? 1 : 0];
+    return &e->queues[it->queue]->set[it->step][spec ? 1 : 0];
 }
 
-static bool eligible(const struct route_engine *e, uint32_t ai, const struct rt_item *it,
-                     uint32_t prof)
+static bool eligible(const struct route_engine *e, uint32_t ai, const struct rt_item *it)
 {
     if (ai == RT_NONE || ai == it->excluded) return false;
     const struct rt_adviser *a = &e->advisers[ai];
-    return rt_available(e, a) && fits(a, it->channel) &&
-           rt_adviser_matches(e, a, e->profiles[prof]);
-}
-
-/* The first step at which the adviser qualifies for the item (for "relaxed step N"). */
-static int first_step(const struct route_engine *e, const struct rt_adviser *a,
-                      const struct rt_item *it, int k)
-{
-    const struct rt_queue *q = e->queues[it->queue];
-    for (int s = 0; s < it->step; s++)
-        if (rt_adviser_matches(e, a, e->profiles[q->prof[s][k]])) return s;
-    return it->step;
+    return rt_available(e, a) && fits(a, it->channel) && rt_set_matches(a, item_set(e, it));
 }
 
 /* Assigns (or offers) a waiting item. 0, or PARLEY_ENOMEM and the item keeps waiting. */
@@ -214,35 +202,52 @@ static bool sticky_adviser(const struct route_engine *e, const struct rt_item *i
     return *ai != RT_NONE;
 }
 
-/* A waiting item looks for the best eligible adviser: preferred, sticky, then the top of its
- * profile's heap for its channel (least occupied, longest idle). O(log n + r). */
+/* A waiting item looks for the best eligible adviser: preferred, sticky, then the best root
+ * of the heaps of the profiles for its steps so far (an adviser is in the one of the step they
+ * first qualify at): least occupied, longest idle. O(S + r), S steps. */
 void rt_route_item(struct route_engine *e, uint32_t ii)
 {
     struct rt_item *it = &e->items[ii];
     if (it->state != RT_WAITING) return;
-    uint32_t prof = item_profile(e, it), ai = RT_NONE;
+    uint32_t ai = RT_NONE;
     enum route_reason why;
     int step = it->step;
     if (it->preferred > 0) ai = rt_map_get(&e->adviser_ids, it->preferred);
-    if (it->preferred > 0 && eligible(e, ai, it, prof)) {
+    if (it->preferred > 0 && eligible(e, ai, it)) {
         why = ROUTE_REASON_PREFERRED;
-    } else if (sticky_adviser(e, it, &ai) && eligible(e, ai, it, prof)) {
+    } else if (sticky_adviser(e, it, &ai) && eligible(e, ai, it)) {
         why = ROUTE_REASON_STICKY;
     } else {
-        const struct rt_aheap *h = &e->profiles[prof]->avail[it->channel];
-        uint32_t best[2];
-        int n = rt_aheap_best2(h, e->memb, it->excluded, best);
-        if (n == 0) return;
-        ai = e->memb[h->a[best[0]].memb].adviser;
-        bool spec = it->team == RT_NONE && it->vulnerable && e->specialists_online > 0;
-        int first = it->team == RT_NONE ? first_step(e, &e->advisers[ai], it, spec) : 0;
-        if (it->team != RT_NONE)
+        bool team = it->team != RT_NONE;
+        bool spec = !team && it->vulnerable && e->specialists_online > 0;
+        const struct rt_queue *q = e->queues[it->queue];
+        const struct rt_aentry *top[2] = {NULL, NULL};
+        int first = 0;
+        for (int s = 0; s <= (team ? 0 : it->step); s++) {
+            uint32_t prof = team ? e->teams[it->team]->prof : q->prof[s][spec];
+            const struct rt_aheap *h = &e->profiles[prof]->avail[it->channel];
+            uint32_t best[2];
+            int n = rt_aheap_best2(h, e->memb, it->excluded, best);
+            for (int k = 0; k < n; k++) {
+                const struct rt_aentry *x = &h->a[best[k]];
+                if (top[0] == NULL || rt_aentry_better(x, top[0])) {
+                    top[1] = top[0];
+                    top[0] = x;
+                    first = s;
+                } else if (top[1] == NULL || rt_aentry_better(x, top[1])) {
+                    top[1] = x;
+                }
+            }
+        }
+        if (top[0] == NULL) return;
+        ai = e->memb[top[0]->memb].adviser;
+        if (team)
             why = ROUTE_REASON_TRANSFER;
         else if (spec)
             why = ROUTE_REASON_SPECIALIST;
         else if (first > 0)
             why = ROUTE_REASON_RELAXED, step = first;
-        else if (n == 2 && h->a[best[0]].occ == h->a[best[1]].occ)
+        else if (top[1] != NULL && top[0]->occ == top[1]->occ)
             why = ROUTE_REASON_LONGEST_IDLE;
         else
             why = ROUTE_REASON_LEAST_OCCUPIED;
@@ -263,14 +268,16 @@ static void consider(struct route_engine *e, const struct rt_line *l, int ch, ui
 }
 
 /* A freed adviser takes the best ranked waiting work it is eligible for, until full:
- * O(K L) per pick over its memberships and the lines their profiles serve. */
+ * O(K L) per pick over its memberships and the lines their profiles serve (a queue profile
+ * serves its first step's lines and every later step's). */
 void rt_fill(struct route_engine *e, uint32_t ai)
 {
     for (;;) {
         struct rt_adviser *a = &e->advisers[ai];
         if (!rt_available(e, a)) return;
         const struct rt_ientry *best = NULL;
-        uint8_t role = 0;
+        uint8_t role = 0, first = 0;
+        bool spec_on = e->specialists_online > 0;
         for (uint32_t i = 0; i < a->nmemb; i++) {
             const struct rt_memb *m = &e->memb[a->memb[i]];
             if (m->pos == RT_NONE) continue; /* no room for that channel */
@@ -282,13 +289,14 @@ void rt_fill(struct route_engine *e, uint32_t ai)
                     continue;
                 }
                 struct rt_queue *q = e->queues[sv.owner];
-                bool spec_on = e->specialists_online > 0;
-                if (sv.role == RT_ROLE_NORMAL) {
-                    consider(e, &q->line[sv.step][0], m->ch, ai, &best, &role, sv.role);
-                    if (!spec_on)
-                        consider(e, &q->line[sv.step][1], m->ch, ai, &best, &role, sv.role);
-                } else if (spec_on) {
-                    consider(e, &q->line[sv.step][1], m->ch, ai, &best, &role, sv.role);
+                if (sv.role == RT_ROLE_SPEC && !spec_on) continue;
+                for (int st = sv.step; st <= q->nsteps; st++) {
+                    const struct rt_ientry *was = best;
+                    if (sv.role == RT_ROLE_NORMAL)
+                        consider(e, &q->line[st][0], m->ch, ai, &best, &role, sv.role);
+                    if (sv.role == RT_ROLE_SPEC || !spec_on)
+                        consider(e, &q->line[st][1], m->ch, ai, &best, &role, sv.role);
+                    if (best != was) first = sv.step;
                 }
             }
         }
@@ -306,9 +314,8 @@ void rt_fill(struct route_engine *e, uint32_t ai)
             why = ROUTE_REASON_TRANSFER;
         } else if (role == RT_ROLE_SPEC) {
             why = ROUTE_REASON_SPECIALIST;
-        } else if (it->step > 0) {
-            int first = first_step(e, a, it, 0);
-            if (first > 0) why = ROUTE_REASON_RELAXED, step = first;
+        } else if (first > 0) {
+            why = ROUTE_REASON_RELAXED, step = first;
         }
         if (assign(e, ii, ai, why, step) != 0) return;
     }
@@ -628,9 +635,11 @@ static int find_conv(struct route_engine *e, int64_t conv, uint32_t *ii, struct 
     return 0;
 }
 
-static int find_assigned(struct route_engine *e, int64_t conv, int64_t adviser_id, uint32_t *ii,
-                         struct parley_err *err)
+/* Applies what is due, then finds a conversation assigned to this adviser. */
+static int find_assigned(struct route_engine *e, int64_t conv, int64_t adviser_id, int64_t now_ms,
+                         uint32_t *ii, struct parley_err *err)
 {
+    rt_advance(e, now_ms);
     int rc = find_conv(e, conv, ii, err);
     if (rc != 0) return rc;
     const struct rt_item *it = &e->items[*ii];
@@ -661,6 +670,39 @@ static void freed(struct route_engine *e, uint32_t ai)
     rt_fill(e, ai);
 }
 
+/* The item stops belonging to the team line it was transferred to (if any). */
+static void leave_team(struct route_engine *e, struct rt_item *it)
+{
+    if (it->team == RT_NONE) return;
+    e->teams[it->team]->items--;
+    e->teams[it->team]->chitems[it->channel]--;
+    it->team = RT_NONE;
+}
+
+/* The common start of a transfer: due work applied, the conversation and the target found. */
+static int transfer_start(struct route_engine *e, int64_t conv, int64_t now_ms,
+                          const struct rt_map *targets, int64_t target_id, const char *field,
+                          uint32_t *ii, uint32_t *ti, struct parley_err *err)
+{
+    rt_advance(e, now_ms);
+    int rc = find_conv(e, conv, ii, err);
+    if (rc != 0) return rc;
+    *ti = rt_map_get(targets, target_id);
+    if (*ti == RT_NONE) return parley_fail(err, PARLEY_ENOTFOUND, field, "no such %s", field);
+    return 0;
+}
+
+/* A transferred item waits in its new line (team or queue), is routed, and the adviser it
+ * left (if any) may take other work. */
+static void transferred(struct route_engine *e, uint32_t ii, uint32_t from)
+{
+    e->items[ii].excluded = from;
+    (void)rt_line_insert(e, ii); /* reserved */
+    (void)rt_push_step_timer(e, ii);
+    rt_route_item(e, ii);
+    freed(e, from);
+}
+
 int route_withdraw(struct route_engine *e, int64_t conversation_id, int64_t now_ms,
                    struct parley_err *err)
 {
@@ -678,8 +720,7 @@ int route_accept(struct route_engine *e, int64_t conversation_id, int64_t advise
                  int64_t now_ms, struct parley_err *err)
 {
     uint32_t ii;
-    rt_advance(e, now_ms);
-    int rc = find_assigned(e, conversation_id, adviser_id, &ii, err);
+    int rc = find_assigned(e, conversation_id, adviser_id, now_ms, &ii, err);
     if (rc != 0) return rc;
     struct rt_item *it = &e->items[ii];
     if (it->state == RT_ACCEPTED) return 0;
@@ -695,8 +736,7 @@ int route_decline(struct route_engine *e, int64_t conversation_id, int64_t advis
                   int64_t now_ms, struct parley_err *err)
 {
     uint32_t ii;
-    rt_advance(e, now_ms);
-    int rc = find_assigned(e, conversation_id, adviser_id, &ii, err);
+    int rc = find_assigned(e, conversation_id, adviser_id, now_ms, &ii, err);
     if (rc != 0) return rc;
     requeue_one(e, ii, ROUTE_REASON_DECLINED);
     rt_settle(e);
@@ -733,12 +773,10 @@ int route_complete(struct route_engine *e, int64_t conversation_id, int64_t now_
 int route_transfer_to_adviser(struct route_engine *e, int64_t conversation_id, int64_t adviser_id,
                               int64_t now_ms, struct parley_err *err)
 {
-    uint32_t ii;
-    rt_advance(e, now_ms);
-    int rc = find_conv(e, conversation_id, &ii, err);
+    uint32_t ii, bi;
+    int rc = transfer_start(e, conversation_id, now_ms, &e->adviser_ids, adviser_id, "adviser_id",
+                            &ii, &bi, err);
     if (rc != 0) return rc;
-    uint32_t bi = rt_map_get(&e->adviser_ids, adviser_id);
-    if (bi == RT_NONE) return parley_fail(err, PARLEY_ENOTFOUND, "adviser_id", "no such adviser");
     struct rt_item *it = &e->items[ii];
     if (it->adviser == bi)
         return parley_fail(err, PARLEY_ECONFLICT, "adviser_id",
@@ -751,11 +789,7 @@ int route_transfer_to_adviser(struct route_engine *e, int64_t conversation_id, i
                 sizeof(uint32_t)) != 0)
         return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
     uint32_t ai = detach_any(e, ii);
-    if (it->team != RT_NONE) {
-        e->teams[it->team]->items--;
-        e->teams[it->team]->chitems[it->channel]--;
-        it->team = RT_NONE;
-    }
+    leave_team(e, it);
     (void)assign(e, ii, bi, ROUTE_REASON_TRANSFER, it->step);
     freed(e, ai);
     return 0;
@@ -764,12 +798,10 @@ int route_transfer_to_adviser(struct route_engine *e, int64_t conversation_id, i
 int route_transfer_to_team(struct route_engine *e, int64_t conversation_id, int64_t team_id,
                            int64_t now_ms, struct parley_err *err)
 {
-    uint32_t ii;
-    rt_advance(e, now_ms);
-    int rc = find_conv(e, conversation_id, &ii, err);
+    uint32_t ii, ti;
+    int rc =
+        transfer_start(e, conversation_id, now_ms, &e->team_ids, team_id, "team_id", &ii, &ti, err);
     if (rc != 0) return rc;
-    uint32_t ti = rt_map_get(&e->team_ids, team_id);
-    if (ti == RT_NONE) return parley_fail(err, PARLEY_ENOTFOUND, "team_id", "no such team");
     struct rt_item *it = &e->items[ii];
     struct rt_team *t = e->teams[ti];
     if (it->team != ti) {
@@ -780,30 +812,22 @@ int route_transfer_to_team(struct route_engine *e, int64_t conversation_id, int6
     }
     uint32_t ai = detach_any(e, ii);
     if (it->team != ti) {
-        if (it->team != RT_NONE) {
-            e->teams[it->team]->items--;
-            e->teams[it->team]->chitems[it->channel]--;
-        }
+        leave_team(e, it);
         it->team = ti;
         t->items++;
         t->chitems[it->channel]++;
     }
-    it->excluded = ai;
-    (void)rt_line_insert(e, ii);
-    rt_route_item(e, ii);
-    freed(e, ai);
+    transferred(e, ii, ai);
     return 0;
 }
 
 int route_transfer_to_queue(struct route_engine *e, int64_t conversation_id, int64_t queue_id,
                             int64_t now_ms, struct parley_err *err)
 {
-    uint32_t ii;
-    rt_advance(e, now_ms);
-    int rc = find_conv(e, conversation_id, &ii, err);
+    uint32_t ii, qi;
+    int rc = transfer_start(e, conversation_id, now_ms, &e->queue_ids, queue_id, "queue_id", &ii,
+                            &qi, err);
     if (rc != 0) return rc;
-    uint32_t qi = rt_map_get(&e->queue_ids, queue_id);
-    if (qi == RT_NONE) return parley_fail(err, PARLEY_ENOTFOUND, "queue_id", "no such queue");
     struct rt_item *it = &e->items[ii];
     struct rt_queue *q = e->queues[qi];
     int64_t p = (int64_t)it->base + q->priority_class;
@@ -812,11 +836,7 @@ int route_transfer_to_queue(struct route_engine *e, int64_t conversation_id, int
     if (qi != it->queue && rt_reserve_queue(e, q, it->channel, 1) != 0)
         return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
     uint32_t ai = detach_any(e, ii);
-    if (it->team != RT_NONE) {
-        e->teams[it->team]->items--;
-        e->teams[it->team]->chitems[it->channel]--;
-        it->team = RT_NONE;
-    }
+    leave_team(e, it);
     struct rt_queue *old = e->queues[it->queue];
     old->items--;
     old->chitems[it->channel]--;
@@ -827,12 +847,8 @@ int route_transfer_to_queue(struct route_engine *e, int64_t conversation_id, int
     it->head = 0;
     it->seq = ++e->seq;
     it->step = 0;
-    it->excluded = ai;
     note_sticky(e, it);
-    (void)rt_line_insert(e, ii);
-    (void)rt_push_step_timer(e, ii);
-    rt_route_item(e, ii);
-    freed(e, ai);
+    transferred(e, ii, ai);
     return 0;
 }
 

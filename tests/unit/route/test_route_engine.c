@@ -71,6 +71,17 @@ static void adviser(struct fx *f, int64_t id, const char *skill, int level, cons
     assert_int_equal(route_adviser_put(f->e, &a, now, &f->err), 0);
 }
 
+/* An adviser taking 3 chats who must accept each offer within 20 s. */
+static void accepting_adviser(struct fx *f, int64_t id)
+{
+    struct route_adviser_def a = {.id = id,
+                                  .capacity_milli = 3000,
+                                  .weight_milli = {[CHAT] = 1000},
+                                  .accept_required = true,
+                                  .accept_timeout_ms = 20 * SEC};
+    assert_int_equal(route_adviser_put(f->e, &a, 0, &f->err), 0);
+}
+
 static void online(struct fx *f, int64_t id, int64_t now)
 {
     assert_int_equal(route_presence(f->e, id, ROUTE_ONLINE, now, &f->err), 0);
@@ -331,12 +342,7 @@ static void offline_returns_unaccepted_work_to_the_head(void **state)
 {
     struct fx *f = fx_new(NULL);
     queue(f, 1, NULL, 0, NULL);
-    struct route_adviser_def a = {.id = 10,
-                                  .capacity_milli = 3000,
-                                  .weight_milli = {[CHAT] = 1000},
-                                  .accept_required = true,
-                                  .accept_timeout_ms = 20 * SEC};
-    assert_int_equal(route_adviser_put(f->e, &a, 0, &f->err), 0);
+    accepting_adviser(f, 10);
     online(f, 10, 0);
     assert_int_equal(enqueue(f, 1, 0, 1, CHAT, 0, 10), 0);
     assert_int_equal(enqueue(f, 2, 0, 1, CHAT, 0, 20), 0);
@@ -368,14 +374,8 @@ static void accept_timeout_and_decline_move_work_on(void **state)
     struct route_config cfg = {.away_on_accept_timeout = true};
     struct fx *f = fx_new(&cfg);
     queue(f, 1, NULL, 0, NULL);
-    struct route_adviser_def a = {.id = 10,
-                                  .capacity_milli = 3000,
-                                  .weight_milli = {[CHAT] = 1000},
-                                  .accept_required = true,
-                                  .accept_timeout_ms = 20 * SEC};
-    assert_int_equal(route_adviser_put(f->e, &a, 0, &f->err), 0);
-    a.id = 11;
-    assert_int_equal(route_adviser_put(f->e, &a, 0, &f->err), 0);
+    accepting_adviser(f, 10);
+    accepting_adviser(f, 11);
     online(f, 10, 0);
     online(f, 11, 1);
     assert_int_equal(enqueue(f, 1, 0, 1, CHAT, 0, 10), 0);

@@ -1,14 +1,14 @@
 /* Randomised test of the routing engine: a seeded, reproducible run of arrivals, presence
  * changes, skill changes, completions, accepts, declines, withdrawals, transfers, accept
- * timeouts and time passing. The test keeps its own model of the world (advisers, loads, who
- * has what, what waits) fed by the calls it makes and the decisions the engine reports, and
- * checks, by brute force over that model and never through the engine's indexes:
- *   at every assignment: the conversation was waiting (never assigned twice), the adviser is
- *   online, out of wrap-up, eligible and has room (capacity never exceeded), and no waiting
- *   conversation ranked higher was eligible for that adviser (priority order);
- *   after every step: no eligible work waits while an eligible adviser has room, no offer is
- *   held by an adviser who is not online or past its deadline, and the engine's counts and
- *   loads equal the model's.
+ * timeouts, time passing and configuration changes (an adviser removed and added again, the
+ * specialist flag of a team switched, a queue's levels and steps redefined). The test keeps its own
+ * model of the world (advisers, loads, who has what, what waits) fed by the calls it makes and the
+ * decisions the engine reports, and checks, by brute force over that model and never through the
+ * engine's indexes: at every assignment: the conversation was waiting (never assigned twice), the
+ * adviser is online, out of wrap-up, eligible and has room (capacity never exceeded), and no
+ * waiting conversation ranked higher was eligible for that adviser (priority order); after every
+ * step: no eligible work waits while an eligible adviser has room, no offer is held by an adviser
+ * who is not online or past its deadline, and the engine's counts and loads equal the model's.
  * Seed: ROUTE_TEST_SEED (printed); steps: ROUTE_TEST_STEPS (default 100000). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -67,6 +67,7 @@ static int nlive;
 static uint64_t seq, rng;
 static int64_t now;
 static long assigns, requeues;
+static bool spec_flag = true; /* team 2 (mask 4) is the specialist team while set */
 
 static uint64_t rnd(void)
 {
@@ -97,7 +98,7 @@ static int specialists_online(void)
 {
     int n = 0;
     for (int a = 0; a < NA; a++) n += A[a].presence == ROUTE_ONLINE && (A[a].teams & 4u);
-    return n;
+    return spec_flag ? n : 0;
 }
 
 static int step_at(const struct m_queue *q, int64_t waited)
@@ -132,7 +133,7 @@ static bool eligible(int c, int a, int64_t t)
         if (A[a].level[q->req_skill[i]] < need) return false;
     }
     if (q->lang >= 0 && !((A[a].langs >> q->lang) & 1u)) return false;
-    if (x->vulnerable && specialists_online() > 0) return (A[a].teams & 4u) != 0;
+    if (x->vulnerable && specialists_online() > 0) return (A[a].teams & 4u) != 0; /* flag set */
     if (q->teams == 0) return true;
     unsigned teams = q->teams;
     for (int i = 0; i < s; i++) teams |= q->add_teams[i];
@@ -210,6 +211,8 @@ static void on_decision(void *ctx, const struct route_decision *d)
 
 /* ---- world set-up ---- */
 
+static void put_queue(struct route_engine *e, int qi);
+
 static void put_adviser(struct route_engine *e, int a, bool randomise)
 {
     struct m_adv *m = &A[a];
@@ -278,7 +281,20 @@ static void setup_world(struct route_engine *e)
                             .nsteps = 1,
                             .after = {45000},
                             .relax = {3}};
-    for (int qi = 0; qi < NQ; qi++) {
+    for (int qi = 0; qi < NQ; qi++) put_queue(e, qi);
+    for (int a = 0; a < NA; a++) {
+        A[a] = (struct m_adv){.presence = ROUTE_OFFLINE, .cap = 3000, .w = {1000, 3000, 600}};
+        if (a % 4 == 1) A[a].w[1] = 0; /* takes no voice */
+        if (a % 3 == 0) A[a].accept_required = true;
+        if (a % 5 == 2) A[a].wrapup_ms = 5000 + 1000 * pick(10);
+        put_adviser(e, a, true);
+    }
+}
+
+static void put_queue(struct route_engine *e, int qi)
+{
+    struct parley_err err;
+    {
         const struct m_queue *m = &Q[qi];
         struct route_skill_req req[2];
         for (int i = 0; i < m->nreq; i++)
@@ -306,14 +322,7 @@ static void setup_world(struct route_engine *e)
                                      .n_teams = (size_t)nt,
                                      .steps = steps,
                                      .n_steps = (size_t)m->nsteps};
-        assert_int_equal(route_queue_put(e, &qd, 0, &err), 0);
-    }
-    for (int a = 0; a < NA; a++) {
-        A[a] = (struct m_adv){.presence = ROUTE_OFFLINE, .cap = 3000, .w = {1000, 3000, 600}};
-        if (a % 4 == 1) A[a].w[1] = 0; /* takes no voice */
-        if (a % 3 == 0) A[a].accept_required = true;
-        if (a % 5 == 2) A[a].wrapup_ms = 5000 + 1000 * pick(10);
-        put_adviser(e, a, true);
+        assert_int_equal(route_queue_put(e, &qd, now, &err), 0);
     }
 }
 
@@ -410,6 +419,26 @@ static void step_once(struct route_engine *e)
         assert_int_equal(route_presence(e, adv_id(a), (enum route_presence)p, now, &err), 0);
     } else if (r < 93) { /* skill, language and team change */
         put_adviser(e, pick(NA), true);
+    } else if (r < 94) { /* configuration */
+        int k = pick(3);
+        if (k == 0) { /* an adviser removed (all their work requeued), then added again */
+            int a = pick(NA);
+            A[a].presence = ROUTE_OFFLINE;
+            assert_int_equal(route_adviser_remove(e, adv_id(a), now, &err), 0);
+            assert_int_equal(A[a].load, 0);
+            for (int i = 0; i < nlive; i++)
+                if (C[live_ids[i]].excluded == a) C[live_ids[i]].excluded = -1;
+            A[a].wrapup_until = 0;
+            put_adviser(e, a, true);
+        } else if (k == 1) { /* the specialist team stops or starts being one */
+            spec_flag = !spec_flag;
+            struct route_team_def td = {.id = team_id(2), .specialist = spec_flag};
+            assert_int_equal(route_team_put(e, &td, now, &err), 0);
+        } else { /* queue 1: other level, other step time */
+            Q[1].req_level[0] = Q[1].req_level[0] == 2 ? 4 : 2;
+            Q[1].after[0] = Q[1].after[0] == 60000 ? 20000 : 60000;
+            put_queue(e, 1);
+        }
     } else { /* transfer */
         int c = random_live(1 << M_WAITING | 1 << M_OFFERED | 1 << M_ACCEPTED);
         if (c < 0) return;
