@@ -85,6 +85,10 @@ enum store_cmd_kind {
     STORE_BOT_TURN,        /* in: bot_turn: the bot's replies + state (+hand-off/resolve) */
     STORE_BOT_SET_POLICY,  /* in: bot_policy → out: the stored policy JSON */
     STORE_BOT_FIRST_REPLY, /* in: bot_first_reply: a human answered a handed-off conversation */
+    /* swarming (store_swarm.c): in.participant → out: Participant JSON */
+    STORE_ADD_PARTICIPANT,    /* user_id, or skill + min_level (+ role) to choose one */
+    STORE_REMOVE_PARTICIPANT, /* user_id leaves (left_at set, dropped from assignees) */
+    STORE_UPDATE_PARTICIPANT, /* may_write_customer */
     /* routing (issue 4, store_route*.c) */
     STORE_PUT_QUEUE,           /* in: queue (id 0: create) → out: queue; event queue.updated */
     STORE_DELETE_QUEUE,        /* in: queue id; its waiting work moves to no queue */
@@ -248,6 +252,14 @@ struct store_cmd {
         struct {
             int64_t conversation_id, message_id, user_id, at;
         } bot_first_reply; /* virtual agent (issue 3) */
+        struct {           /* swarming: STORE_ADD/REMOVE/UPDATE_PARTICIPANT */
+            int64_t conversation_id;
+            int64_t user_id;   /* 0 (add only): the best available staff with skill */
+            const char *skill; /* skill name ("billing"), with min_level 1..10 */
+            int min_level;
+            int role; /* enum role the chosen one must have, or -1 for any */
+            bool may_write_customer;
+        } participant;
         /* routing (issue 4) */
         struct route_queue put_queue;
         int64_t delete_queue_id;
@@ -363,6 +375,16 @@ struct audit_filter {
 int store_list_audit(struct store_reader *r, int64_t tenant_id, const struct audit_filter *f,
                      const struct store_page *page, struct audit_entry **out, size_t *n,
                      int64_t *next, struct arena *a, struct parley_err *err);
+
+/* Swarming: the active participants of a conversation, invitation order (ENOTFOUND when the
+ * conversation is not the tenant's); one participant, active or not (ENOTFOUND when the user
+ * was never invited). */
+int store_list_participants(struct store_reader *r, int64_t tenant_id, int64_t conversation_id,
+                            struct participant **out, size_t *n, struct arena *a,
+                            struct parley_err *err);
+int store_get_participant(struct store_reader *r, int64_t tenant_id, int64_t conversation_id,
+                          int64_t user_id, struct participant *out, struct arena *a,
+                          struct parley_err *err);
 
 /* Events after an id, oldest first, for one tenant (live-stream resume). */
 int store_list_events(struct store_reader *r, int64_t tenant_id, int64_t after_id, int limit,

@@ -147,7 +147,9 @@ int w_insert_conversation(struct store *s, struct store_cmd *cmd, struct convers
     bind_id0(st, 14, c->status == CONV_CLOSED ? c->created_at : 0);
     if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "opening a conversation");
     c->id = sqlite3_last_insert_rowid(s->db);
-    if ((rc = w_write_assignees(s, cmd, c->id, ids, n)) != 0) return rc;
+    if ((rc = w_write_assignees(s, cmd, c->id, ids, n)) != 0 ||
+        (rc = w_participants_sync(s, cmd, c->id, ids, n, c->created_at)) != 0)
+        return rc;
     c->n_assignees = n; /* routing (issue 4): queue and SLA deadlines from the start */
     if ((rc = w_route_new_conversation(s, cmd, c)) != 0) return rc;
     return w_audit(s, cmd, "conversation.create",
@@ -296,7 +298,9 @@ int cmd_update_conversation(struct store *s, struct store_cmd *cmd)
     sqlite3_bind_int64(st, 11, c.id);
     sqlite3_bind_int64(st, 12, cmd->tenant_id);
     if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "updating a conversation");
-    if ((set & SET_ASSIGNEES) && (rc = w_write_assignees(s, cmd, c.id, ids, n)) != 0) return rc;
+    if ((set & SET_ASSIGNEES) && ((rc = w_write_assignees(s, cmd, c.id, ids, n)) != 0 ||
+                                  (rc = w_participants_sync(s, cmd, c.id, ids, n, now)) != 0))
+        return rc;
     unsigned changed = set;
     if (c.status != before) changed |= SET_STATUS;
     const char *fields = w_set_names(changed & ~0x7fu, &cmd->arena);

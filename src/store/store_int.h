@@ -268,6 +268,10 @@ int w_bot_handoff(struct store *s, struct store_cmd *cmd, const struct conversat
  * enabled, unless the customer is vulnerable or prefers a person (*bypass names which). */
 int w_bot_widget_status(struct store *s, struct store_cmd *cmd, const struct customer *cust,
                         enum conv_status *status, const char **bypass);
+/* swarming (store_swarm.c) */
+int cmd_add_participant(struct store *s, struct store_cmd *cmd);
+int cmd_remove_participant(struct store *s, struct store_cmd *cmd);
+int cmd_update_participant(struct store *s, struct store_cmd *cmd);
 /* routing (issue 4): store_route.c, store_route_decide.c */
 int cmd_put_queue(struct store *s, struct store_cmd *cmd);
 int cmd_delete_queue(struct store *s, struct store_cmd *cmd);
@@ -304,6 +308,15 @@ int w_append_message(struct store *s, struct store_cmd *cmd, struct message *m, 
 /* Inserts a new conversation (reference from the tenant counter, assignee rows, audit
  * conversation.create). Fills c->id, c->reference and the timestamps. */
 int w_insert_conversation(struct store *s, struct store_cmd *cmd, struct conversation *c);
+/* Replaces the conversation_assignees rows of a conversation with ids (owner first). */
+int w_write_assignees(struct store *s, struct store_cmd *cmd, int64_t conv_id, const int64_t *ids,
+                      size_t n);
+/* Swarming: after the assignees of a conversation were set to ids (owner first), makes the
+ * active participants exactly ids[1..n): new ones are invited (by cmd's actor), missing ones
+ * leave (also the owner, should they have been one). PARLEY_ECONFLICT beyond
+ * SWARM_MAX_PARTICIPANTS. Audited like invitations and removals. */
+int w_participants_sync(struct store *s, struct store_cmd *cmd, int64_t conv_id, const int64_t *ids,
+                        size_t n, int64_t at);
 /* Loads the conversation and emits conversation.created/updated with it; *json (when not
  * NULL) gets the Conversation JSON in the command's view. */
 int w_conversation_event(struct store *s, struct store_cmd *cmd, int64_t id, const char *type,

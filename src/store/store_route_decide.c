@@ -40,7 +40,10 @@ static int save_routing(struct store *s, struct store_cmd *cmd, const struct con
     sqlite3_bind_int64(st, 15, cmd->tenant_id);
     sqlite3_bind_int64(st, 16, c->queued_at);
     if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "routing a conversation");
-    return assignees_changed ? w_write_assignees(s, cmd, c->id, ids, n) : 0;
+    if (!assignees_changed) return 0;
+    int rc = w_write_assignees(s, cmd, c->id, ids, n);
+    /* swarming: the active participants follow the assignees after the owner */
+    return rc != 0 ? rc : w_participants_sync(s, cmd, c->id, ids, n, now);
 }
 
 /* route.decision for supervisors: {"conversation_id","action","user_id","queue_id","reason",…}

@@ -259,6 +259,29 @@ static const char migration_bot[] =
     " at INTEGER NOT NULL,"
     " first_reply_at INTEGER);"
     "CREATE INDEX bot_handoffs_tenant ON bot_handoffs(tenant_id, reason);";
+/* Swarming (docs/swarming.md): who was invited into a conversation besides its owner. One row
+ * per conversation and user; a re-invitation reuses the row (the audit log keeps the history).
+ * Active participants (left_at NULL) also follow the owner in conversations.assignees, so
+ * stream audiences and "assigned to me" include them; existing co-assignees become
+ * participants here. */
+static const char migration_swarm[] =
+    "CREATE TABLE conversation_participants ("
+    " tenant_id INTEGER NOT NULL,"
+    " conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    " user_id INTEGER NOT NULL REFERENCES users(id),"
+    " kind TEXT NOT NULL," /* adviser | expert */
+    " invited_by TEXT NOT NULL,"
+    " invited_at INTEGER NOT NULL,"
+    " joined_at INTEGER NOT NULL,"
+    " left_at INTEGER,"
+    " may_write_customer INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (conversation_id, user_id)) WITHOUT ROWID;"
+    "INSERT INTO conversation_participants(tenant_id, conversation_id, user_id, kind, invited_by,"
+    " invited_at, joined_at)"
+    " SELECT a.tenant_id, a.conversation_id, a.user_id,"
+    " CASE u.role WHEN 'expert' THEN 'expert' ELSE 'adviser' END, 'system', c.updated_at,"
+    " c.updated_at FROM conversation_assignees a JOIN users u ON u.id = a.user_id"
+    " JOIN conversations c ON c.id = a.conversation_id WHERE a.position > 0;";
 /* Routing (issue 4, store_route*.c): queues, adviser routing profiles, presence, SLA policies,
  * the tenant's routing settings (business-hours calendar), call-backs, transfers, and the
  * routing state of each conversation (queue, pending offer, SLA deadlines as UTC ms, 0: none).
@@ -363,6 +386,7 @@ const char *const store_migrations[] = {
     migration_1,     migration_nlu, /* NLU models */
     migration_wfm,                  /* staffing (wfm) */
     migration_bot,                  /* virtual agent (issue 3) */
+    migration_swarm,                /* swarming: conversation participants */
     migration_route,                /* routing service (issue 4) */
 };
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

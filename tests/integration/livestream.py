@@ -172,6 +172,10 @@ EVENT_SCHEMAS = {
     "bot.handoff": "BotHandoffEvent",
     "bot.resolved": "BotResolvedEvent",
     "handoff.first_human_reply": "FirstHumanReplyEvent",
+    # swarming
+    "conversation.participant_added": "ParticipantEvent",
+    "conversation.participant_removed": "ParticipantEvent",
+    "conversation.participant_updated": "ParticipantEvent",
     # routing (issue 4)
     "route.decision": "RouteDecisionEvent",
     "sla.warning": "SlaEvent",

@@ -518,6 +518,73 @@ static void queue_redefinition_reroutes_waiting_work(void **state)
     route_engine_free(f->e);
 }
 
+static void restored_assignments_count_and_offers_time_out_again(void **state)
+{
+    struct fx *f = fx_new(NULL);
+    queue(f, 1, NULL, 0, NULL);
+    accepting_adviser(f, 10);
+    adviser(f, 11, NULL, 0, NULL, 0, 0);
+    struct route_work w = {.conversation_id = 1, .queue_id = 1, .channel = CHAT, .enqueued_ms = 0};
+    /* after a restart: 10 holds two chats, one not yet accepted; facts, not decisions */
+    assert_int_equal(route_restore_assignment(f->e, &w, 10, true, 1000, &f->err), 0);
+    w.conversation_id = 2;
+    assert_int_equal(route_restore_assignment(f->e, &w, 10, false, 1000, &f->err), 0);
+    assert_int_equal(route_restore_assignment(f->e, &w, 10, false, 1000, &f->err),
+                     PARLEY_ECONFLICT);
+    assert_int_equal(f->rec.n, 0);
+    struct route_adviser_info ai;
+    assert_int_equal(route_adviser_get(f->e, 10, &ai), 0);
+    assert_int_equal(ai.load_milli, 2000);
+    assert_int_equal(ai.n_assigned, 2);
+    online(f, 10, 2000);
+    online(f, 11, 2000);
+    /* one chat of room left on 10, but 11 is less occupied */
+    assert_int_equal(enqueue(f, 3, 0, 1, CHAT, 0, 3000), 0);
+    assert_int_equal(assignee(f, 3), 11);
+    /* the restored offer gets a fresh deadline from the restore (1000 + 20 s) */
+    route_tick(f->e, 21000);
+    assert_int_equal(assignee(f, 2), 11);
+    assert_int_equal(f->rec.d[f->rec.n - 2].reason, ROUTE_REASON_ACCEPT_TIMEOUT);
+    assert_int_equal(assignee(f, 1), 10);
+    struct route_stats st;
+    route_engine_stats(f->e, &st);
+    assert_int_equal(st.accepted, 3);
+    assert_int_equal(st.offered, 0);
+    assert_int_equal(st.decisions, 3);
+    route_engine_free(f->e);
+}
+
+static void removals_refuse_while_referenced_and_return_work(void **state)
+{
+    struct fx *f = fx_new(NULL);
+    team(f, 5, false);
+    int64_t t5 = 5;
+    struct route_queue_def q = {.id = 1, .teams = &t5, .n_teams = 1};
+    assert_int_equal(route_queue_put(f->e, &q, 0, &f->err), 0);
+    adviser(f, 10, NULL, 0, NULL, 5, 0);
+    adviser(f, 11, NULL, 0, NULL, 5, 0);
+    assert_int_equal(route_team_remove(f->e, 5, 0, &f->err), PARLEY_ECONFLICT);
+    online(f, 10, 0);
+    assert_int_equal(enqueue(f, 1, 0, 1, CHAT, 0, 10), 0);
+    assert_int_equal(assignee(f, 1), 10);
+    online(f, 11, 20);
+    /* removing 10 returns even accepted work, to the head of the queue: 11 takes it */
+    assert_int_equal(route_adviser_remove(f->e, 10, 30, &f->err), 0);
+    assert_int_equal(route_adviser_remove(f->e, 10, 30, &f->err), PARLEY_ENOTFOUND);
+    assert_int_equal(assignee(f, 1), 11);
+    assert_int_equal(f->rec.d[f->rec.n - 2].reason, ROUTE_REASON_ADVISER_REMOVED);
+    assert_int_equal(route_complete(f->e, 1, 40, &f->err), 0);
+    assert_int_equal(route_adviser_remove(f->e, 11, 50, &f->err), 0);
+    assert_int_equal(route_team_remove(f->e, 5, 60, &f->err), PARLEY_ECONFLICT); /* queue 1 */
+    assert_int_equal(route_queue_remove(f->e, 1, 60, &f->err), 0);
+    assert_int_equal(route_team_remove(f->e, 5, 70, &f->err), 0);
+    struct route_stats st;
+    route_engine_stats(f->e, &st);
+    assert_int_equal(st.teams, 0);
+    assert_int_equal(st.advisers, 0);
+    route_engine_free(f->e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -535,6 +602,8 @@ int main(void)
         cmocka_unit_test(transfers_to_adviser_team_and_queue),
         cmocka_unit_test(bad_input_is_refused_with_the_field),
         cmocka_unit_test(queue_redefinition_reroutes_waiting_work),
+        cmocka_unit_test(restored_assignments_count_and_offers_time_out_again),
+        cmocka_unit_test(removals_refuse_while_referenced_and_return_work),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
