@@ -179,6 +179,27 @@ json_t *api_swarm_redact(json_t *j, const struct json_view *v, struct arena *a)
     return j;
 }
 
+int api_swarm_check_customer(struct api_req *r, int64_t customer_id)
+{
+    if (r->who.kind != PRINCIPAL_USER || r->who.role != ROLE_EXPERT) return 0;
+    struct conversation_filter f = {
+        .status = -1, .customer_id = customer_id, .assignee_id = r->who.user_id};
+    struct store_page one = {.after = 0, .limit = 1};
+    struct conversation *list = NULL;
+    size_t n = 0;
+    int64_t next = 0;
+    struct parley_err err = {0};
+    int rc = store_list_conversations(r->reader, r->who.tenant_id, &f, &one, &list, &n, &next,
+                                      &r->arena, &err);
+    if (rc != 0) {
+        api_reply_failure(r, rc, &err);
+        return -1;
+    }
+    if (n > 0) return 0;
+    api_fail(r, PARLEY_ENOTFOUND, NULL, "customer %lld not found", (long long)customer_id);
+    return -1;
+}
+
 void api_swarm_audit_view(struct api_req *r, const struct conversation *c)
 {
     if (r->who.kind != PRINCIPAL_USER || r->who.role != ROLE_EXPERT ||
