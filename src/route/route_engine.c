@@ -818,6 +818,7 @@ int route_adviser_remove(struct route_engine *e, int64_t adviser_id, int64_t now
     a->live = false;
     a->wgen++;
     rt_map_del(&e->adviser_ids, adviser_id);
+    a->id = -a->id; /* an item excluding this slot must not exclude a newcomer with the id */
     free(a->memb);
     free(a->assigned);
     a->memb = a->assigned = NULL;

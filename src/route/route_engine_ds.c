@@ -207,19 +207,25 @@ static void aset(struct rt_aheap *h, struct rt_memb *memb, uint32_t pos, struct 
     memb[en.memb].pos = pos;
 }
 
+/* 4-ary too: a re-key (every assignment and completion, in each of the adviser's K heaps)
+ * walks half the levels of a binary heap. */
+#define AARY 4
+
 static void asift(struct rt_aheap *h, struct rt_memb *memb, uint32_t pos)
 {
     struct rt_aentry en = h->a[pos];
     while (pos > 0) {
-        uint32_t up = (pos - 1) / 2;
+        uint32_t up = (pos - 1) / AARY;
         if (!rt_aentry_better(&en, &h->a[up])) break;
         aset(h, memb, pos, h->a[up]);
         pos = up;
     }
     for (;;) {
-        uint32_t c = 2 * pos + 1;
+        uint32_t c = AARY * pos + 1, end = c + AARY;
         if (c >= h->n) break;
-        if (c + 1 < h->n && rt_aentry_better(&h->a[c + 1], &h->a[c])) c++;
+        if (end > h->n) end = h->n;
+        for (uint32_t k = c + 1; k < end; k++)
+            if (rt_aentry_better(&h->a[k], &h->a[c])) c = k;
         if (!rt_aentry_better(&h->a[c], &en)) break;
         aset(h, memb, pos, h->a[c]);
         pos = c;
@@ -250,14 +256,14 @@ void rt_aheap_update(struct rt_aheap *h, struct rt_memb *memb, uint32_t pos, str
     asift(h, memb, pos);
 }
 
-int rt_aheap_best2(const struct rt_aheap *h, const struct rt_memb *memb, uint32_t excl,
-                   uint32_t out[2])
+int rt_aheap_best2(const struct rt_aheap *h, int64_t excl_id, uint32_t out[2])
 {
     /* At most one adviser is excluded, so the two best others are among the root, its
      * children and grandchildren. */
-    uint32_t cand[7], nc = 0;
-    for (uint32_t i = 0; i < 7 && i < h->n; i++)
-        if (memb[h->a[i].memb].adviser != excl) cand[nc++] = i;
+    enum { TOP = 1 + AARY + AARY * AARY };
+    uint32_t cand[TOP], nc = 0;
+    for (uint32_t i = 0; i < TOP && i < h->n; i++)
+        if (h->a[i].id != excl_id) cand[nc++] = i;
     int n = 0;
     for (int k = 0; k < 2; k++) {
         uint32_t bi = RT_NONE;

@@ -271,9 +271,9 @@ bool rt_aentry_better(const struct rt_aentry *x, const struct rt_aentry *y);
 int rt_aheap_push(struct rt_aheap *h, struct rt_memb *memb, struct rt_aentry en);
 void rt_aheap_remove(struct rt_aheap *h, struct rt_memb *memb, uint32_t pos);
 void rt_aheap_update(struct rt_aheap *h, struct rt_memb *memb, uint32_t pos, struct rt_aentry en);
-/* Up to 2 best entries whose adviser is not excl (positions into h->a); returns how many. */
-int rt_aheap_best2(const struct rt_aheap *h, const struct rt_memb *memb, uint32_t excl,
-                   uint32_t out[2]);
+/* Up to 2 best entries whose adviser id is not excl_id (positions into h->a); returns how
+ * many. */
+int rt_aheap_best2(const struct rt_aheap *h, int64_t excl_id, uint32_t out[2]);
 
 int rt_theap_push(struct rt_theap *h, struct rt_timer t);
 void rt_theap_pop(struct rt_theap *h);

@@ -223,11 +223,12 @@ void rt_route_item(struct route_engine *e, uint32_t ii)
         const struct rt_queue *q = e->queues[it->queue];
         const struct rt_aentry *top[2] = {NULL, NULL};
         int first = 0;
+        int64_t excl_id = it->excluded != RT_NONE ? e->advisers[it->excluded].id : 0;
         for (int s = 0; s <= (team ? 0 : it->step); s++) {
             uint32_t prof = team ? e->teams[it->team]->prof : q->prof[s][spec];
             const struct rt_aheap *h = &e->profiles[prof]->avail[it->channel];
             uint32_t best[2];
-            int n = rt_aheap_best2(h, e->memb, it->excluded, best);
+            int n = rt_aheap_best2(h, excl_id, best);
             for (int k = 0; k < n; k++) {
                 const struct rt_aentry *x = &h->a[best[k]];
                 if (top[0] == NULL || rt_aentry_better(x, top[0])) {
