@@ -1,9 +1,11 @@
 /* HTTP actions of flows (libcurl): one JSON request to the organisation's own system, with a
  * timeout per attempt, a few retries with backoff for network failures and 5xx answers, and a
- * bounded response read as a JSON object. Runs on the bot thread: flows keep timeouts short
- * (the loader caps them at 10 s and retries at 3). */
+ * bounded response read as a JSON object. Runs on the bot thread, so it is kept short: the
+ * loader caps one attempt at 10 s and retries at 3, and all attempts of one action together at
+ * BOT_ACTION_BUDGET_MS. */
 #include "bot_int.h"
 #include "../common/log.h"
+#include "../common/util.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -85,8 +87,12 @@ int bot_action_call(const char *method, const char *url, const char *body, int t
     pthread_once(&curl_once, curl_init_once);
     *response = NULL;
     int backoff = 200;
+    int64_t start = util_mono_ns() / 1000000;
     for (int i = 0; i <= retries; i++) {
         if (i > 0) {
+            /* no retry that could not finish inside the budget */
+            int64_t spent = util_mono_ns() / 1000000 - start;
+            if (spent + backoff + timeout_ms > BOT_ACTION_BUDGET_MS) break;
             sleep_ms(backoff);
             backoff *= 2;
         }

@@ -124,6 +124,7 @@ void bot_turn_timeout(struct bot_state *s, struct bot_decision *d);
 /* ---- HTTP actions (libcurl) ----------------------------------------------------------------- */
 
 #define BOT_ACTION_MAX_RESPONSE (64 * 1024)
+#define BOT_ACTION_BUDGET_MS    12000 /* all attempts of one action */
 /* One request with retries (backoff 200 ms, 400 ms, …): 0 with *response (JSON object or NULL)
  * on a 2xx, PARLEY_EIO otherwise. */
 int bot_action_call(const char *method, const char *url, const char *body, int timeout_ms,

@@ -25,7 +25,7 @@ void bot_policy_defaults(struct bot_policy *p)
     p->distress_handoff = true;
     p->n_moments = sizeof(default_moments) / sizeof(default_moments[0]);
     memcpy(p->moments, default_moments, sizeof(default_moments));
-    p->kb_min_score = 1.0;
+    p->kb_min_score = 5.0; /* negated bm25: good matches of the demo score 7-12, stray words 1-4 */
     snprintf(p->article_url, sizeof(p->article_url), "%s", "/help/{{slug}}");
     p->resolve_after_s = 72 * 3600;
 }

@@ -417,7 +417,10 @@ static bool triage_sentiment(struct turn *t)
     if (p->distress_handoff && se.distress) {
         const char *cue = se.distress_cue != NULL ? se.distress_cue : "distress";
         const char *intent = strcmp(cue, "bereavement") == 0 ? "bereavement" : NULL;
-        handoff(t, "distress", intent, PRIORITY_HIGH, NULL,
+        /* A bereavement is a moment that matters whichever way it is noticed. */
+        int moment = bot_policy_moment(p, intent);
+        enum priority pr = moment > PRIORITY_HIGH ? (enum priority)moment : PRIORITY_HIGH;
+        handoff(t, moment >= 0 ? "moment_that_matters" : "distress", intent, pr, NULL,
                 arena_printf(t->a, "Distress cue: %s.", cue));
         return true;
     }

@@ -19,8 +19,8 @@ static int fail(char *out, size_t outsize, const char *hint)
 /* ---- numbers ---------------------------------------------------------------------------- */
 
 /* The first number in the text: digits with optional thousands commas (12,345; "12 345" reads
- * as 12) and an optional decimal part. */
-static bool first_number(const char *t, size_t len, double *v)
+ * as 12) and an optional decimal part; digits gets it without the commas. */
+static bool first_number(const char *t, size_t len, double *v, char *digits, size_t dsize)
 {
     for (size_t i = 0; i < len; i++) {
         if (!isdigit((unsigned char)t[i])) continue;
@@ -42,6 +42,7 @@ static bool first_number(const char *t, size_t len, double *v)
                 break;
         }
         buf[n] = '\0';
+        snprintf(digits, dsize, "%s", buf);
         char *end;
         *v = strtod(buf, &end);
         return *end == '\0' && isfinite(*v);
@@ -62,11 +63,17 @@ static int validate_number(const struct flow_input *in, const char *t, size_t le
         snprintf(range, sizeof(range), " of at most %.15g", in->max);
     char hint[160];
     snprintf(hint, sizeof(hint), "Please give a %snumber%s.", in->integer ? "whole " : "", range);
-    if (!first_number(t, len, &v)) return fail(out, outsize, hint);
+    char digits[64];
+    if (!first_number(t, len, &v, digits, sizeof(digits))) return fail(out, outsize, hint);
     if ((in->has_min && v < in->min) || (in->has_max && v > in->max) ||
         (in->integer && floor(v) != v))
         return fail(out, outsize, hint);
-    snprintf(out, outsize, "%.15g", v);
+    /* A whole number keeps its digits as written: meter readings and account numbers have
+     * leading zeros that matter. */
+    if (in->integer && strspn(digits, "0123456789") == strlen(digits))
+        snprintf(out, outsize, "%s", digits);
+    else
+        snprintf(out, outsize, "%.15g", v);
     return 0;
 }
 

@@ -82,6 +82,9 @@ int api_swarm_check_update(struct api_req *r, const struct conversation *c, unsi
  * redacted for such a view (j itself otherwise; NULL, j freed, when out of memory). */
 bool api_swarm_redacted(const struct json_view *v);
 json_t *api_swarm_redact(json_t *j, const struct json_view *v, struct arena *a);
+/* Crowd experts read only customers of conversations they take part in: 0, or -1 after a
+ * 404 (as for a missing id). Anyone else: 0. */
+int api_swarm_check_customer(struct api_req *r, int64_t customer_id);
 /* Audits an expert's read of c ("conversation.view"); nothing for anyone else. */
 void api_swarm_audit_view(struct api_req *r, const struct conversation *c);
 /* routing (issue 4): api_route.c, api_route_work.c */

@@ -334,6 +334,8 @@ int store_list_users(struct store_reader *r, int64_t tenant_id, const struct sto
 struct customer_filter {
     const char *q; /* optional: name prefix or identity value */
     int64_t updated_since;
+    int64_t assignee_id; /* swarming: > 0, only customers with a conversation this user is
+                            among the assignees of (what a crowd expert may read) */
 };
 int store_get_customer(struct store_reader *r, int64_t tenant_id, int64_t id, struct customer *out,
                        struct arena *a, struct parley_err *err);

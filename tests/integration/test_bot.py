@@ -14,6 +14,7 @@ a timeout."""
 import http.server
 import json
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -249,7 +250,7 @@ class BotTest(harness.ParleyCase):
         _, replies = self.say(v, "04521", cid)
         self.assertEqual(Backend.calls, [("/readings", {"account": "12345678",
                                                         "fuel": "electricity",
-                                                        "reading": "4521"})])
+                                                        "reading": "04521"})])
         self.assertIn("reference R-5678", replies[0])
         self.assertIn("Did that answer your question?", replies[-1])
         _, replies = self.say(v, "yes, thanks", cid)
@@ -318,6 +319,24 @@ class BotTest(harness.ParleyCase):
             "SELECT state FROM bot_conversations WHERE conversation_id = ?", (cid,))[0][0])
         self.assertEqual(state["flow"], "")
         self.assertEqual(self.conversation(cid)["status"], "bot")
+
+    def test_a_restart_loses_nothing(self):
+        self.need_nlu()
+        v = self.visitor()
+        cid, _ = self.say(v, "I'm moving house soon")
+        _, replies = self.say(v, "1st of March 2027", cid)
+        self.assertIn("postcode", replies[-1])
+        srv = self.srv
+        srv.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(srv.proc.wait(timeout=20), 0)
+        srv._out.close()
+        srv._err.close()
+        srv.start()
+        _, replies = self.say(v, "M1 1AE", cid)
+        self.assertIn("email", replies[-1])
+        state = json.loads(srv.db_query(
+            "SELECT state FROM bot_conversations WHERE conversation_id = ?", (cid,))[0][0])
+        self.assertEqual(state["slots"], {"move_date": "2027-03-01", "new_postcode": "M1 1AE"})
 
     # ---- moments that matter, sentiment, distress ------------------------------------------
     def test_a_moment_that_matters_hands_off_at_once_with_raised_priority(self):

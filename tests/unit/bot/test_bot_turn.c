@@ -18,6 +18,7 @@
 struct world {
     double compound; /* sentiment of every message */
     bool distress;
+    const char *cue; /* the distress cue, "cannot_cope" when NULL */
     bool action_ok;
     int action_calls;
     char action_body[512];
@@ -60,7 +61,7 @@ static void sentiment(void *ud, const char *text, size_t len, struct sentiment *
     memset(out, 0, sizeof(*out));
     out->compound = w->compound;
     out->distress = w->distress;
-    out->distress_cue = w->distress ? "cannot_cope" : NULL;
+    out->distress_cue = w->distress ? (w->cue != NULL ? w->cue : "cannot_cope") : NULL;
 }
 
 static int kb_search(void *ud, const char *query, struct bot_kb_answer *out, struct arena *a)
@@ -69,7 +70,7 @@ static int kb_search(void *ud, const char *query, struct bot_kb_answer *out, str
     out->slug = "opening-hours";
     out->title = "Our opening hours";
     out->snippet = "We're open 8am to 8pm.";
-    out->score = 5.0;
+    out->score = 9.0;
     return 0;
 }
 
@@ -283,6 +284,15 @@ static void negative_sentiment_and_distress_hand_off(void **state)
     assert_string_equal(d->reason, "distress");
     assert_int_equal(d->priority, PRIORITY_HIGH);
     assert_non_null(strstr(d->note, "cannot_cope"));
+    /* a bereavement cue is the bereavement moment that matters */
+    bot_state_release(&f->s);
+    bot_state_init(&f->s);
+    f->w.cue = "bereavement";
+    d = say(f, "my mum passed away on Sunday");
+    assert_string_equal(d->reason, "moment_that_matters");
+    assert_string_equal(d->intent, "bereavement");
+    assert_int_equal(d->priority, PRIORITY_HIGH);
+    assert_true(replied(d, "sorry for your loss"));
 }
 
 static void a_falling_trend_hands_off(void **state)
