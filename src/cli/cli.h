@@ -126,6 +126,8 @@ int seed_demo_kb(struct store *s, int64_t tenant_id, size_t *n, struct parley_er
 /* The demo organisation (seed_demo.c). Refuses (PARLEY_ECONFLICT) when tenant acme exists.
  * Progress and the demo log-ins go to stdout. */
 int seed_demo(struct store *s, struct parley_err *err);
+/* The demo's routing (seed_route.c): queues, routing profiles, SLA policies, business hours. */
+int seed_demo_routing(struct store *s, int64_t tenant_id, struct parley_err *err);
 
 /* NLU: trains the demo intent model from $PARLEY_DEMO_DIR/intents.csv (default data/demo, so
  * run from the repository root) and stores it for the tenant; prints one line. A missing file
