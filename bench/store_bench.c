@@ -370,6 +370,6 @@ int main(int argc, char **argv)
     /* Every message committed after the setup, the drain after the timed part included: for
      * instruction counts under callgrind (the difference of two runs of different lengths
      * divided by the difference of this number is the cost of one message, setup excluded). */
-    printf("store_bench: msgs_after_setup=%lld\n", atomic_load(&sink_events) - e0);
+    printf("store_bench_total: msgs_after_setup=%lld\n", atomic_load(&sink_events) - e0);
     return failed ? 1 : 0;
 }

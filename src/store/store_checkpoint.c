@@ -3,7 +3,7 @@
  * commit also copied megabytes into the database file and fsynced it (6–14 % of the writer's
  * time under load). Here the write connection's WAL hook only looks at the WAL's size:
  *
- *   - past STORE_CKPT_WAKE_PAGES it wakes the checkpointer thread, which runs a PASSIVE checkpoint
+ *   - every STORE_CKPT_WAKE_PAGES it wakes the checkpointer thread, which runs a PASSIVE checkpoint
  *     on its own connection: it copies what is committed into the database while the writer
  *     keeps committing (PASSIVE never blocks writers or readers);
  *   - past STORE_CKPT_INLINE_PAGES (the backstop) the writer checkpoints itself, as SQLite would.
@@ -28,7 +28,7 @@ struct store_checkpointer {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool wanted, stop;
-    int busy_ms;
+    int woken_at; /* WAL size at the last wake-up (writer thread only) */
 };
 
 /* Write connection, writer thread, after every commit: npages = frames in the WAL now. */
@@ -42,7 +42,11 @@ static int wal_hook(void *ud, sqlite3 *db, const char *name, int npages)
             log_msg(LOG_WARN, "store", "event=checkpoint_failed where=writer sqlite_rc=%d", rc);
         return SQLITE_OK;
     }
-    if (npages >= STORE_CKPT_WAKE_PAGES) {
+    /* Once per STORE_CKPT_WAKE_PAGES of WAL growth, not after every commit: each pass ends
+     * with an fsync of the database file, and bigger passes write a hot page once. */
+    if (npages < c->woken_at) c->woken_at = 0; /* the WAL started over */
+    if (npages - c->woken_at >= STORE_CKPT_WAKE_PAGES) {
+        c->woken_at = npages;
         pthread_mutex_lock(&c->mu);
         if (!c->wanted) {
             c->wanted = true;
