@@ -307,7 +307,6 @@ int main(int argc, char **argv)
         }
     }
     if (!path || batch < 1 || nthreads < 1 || inflight < 1 || ncustomers < 1) return 64;
-    util_malloc_tune(); /* as parley serve does */
     if (util_crypto_init() != 0) die("util_crypto_init", NULL);
     struct parley_err err = {0};
     struct store_options opt = {
