@@ -23,6 +23,7 @@ objs = $(patsubst %.c,$(B)/$(1)/%.o,$(LIB_SRC)) $(patsubst %.S,$(B)/$(1)/%.o,$(L
 
 .PHONY: all build run run-now test test-now fuzz-now unit integration fuzz fuzz-build fuzz-replay-bin bench-core bench-wfm crash-test lint format deps clean asan
 .PHONY: nlu-bench-bin bench-nlu
+.PHONY: bench-route
 all: build
 build: $(B)/release/parley
 asan: $(B)/asan/parley
@@ -140,6 +141,11 @@ bench-wfm: build
 	$(B)/release/wfm_bench
 crash-test: deps
 	@$(MAKE) --no-print-directory build && bench/crash-test.sh
+# Routing engine (issue 4): the engine alone, how its cost grows, then the 10k/100k/1M run.
+bench-route: deps
+	@$(MAKE) --no-print-directory $(B)/release/route_bench && B=$(B) bench/route-bench.sh
+$(B)/release/route_bench: bench/route_bench.c $(B)/release/libparley.a
+	$(CC) $(BASE_CFLAGS) $(FLAVOUR_CFLAGS_release) -o $@ $< $(B)/release/libparley.a $(PKG_LIBS)
 
 # ---- hygiene ---------------------------------------------------------------------------------
 lint:

@@ -1,17 +1,9 @@
 /* libFuzzer target for the Rasa NLU YAML reader (nlu_rasa_parse): arbitrary bytes as a
  * training file. Every example kept is non-empty, bounded, valid UTF-8 with a well-formed
- * intent name; every failure is an error value with a message. */
+ * intent name; every failure is an error value with a message naming the file. */
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "bot/nlu.h"
-#include "common/util.h"
-
-static void must(int ok)
-{
-    if (!ok) abort();
-}
+#include "fuzz_nlu_dataset.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -19,17 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nlu_dataset_init(&d);
     struct parley_err err = {0};
     int rc = nlu_rasa_parse("fuzz.yml", (const char *)data, size, &d, &err);
-    if (rc != 0) {
-        must(rc == PARLEY_EINVAL || rc == PARLEY_ETOOBIG || rc == PARLEY_ENOMEM);
-        must(err.message[0] != '\0');
-    } else {
-        for (size_t i = 0; i < d.n; i++) {
-            size_t len = strlen(d.items[i].text);
-            must(len > 0 && len <= NLU_MAX_TEXT && util_utf8_valid(d.items[i].text, len));
-            must(nlu_label_valid(d.items[i].label, strlen(d.items[i].label)));
-            must(d.items[i].line >= 1);
-        }
-    }
+    check_dataset(rc, &d, &err, "fuzz.yml:", 1, (size_t)-1);
     nlu_dataset_free(&d);
     return 0;
 }

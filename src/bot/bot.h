@@ -19,5 +19,8 @@ int bot_service_start(const struct parley_config *cfg, struct store *store, stru
                       struct bot_service **out, struct parley_err *err);
 /* Stops the thread and frees. bot_service_stop(NULL) is safe. */
 void bot_service_stop(struct bot_service *b);
+/* Whether the service runs (config `bot = on`): new widget conversations may start with it.
+ * Thread-safe (constant after start). */
+bool bot_service_enabled(const struct bot_service *b);
 
 #endif

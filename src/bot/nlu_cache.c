@@ -83,7 +83,12 @@ int nlu_cache_get(struct nlu_cache *c, struct store_reader *r, int64_t tenant_id
     size_t len = 0;
     struct nlu_model *m = NULL;
     rc = store_get_nlu_model(r, tenant_id, &version, &blob, &len, &a, err);
-    if (rc == 0) rc = nlu_model_load(blob, len, &m, err);
+    if (rc == 0 && (rc = nlu_model_load(blob, len, &m, err)) != 0 && rc != PARLEY_ENOMEM)
+        /* stored bytes that do not load are the server's problem, not the caller's input */
+        rc = parley_fail(err, PARLEY_EIO, NULL,
+                         "the stored NLU model (version %lld) does not "
+                         "load; train it again",
+                         (long long)version);
     arena_free(&a);
     if (rc != 0) return rc;
     struct nlu_ref *fresh = calloc(1, sizeof(*fresh));

@@ -16,8 +16,8 @@ struct nlu_ref;
 
 int nlu_cache_new(struct nlu_cache **out); /* 0 or PARLEY_ENOMEM */
 void nlu_cache_free(struct nlu_cache *c);  /* every reference must be released; NULL is safe */
-/* The tenant's newest model. PARLEY_ENOTFOUND when the tenant has none; PARLEY_EINVAL when the
- * stored bytes do not load (err says why). */
+/* The tenant's newest model. PARLEY_ENOTFOUND when the tenant has none; PARLEY_EIO when the
+ * stored bytes do not load. */
 int nlu_cache_get(struct nlu_cache *c, struct store_reader *r, int64_t tenant_id,
                   struct nlu_ref **out, struct parley_err *err);
 const struct nlu_model *nlu_ref_model(const struct nlu_ref *ref);

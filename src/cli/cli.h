@@ -91,6 +91,7 @@ int cmd_token_create(const struct cli_command *self, int argc, char **argv);
 int cmd_nlu_train(const struct cli_command *self, int argc, char **argv);
 int cmd_nlu_eval(const struct cli_command *self, int argc, char **argv);
 int cmd_nlu_predict(const struct cli_command *self, int argc, char **argv);
+int cmd_bot_check_flows(const struct cli_command *self, int argc, char **argv); /* issue 3 */
 /* staffing maths (wfm) */
 int cmd_wfm_staff(const struct cli_command *self, int argc, char **argv);
 int cmd_wfm_forecast(const struct cli_command *self, int argc, char **argv);

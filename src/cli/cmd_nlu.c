@@ -313,7 +313,7 @@ int cmd_nlu_predict(const struct cli_command *self, int argc, char **argv)
                                              round(r.top[i].p * 10000) / 10000));
     json_t *j = json_pack("{s:s, s:b, s:f, s:o}", "intent", nlu_result_label(&r), "out_of_scope",
                           r.out_of_scope, "threshold", nlu_model_threshold(m), "top", top);
-    char *s = j != NULL ? json_dumps(j, JSON_INDENT(2)) : NULL;
+    char *s = j != NULL ? json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(6)) : NULL;
     if (s != NULL) printf("%s\n", s);
     free(s);
     json_decref(j);

@@ -147,7 +147,7 @@ static void print_plan(const struct wfm_plan *p, const char *slug, bool interval
            q->channel < 0 ? "all" : channel_name((enum channel)q->channel), q->days,
            q->days == 1 ? "" : "s", p->n_days > 0 ? p->days[0].date : "-");
     printf("History: %d weeks, %lld contacts. Model: double-seasonal Holt-Winters (daily and "
-           "weekly cycles), alpha=%.2f gamma=%.2f omega=%.2f, one-step RMSE %.2f contacts per "
+           "weekly cycles), alpha=%.3f gamma=%.3f omega=%.3f, one-step RMSE %.2f contacts per "
            "half hour.\n",
            WFM_HISTORY_DAYS / 7, (long long)p->history_contacts, p->model.alpha, p->model.gamma,
            p->model.omega, p->model.rmse);

@@ -83,6 +83,11 @@ const struct cli_command cli_commands[] = {
      "  TEXT (or --text TEXT)\n"
      "                     the customer's message\n",
      cmd_nlu_predict},
+    /* virtual agent (issue 3) */
+    {"bot check-flows", "Validate bot flow files (errors with file and line).", "--dir DIR",
+     "  --dir DIR          a flow directory: its *.json files and those of each subdirectory\n"
+     "                     (one per organisation, as bot_flows_dir lays them out)\n",
+     cmd_bot_check_flows},
     /* staffing maths (wfm) */
     {"wfm staff", "Advisers needed for a service-level target (Erlang C, or Erlang A).",
      "--calls-per-hour V --aht SECONDS [--target 80/20] [--patience SECONDS] [--concurrency N] "

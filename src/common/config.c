@@ -68,6 +68,16 @@ static const struct option options[] = {
      "DAYS", "How long the event log (live-stream resume) and idempotency keys are kept."},
     {"log_level", OPT_CHOICE, FIELD(log_level), "info", 0, 0, "debug|info|warn|error", NULL,
      "LEVEL", "Least severe log level written to stderr."},
+    /* virtual agent (issue 3) */
+    {"bot", OPT_SWITCH, FIELD(bot), "on", 0, 0, "on|off", NULL, "SWITCH",
+     "Run the virtual agent: new widget conversations start with the bot when the "
+     "organisation's bot policy is enabled. off: they go straight to the queue."},
+    {"bot_flows_dir", OPT_TEXT, FIELD(bot_flows_dir), "data/demo/flows", 1, 0, NULL, NULL, "DIR",
+     "Directory of bot flows: one subdirectory per organisation, named by its slug "
+     "(data/demo/flows/acme/*.json for the demo). Files are re-read when they change."},
+    {"bot_sweep_s", OPT_INT, FIELD(bot_sweep_s), "60", 1, 3600, NULL, NULL, "SECONDS",
+     "How often the bot resolves conversations whose customer did not come back after an "
+     "answer (the policy's resolve_after_s)."},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 

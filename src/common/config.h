@@ -26,6 +26,10 @@ struct parley_config {
     bool synchronous_full;     /* synchronous = full | normal */
     int event_retention_days;  /* event_retention_days = 30 */
     char log_level[16];        /* log_level = info */
+    /* virtual agent (issue 3) */
+    bool bot;                /* bot = on | off */
+    char bot_flows_dir[512]; /* bot_flows_dir = data/demo/flows (a subdirectory per tenant) */
+    int bot_sweep_s;         /* bot_sweep_s = 60 */
 };
 
 /* Fills defaults. */

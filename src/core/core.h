@@ -223,6 +223,23 @@ struct event {
     int64_t at;
 };
 
+/* Swarming (docs/swarming.md): someone invited into a conversation besides its owner. An
+ * adviser (admin, supervisor or agent) or a crowd expert (role expert, sees redacted data).
+ * Active participants follow the owner in the conversation's assignees. */
+enum participant_kind { PARTICIPANT_ADVISER, PARTICIPANT_EXPERT, PARTICIPANT__COUNT };
+#define SWARM_MAX_PARTICIPANTS 7 /* + the owner = the 8 assignees a live-stream event carries */
+
+struct participant {
+    int64_t conversation_id, user_id;
+    enum participant_kind kind;
+    const char *invited_by;  /* actor: "user:4", "system" */
+    int64_t invited_at;      /* the latest invitation */
+    int64_t joined_at;       /* access starts with the invitation (no accept step) */
+    int64_t left_at;         /* 0 while active */
+    bool may_write_customer; /* set by the owner or a supervisor; default false */
+};
+const char *participant_kind_name(enum participant_kind k);
+
 /* Who is calling: resolved from a bearer token. */
 enum principal_kind { PRINCIPAL_NONE, PRINCIPAL_USER, PRINCIPAL_CUSTOMER };
 

@@ -40,4 +40,7 @@ char *core_json_message_text(const struct message *m, struct arena *a);
 struct arena;
 char *core_json_dump(json_t *j, struct arena *a);
 
+/* Swarming (core_swarm.c): a Participant of docs/api.md. */
+json_t *core_json_participant(const struct participant *p);
+
 #endif

@@ -51,12 +51,11 @@ int api_load_conversation(struct api_req *r, int64_t id, struct conversation *ou
     }
     if (r->who.kind == PRINCIPAL_USER && r->who.role == ROLE_EXPERT &&
         !api_is_assignee(out, r->who.user_id)) {
-        api_fail(r, PARLEY_EPERM, NULL,
-                 "experts see only the conversations they are assigned to; ask a supervisor "
-                 "to add you to conversation %lld",
-                 (long long)id);
-        return PARLEY_EPERM;
+        /* swarming: a crowd expert learns nothing of conversations they are not in */
+        api_fail(r, PARLEY_ENOTFOUND, NULL, "conversation %lld not found", (long long)id);
+        return PARLEY_ENOTFOUND;
     }
+    api_swarm_audit_view(r, out);
     return 0;
 }
 

@@ -44,14 +44,26 @@ static int conversation_filter(struct api_req *r, struct conversation_filter *f)
     return 0;
 }
 
+/* Crowd experts get free text redacted (api_swarm.c); the arena is a scratch one: jansson
+ * copies the redacted strings. */
+static json_t *redacted(json_t *j, const struct json_view *view)
+{
+    if (j == NULL || !api_swarm_redacted(view)) return j;
+    struct arena a;
+    arena_init(&a);
+    j = api_swarm_redact(j, view, &a);
+    arena_free(&a);
+    return j;
+}
+
 static json_t *encode_conversation(const void *item, const struct json_view *view)
 {
-    return core_json_conversation(item, view);
+    return redacted(core_json_conversation(item, view), view);
 }
 
 static json_t *encode_message(const void *item, const struct json_view *view)
 {
-    return core_json_message(item);
+    return redacted(core_json_message(item), view);
 }
 
 static json_t *encode_receipt(const void *item, const struct json_view *view)
@@ -135,7 +147,7 @@ void api_conversations_get(struct api_req *r)
     struct conversation c;
     if (api_load_conversation(r, r->ids[0], &c) != 0) return;
     struct json_view view = api_view(r);
-    api_reply_json_or_fail(r, 200, core_json_conversation(&c, &view));
+    api_reply_json_or_fail(r, 200, encode_conversation(&c, &view));
 }
 
 void api_conversations_update(struct api_req *r)
@@ -154,6 +166,7 @@ void api_conversations_update(struct api_req *r)
         api_reply_error(r, &err);
         return;
     }
+    if (api_swarm_check_update(r, &current, in.in.update_conversation.set) != 0) return;
     /* The store checks the assignees and applies "assigning takes a bot/queued conversation
      * to assigned" inside the write, where the status it starts from is current. */
     in.in.update_conversation.conversation.id = current.id;
@@ -200,11 +213,7 @@ void api_messages_create(struct api_req *r)
         api_reply_error(r, &err);
         return;
     }
-    if (is_expert(r) && !m->internal) {
-        api_fail(r, PARLEY_EPERM, "internal",
-                 "experts may only post internal notes: send \"internal\": true");
-        return;
-    }
+    if (api_swarm_check_write(r, &c, m->internal) != 0) return; /* experts, participants */
     m->tenant_id = r->who.tenant_id;
     m->conversation_id = c.id;
     m->author_id = r->who.user_id;

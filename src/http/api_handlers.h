@@ -61,6 +61,29 @@ void api_nlu_model_get(struct api_req *r);
 void api_nlu_predict(struct api_req *r);
 /* api_wfm.c: staffing forecast (wfm) */
 void api_wfm_forecast(struct api_req *r);
+/* api_bot.c: the virtual agent (issue 3) */
+void api_bot_policy_get(struct api_req *r);
+void api_bot_policy_put(struct api_req *r);
+void api_bot_stats(struct api_req *r);
+void api_demo_meter_reading(struct api_req *r);
+void api_demo_power_cut(struct api_req *r);
+/* api_swarm.c: swarming (docs/swarming.md) */
+void api_invitations_create(struct api_req *r);
+void api_participants_list(struct api_req *r);
+void api_participants_delete(struct api_req *r);
+void api_participants_update(struct api_req *r);
+/* Whether the caller may post a message with this internal flag in c: participants (and
+ * experts) post internal notes only unless the owner allowed them; 0, or -1 after a 403. */
+int api_swarm_check_write(struct api_req *r, const struct conversation *c, bool internal);
+/* Whether the caller may apply an update with this set mask: participants who are not
+ * supervisors cannot change the owner or status; 0, or -1 after a 403. */
+int api_swarm_check_update(struct api_req *r, const struct conversation *c, unsigned set);
+/* Crowd experts read redacted text: whether view is one, and j with its free-text fields
+ * redacted for such a view (j itself otherwise; NULL, j freed, when out of memory). */
+bool api_swarm_redacted(const struct json_view *v);
+json_t *api_swarm_redact(json_t *j, const struct json_view *v, struct arena *a);
+/* Audits an expert's read of c ("conversation.view"); nothing for anyone else. */
+void api_swarm_audit_view(struct api_req *r, const struct conversation *c);
 
 /* ---- api_common.c -------------------------------------------------------------------- */
 

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "../bot/bot.h"
 #include "../common/util.h"
 #include "../core/core_json.h"
 #include "decode.h"
@@ -171,6 +172,7 @@ void api_widget_message(struct api_req *r)
         if (api_load_conversation(r, in.in.widget_message.conversation_id, &c) != 0) return;
     }
     in.in.widget_message.customer_id = r->who.customer_id;
+    in.in.widget_message.bot = bot_service_enabled(r->bot); /* virtual agent (issue 3) */
     in.in.widget_message.message.tenant_id = r->who.tenant_id;
     in.in.widget_message.message.author_id = r->who.customer_id;
     struct store_cmd *cmd = api_cmd_with(r, &in);

@@ -80,6 +80,13 @@ int decode_widget_session(json_t *body, struct store_cmd *cmd, struct widget_ses
 int decode_widget_message(json_t *body, struct store_cmd *cmd, size_t max_message_bytes,
                           struct parley_err *err);
 
+/* Swarming (decode_swarm.c). POST /conversations/{id}/invitations → STORE_ADD_PARTICIPANT:
+ * {"user_id"} or {"skill","min_level" (1-10, default 1),"role" (optional)}. PATCH
+ * /conversations/{id}/participants/{user_id} → STORE_UPDATE_PARTICIPANT:
+ * {"may_write_customer":bool}. Ids from the URL are the caller's. */
+int decode_invitation(json_t *body, struct store_cmd *cmd, struct parley_err *err);
+int decode_participant_update(json_t *body, struct store_cmd *cmd, struct parley_err *err);
+
 /* ---- building blocks, shared by the decoders and by handlers parsing query strings ------ */
 
 enum {

@@ -33,6 +33,12 @@ const struct api_route api_routes[] = {
     {"POST",  "/api/v1/conversations/{id}/receipts",         AUTH_STAFF,   ROLES_ADVISERS,    api_receipts_update},
     {"POST",  "/api/v1/conversations/{id}/typing",           AUTH_STAFF,   ROLES_ADVISERS,    api_typing_post},
 
+    /* swarming: the owner or a supervisor invites and grants; a participant may leave */
+    {"POST",  "/api/v1/conversations/{id}/invitations",      AUTH_STAFF,   ROLES_ADVISERS,    api_invitations_create},
+    {"GET",   "/api/v1/conversations/{id}/participants",     AUTH_STAFF,   ROLES_ALL,         api_participants_list},
+    {"DELETE","/api/v1/conversations/{id}/participants/{id}", AUTH_STAFF,  ROLES_ALL,         api_participants_delete},
+    {"PATCH", "/api/v1/conversations/{id}/participants/{id}", AUTH_STAFF,  ROLES_ADVISERS,    api_participants_update},
+
     {"GET",   "/api/v1/audit",                               AUTH_STAFF,   ROLES_ADMIN,       api_audit_list},
 
     {"POST",  "/api/v1/widget/sessions",                     AUTH_NONE,    0,                 api_widget_session},
@@ -50,6 +56,14 @@ const struct api_route api_routes[] = {
 
     {"GET",   "/api/v1/stream",                              AUTH_STAFF,   ROLES_ALL,         api_stream_open},
     {"GET",   "/api/v1/widget/stream",                       AUTH_VISITOR, 0,                 api_stream_open},
+
+    /* virtual agent (issue 3) */
+    {"GET",   "/api/v1/bot/policy",                          AUTH_STAFF,   ROLES_SUPERVISORS, api_bot_policy_get},
+    {"PUT",   "/api/v1/bot/policy",                          AUTH_STAFF,   ROLES_ADMIN,       api_bot_policy_put},
+    {"GET",   "/api/v1/bot/stats",                           AUTH_STAFF,   ROLES_SUPERVISORS, api_bot_stats},
+    /* the demo organisation's stand-in back office, called by its flows (docs/bot.md) */
+    {"POST",  "/demo/actions/meter-readings",                AUTH_NONE,    0,                 api_demo_meter_reading},
+    {"POST",  "/demo/actions/power-cuts",                    AUTH_NONE,    0,                 api_demo_power_cut},
 };
 /* clang-format on */
 

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "../common/log.h"
+#include "../core/redact.h"
 #include "server_int.h"
 
 #define SSE_PAGE          100          /* events read from the store per replay step */
@@ -67,7 +68,8 @@ struct sse_hub {
     size_t count;
     h2o_timeout_t keepalive_timeout;
     struct sse_stream *dirty;
-    struct sbuf frame; /* the event being delivered, formatted once for all its streams */
+    struct sbuf frame;          /* the event being delivered, formatted once for all its streams */
+    struct sbuf frame_redacted; /* the same for crowd experts' streams (redacted text) */
     bool shutting_down;
 };
 
@@ -252,6 +254,31 @@ static bool frame_event(struct sbuf *b, const struct event *ev, bool ephemeral)
     return sbuf_puts(b, "\n");
 }
 
+/* Crowd experts read redacted free text (docs/swarming.md), on their streams as in REST. */
+static bool redacts(const struct sse_stream *s)
+{
+    return s->who.kind == PRINCIPAL_USER && s->who.role == ROLE_EXPERT;
+}
+
+/* frame_event for stream s: a redacted copy of the payload for experts. An event whose
+ * payload cannot be redacted is left out for them (true: nothing to report), never sent as
+ * it was. */
+static bool frame_for(const struct sse_stream *s, struct sbuf *b, const struct event *ev,
+                      bool ephemeral)
+{
+    if (!redacts(s)) return frame_event(b, ev, ephemeral);
+    struct arena a;
+    arena_init(&a);
+    struct event copy = *ev;
+    copy.data = redact_json_text(ev->data != NULL ? ev->data : "{}", &a);
+    bool ok = copy.data == NULL || frame_event(b, &copy, ephemeral);
+    if (copy.data == NULL)
+        log_msg(LOG_WARN, "http", "event=redaction_skipped type=%s",
+                ev->type != NULL ? ev->type : "");
+    arena_free(&a);
+    return ok;
+}
+
 /* ---- stream lifetime ------------------------------------------------------------------------- */
 
 static void stream_free(struct sse_stream *s)
@@ -392,7 +419,7 @@ static void replay_step(struct sse_stream *s)
     }
     bool ok = true;
     for (size_t i = 0; i < n && ok; i++) {
-        if (stream_wants(s, &evs[i])) ok = frame_event(&s->out, &evs[i], false);
+        if (stream_wants(s, &evs[i])) ok = frame_for(s, &s->out, &evs[i], false);
         if (evs[i].id > s->last_id) s->last_id = evs[i].id;
     }
     arena_free(&a);
@@ -472,47 +499,50 @@ static void on_http1_readable(h2o_socket_t *sock, const char *err)
 
 /* ---- delivery -------------------------------------------------------------------------------- */
 
+/* framed[0]: hub->frame holds ev as is; framed[1]: hub->frame_redacted holds it for experts. */
 static void deliver_key(struct sse_hub *hub, uint64_t key, const struct event *ev, bool ephemeral,
-                        bool *framed)
+                        bool framed[2])
 {
     for (struct sse_link *l = hub->idx.buckets[bucket_of(&hub->idx, key)]; l != NULL; l = l->next) {
         struct sse_stream *s = l->s;
         if (l->key != key || s->state != ST_LIVE || !stream_wants(s, ev)) continue;
         if (!ephemeral && ev->id <= s->last_id) continue; /* already sent by the replay */
-        if (!*framed) {
-            hub->frame.len = 0;
-            if (!frame_event(&hub->frame, ev, ephemeral)) return;
-            *framed = true;
+        int v = redacts(s) ? 1 : 0;
+        struct sbuf *frame = v ? &hub->frame_redacted : &hub->frame;
+        if (!framed[v]) {
+            frame->len = 0;
+            if (!frame_for(s, frame, ev, ephemeral)) return;
+            framed[v] = true;
         }
         if (!ephemeral) s->last_id = ev->id;
-        stream_queue(s, &hub->frame);
+        if (frame->len > 0) stream_queue(s, frame);
     }
 }
 
 static void deliver_event(struct sse_hub *hub, const struct event *ev, bool ephemeral)
 {
-    bool framed = false;
+    bool framed[2] = {false, false};
     if (ev->audience & AUDIENCE_STAFF) {
-        deliver_key(hub, make_key(K_TENANT_ALL, (uint64_t)ev->tenant_id), ev, ephemeral, &framed);
+        deliver_key(hub, make_key(K_TENANT_ALL, (uint64_t)ev->tenant_id), ev, ephemeral, framed);
         if (unassigned(ev)) {
             deliver_key(hub, make_key(K_TENANT_AGENTS, (uint64_t)ev->tenant_id), ev, ephemeral,
-                        &framed);
+                        framed);
         } else {
             int n = ev->n_assignees < 8 ? ev->n_assignees : 8;
             if (n <= 0)
                 deliver_key(hub, make_key(K_USER, (uint64_t)ev->assignee_id), ev, ephemeral,
-                            &framed);
+                            framed);
             for (int i = 0; i < n; i++) {
                 bool dup = false;
                 for (int k = 0; k < i; k++) dup = dup || ev->assignees[k] == ev->assignees[i];
                 if (!dup)
                     deliver_key(hub, make_key(K_USER, (uint64_t)ev->assignees[i]), ev, ephemeral,
-                                &framed);
+                                framed);
             }
         }
     }
     if ((ev->audience & AUDIENCE_CUSTOMER) && ev->customer_id > 0)
-        deliver_key(hub, make_key(K_CUSTOMER, (uint64_t)ev->customer_id), ev, ephemeral, &framed);
+        deliver_key(hub, make_key(K_CUSTOMER, (uint64_t)ev->customer_id), ev, ephemeral, framed);
 }
 
 void sse_on_batch(void *thread, const struct bus_batch *batch)
@@ -524,6 +554,7 @@ void sse_on_batch(void *thread, const struct bus_batch *batch)
     for (size_t i = 0; i < batch->n; i++) deliver_event(hub, &batch->events[i], ephemeral);
     flush_dirty(hub);
     if (hub->frame.cap > 65536) sbuf_free(&hub->frame); /* keep no big scratch buffer */
+    if (hub->frame_redacted.cap > 65536) sbuf_free(&hub->frame_redacted);
 }
 
 /* ---- opening a stream ------------------------------------------------------------------------ */
@@ -693,6 +724,7 @@ void sse_hub_free(struct sse_hub *hub)
     h2o_timeout_dispose(hub->t->loop, &hub->keepalive_timeout);
     free(hub->idx.buckets);
     sbuf_free(&hub->frame);
+    sbuf_free(&hub->frame_redacted);
     sbuf_pool_drain(); /* sse_hub_free runs on the hub's own thread */
     free(hub);
 }

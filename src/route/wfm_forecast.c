@@ -71,6 +71,72 @@ static double hw_run(const struct hw_data *d, const struct hw_state *init, doubl
     return sse;
 }
 
+/* One-step SSE at parameters x (alpha, gamma, omega); outside (0, 1) is out of bounds. */
+static double sse_at(const struct hw_data *d, const struct hw_state *init, const double x[3],
+                     struct hw_state *scratch)
+{
+    for (int k = 0; k < 3; k++)
+        if (!(x[k] >= 0.001 && x[k] <= 0.95)) return INFINITY;
+    return hw_run(d, init, x[0], x[1], x[2], scratch);
+}
+
+/* Nelder-Mead (reflect 1, expand 2, contract 1/2, shrink 1/2) from the best grid point, a
+ * bounded number of steps: polishes what the grid found. x is updated in place. */
+static double nelder_mead(const struct hw_data *d, const struct hw_state *init, double x[3],
+                          double fx, struct hw_state *scratch)
+{
+    double v[4][3], f[4];
+    for (int i = 0; i < 4; i++) {
+        memcpy(v[i], x, sizeof(v[i]));
+        if (i > 0) v[i][i - 1] += v[i][i - 1] < 0.5 ? v[i][i - 1] * 0.5 + 0.005 : -0.1;
+        f[i] = i == 0 ? fx : sse_at(d, init, v[i], scratch);
+    }
+    for (int iter = 0; iter < 80; iter++) {
+        for (int i = 1; i < 4; i++) /* sort by f, insertion */
+            for (int j = i; j > 0 && f[j] < f[j - 1]; j--) {
+                double t = f[j];
+                f[j] = f[j - 1];
+                f[j - 1] = t;
+                double tv[3];
+                memcpy(tv, v[j], sizeof(tv));
+                memcpy(v[j], v[j - 1], sizeof(tv));
+                memcpy(v[j - 1], tv, sizeof(tv));
+            }
+        if (f[3] - f[0] <= 1e-9 * (f[0] + 1e-12)) break;
+        double c[3] = {0, 0, 0}, r[3], e[3], k[3];
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++) c[j] += v[i][j] / 3;
+        for (int j = 0; j < 3; j++) r[j] = c[j] + (c[j] - v[3][j]);
+        double fr = sse_at(d, init, r, scratch);
+        if (fr < f[0]) {
+            for (int j = 0; j < 3; j++) e[j] = c[j] + 2 * (c[j] - v[3][j]);
+            double fe = sse_at(d, init, e, scratch);
+            memcpy(v[3], fe < fr ? e : r, sizeof(r));
+            f[3] = fe < fr ? fe : fr;
+        } else if (fr < f[2]) {
+            memcpy(v[3], r, sizeof(r));
+            f[3] = fr;
+        } else {
+            for (int j = 0; j < 3; j++) k[j] = c[j] + 0.5 * (v[3][j] - c[j]);
+            double fk = sse_at(d, init, k, scratch);
+            if (fk < f[3]) {
+                memcpy(v[3], k, sizeof(k));
+                f[3] = fk;
+            } else {
+                for (int i = 1; i < 4; i++) {
+                    for (int j = 0; j < 3; j++) v[i][j] = v[0][j] + 0.5 * (v[i][j] - v[0][j]);
+                    f[i] = sse_at(d, init, v[i], scratch);
+                }
+            }
+        }
+    }
+    int best = 0;
+    for (int i = 1; i < 4; i++)
+        if (f[i] < f[best]) best = i;
+    memcpy(x, v[best], sizeof(v[best]));
+    return f[best];
+}
+
 int wfm_forecast_fit(const double *y, size_t n, int64_t from_ms, const struct tz_offsets *tz,
                      size_t horizon, double *out, struct wfm_hw_model *model,
                      struct parley_err *err)
@@ -100,17 +166,18 @@ int wfm_forecast_fit(const double *y, size_t n, int64_t from_ms, const struct tz
     /* A small grid: each parameter from "barely moves" to "follows the last weeks closely". */
     static const double grid[] = {0.01, 0.03, 0.08, 0.15, 0.3};
     const size_t g = sizeof(grid) / sizeof(grid[0]);
-    double best_sse = INFINITY;
+    double best_sse = INFINITY, x[3] = {grid[0], grid[0], grid[0]};
     for (size_t i = 0; i < g * g * g; i++) {
-        double a = grid[i / (g * g)], c = grid[(i / g) % g], o = grid[i % g];
-        double sse = hw_run(&d, init, a, c, o, run);
+        double trial[3] = {grid[i / (g * g)], grid[(i / g) % g], grid[i % g]};
+        double sse = hw_run(&d, init, trial[0], trial[1], trial[2], run);
         if (sse < best_sse) {
             best_sse = sse;
-            *best = *run;
-            *model = (struct wfm_hw_model){a, c, o, 0};
+            memcpy(x, trial, sizeof(x));
         }
     }
-    model->rmse = sqrt(best_sse / (double)(n - d.sse_from));
+    best_sse = nelder_mead(&d, init, x, best_sse, run);
+    hw_run(&d, init, x[0], x[1], x[2], best);
+    *model = (struct wfm_hw_model){x[0], x[1], x[2], sqrt(best_sse / (double)(n - d.sse_from))};
     for (size_t h = 0; h < horizon; h++) {
         double f = best->level + best->day[d.dpos[n + h]] + best->week[d.wpos[n + h]];
         out[h] = f > 0 ? f : 0;

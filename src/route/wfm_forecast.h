@@ -1,7 +1,7 @@
 /* Contact-volume forecast per 30-minute interval: double-seasonal Holt-Winters (Taylor 2003),
  * additive, with a daily (48 intervals) and a weekly (336 intervals) cycle, both indexed by the
  * tenant's local time so that the shape survives daylight-saving changes. Parameters are chosen
- * by minimising the one-step-ahead squared error over a grid (docs/staffing.md).
+ * by minimising the one-step-ahead squared error: a grid, then Nelder-Mead (docs/staffing.md).
  *
  * Pure computation on caller-owned arrays: thread-safe, no allocation beyond the call. */
 #ifndef PARLEY_WFM_FORECAST_H

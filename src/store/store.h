@@ -80,6 +80,14 @@ enum store_cmd_kind {
     STORE_SET_NLU_MODEL, /* in: model blob + summary → out: result_id = the new version */
     /* staffing (wfm) */
     STORE_RECORD_ARRIVALS, /* in: interval counts (imported history); replaces same intervals */
+    /* virtual agent (issue 3), see store_bot.c */
+    STORE_BOT_TURN,        /* in: bot_turn: the bot's replies + state (+hand-off/resolve) */
+    STORE_BOT_SET_POLICY,  /* in: bot_policy → out: the stored policy JSON */
+    STORE_BOT_FIRST_REPLY, /* in: bot_first_reply: a human answered a handed-off conversation */
+    /* swarming (store_swarm.c): in.participant → out: Participant JSON */
+    STORE_ADD_PARTICIPANT,    /* user_id, or skill + min_level (+ role) to choose one */
+    STORE_REMOVE_PARTICIPANT, /* user_id leaves (left_at set, dropped from assignees) */
+    STORE_UPDATE_PARTICIPANT, /* may_write_customer */
     STORE_CMD__COUNT
 };
 
@@ -113,6 +121,32 @@ enum {
 
 struct store_cmd;
 typedef void (*store_done_fn)(struct store_cmd *cmd);
+
+/* ---- virtual agent (issue 3) command inputs ---- */
+#define BOT_TURN_MAX_REPLIES 4
+enum bot_outcome { BOT_OUTCOME_ACTIVE, BOT_OUTCOME_RESOLVED, BOT_OUTCOME_HANDOFF };
+/* One bot turn, applied only while the conversation's status is still "bot" (a person who
+ * took it over in the meantime wins: the turn then does nothing, result_id 0). */
+struct bot_turn {
+    int64_t conversation_id;
+    int64_t handled_seq; /* the customer message this turn answers (0: none, e.g. the sweep) */
+    const char *state;   /* the bot's state JSON to keep */
+    const char *replies[BOT_TURN_MAX_REPLIES]; /* customer-visible bot messages, in order */
+    size_t n_replies;
+    const char *note;       /* internal note for the adviser (hand-off summary) or NULL */
+    int64_t resolve_due_at; /* > 0: resolve then unless the customer returns; 0: clear */
+    enum bot_outcome outcome;
+    /* outcome HANDOFF: the conversation goes to queued with these (CONTRACTS.md) */
+    const char *reason, *intent; /* intent: contact_reason ("unknown" when NULL) */
+    enum priority priority;      /* raised to at least this */
+    /* outcome RESOLVED: "confirmed" or "timeout"; a timeout applies only when the customer has
+     * not written since the bot's last turn and the due time has passed */
+    const char *resolved_how;
+};
+struct bot_policy_in {
+    bool enabled;
+    const char *policy_json; /* validated by the caller (src/bot/bot_policy.c) */
+};
 
 struct store_cmd {
     enum store_cmd_kind kind;
@@ -184,6 +218,7 @@ struct store_cmd {
             int64_t customer_id;
             int64_t conversation_id; /* 0: the open one, or a new one */
             struct message message;
+            bool bot; /* the bot service runs: a new conversation may start with it (issue 3) */
         } widget_message;
         struct receipt update_receipt; /* kind chosen by receipt_kind below */
         struct audit_entry append_audit;
@@ -200,6 +235,19 @@ struct store_cmd {
             const struct arrival_count *rows;
             size_t n;
         } record_arrivals;
+        struct bot_turn bot_turn;        /* virtual agent (issue 3) */
+        struct bot_policy_in bot_policy; /* virtual agent (issue 3) */
+        struct {
+            int64_t conversation_id, message_id, user_id, at;
+        } bot_first_reply; /* virtual agent (issue 3) */
+        struct {           /* swarming: STORE_ADD/REMOVE/UPDATE_PARTICIPANT */
+            int64_t conversation_id;
+            int64_t user_id;   /* 0 (add only): the best available staff with skill */
+            const char *skill; /* skill name ("billing"), with min_level 1..10 */
+            int min_level;
+            int role; /* enum role the chosen one must have, or -1 for any */
+            bool may_write_customer;
+        } participant;
     } in;
     enum receipt_kind receipt_kind;
 
@@ -302,6 +350,16 @@ int store_list_audit(struct store_reader *r, int64_t tenant_id, const struct aud
                      const struct store_page *page, struct audit_entry **out, size_t *n,
                      int64_t *next, struct arena *a, struct parley_err *err);
 
+/* Swarming: the active participants of a conversation, invitation order (ENOTFOUND when the
+ * conversation is not the tenant's); one participant, active or not (ENOTFOUND when the user
+ * was never invited). */
+int store_list_participants(struct store_reader *r, int64_t tenant_id, int64_t conversation_id,
+                            struct participant **out, size_t *n, struct arena *a,
+                            struct parley_err *err);
+int store_get_participant(struct store_reader *r, int64_t tenant_id, int64_t conversation_id,
+                          int64_t user_id, struct participant *out, struct arena *a,
+                          struct parley_err *err);
+
 /* Events after an id, oldest first, for one tenant (live-stream resume). */
 int store_list_events(struct store_reader *r, int64_t tenant_id, int64_t after_id, int limit,
                       struct event **out, size_t *n, struct arena *a, struct parley_err *err);
@@ -343,5 +401,45 @@ int store_get_nlu_model_info(struct store_reader *r, int64_t tenant_id, struct n
 int store_count_arrivals(struct store_reader *r, int64_t tenant_id, int channel, int64_t from_ms,
                          size_t n, int64_t *counts, double *handle_s, int64_t *handled,
                          struct parley_err *err);
+/* ---- virtual agent (issue 3), store_bot_read.c ---------------------------------------- */
+/* The tenant's triage policy JSON (*json in the arena); PARLEY_ENOTFOUND when never set. */
+int store_bot_get_policy(struct store_reader *r, int64_t tenant_id, const char **json,
+                         struct arena *a, struct parley_err *err);
+struct bot_conv_state {
+    const char *state; /* JSON */
+    enum bot_outcome outcome;
+    int64_t handled_seq, last_seq, resolve_due_at;
+};
+/* The bot's state in a conversation; PARLEY_ENOTFOUND when the bot has not spoken there. */
+int store_bot_get_state(struct store_reader *r, int64_t tenant_id, int64_t conversation_id,
+                        struct bot_conv_state *out, struct arena *a, struct parley_err *err);
+struct bot_due {
+    int64_t tenant_id, conversation_id;
+};
+/* System-wide sweeps (like pruning): conversations waiting for a confirmation whose due time
+ * is at or before now (indexed), and conversations still with the bot whose last customer
+ * message has no bot turn yet (catch-up after a restart). At most limit each. */
+int store_bot_list_due(struct store_reader *r, int64_t now, int limit, struct bot_due **out,
+                       size_t *n, struct arena *a, struct parley_err *err);
+int store_bot_list_unanswered(struct store_reader *r, int limit, struct bot_due **out, size_t *n,
+                              struct arena *a, struct parley_err *err);
+/* The hand-off of a conversation not yet answered by a person: 0 with *at, or ENOTFOUND. */
+int store_bot_open_handoff(struct store_reader *r, int64_t tenant_id, int64_t conversation_id,
+                           int64_t *at, struct parley_err *err);
+#define BOT_STATS_MAX_REASONS 16
+struct bot_stats {
+    int64_t conversations;              /* the bot took part (hand-offs at once included) */
+    int64_t active, resolved, handoffs; /* by outcome */
+    int64_t resolved_confirmed, resolved_timeout;
+    int64_t first_replies;      /* hand-offs a person has answered */
+    int64_t first_reply_avg_ms; /* their mean time to the first human reply */
+    struct {
+        const char *reason;
+        int64_t n;
+    } by_reason[BOT_STATS_MAX_REASONS];
+    size_t n_reasons;
+};
+int store_bot_stats(struct store_reader *r, int64_t tenant_id, struct bot_stats *out,
+                    struct arena *a, struct parley_err *err);
 
 #endif

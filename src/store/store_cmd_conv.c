@@ -43,8 +43,8 @@ static int check_assignees(struct store *s, struct store_cmd *cmd, const int64_t
     return 0;
 }
 
-static int write_assignee_rows(struct store *s, struct store_cmd *cmd, int64_t conv_id,
-                               const int64_t *ids, size_t n)
+int w_write_assignees(struct store *s, struct store_cmd *cmd, int64_t conv_id, const int64_t *ids,
+                      size_t n)
 {
     sqlite3_stmt *st = stmt_get(
         &s->cache, "DELETE FROM conversation_assignees WHERE conversation_id = ?1", &cmd->err);
@@ -147,7 +147,9 @@ int w_insert_conversation(struct store *s, struct store_cmd *cmd, struct convers
     bind_id0(st, 14, c->status == CONV_CLOSED ? c->created_at : 0);
     if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "opening a conversation");
     c->id = sqlite3_last_insert_rowid(s->db);
-    if ((rc = write_assignee_rows(s, cmd, c->id, ids, n)) != 0) return rc;
+    if ((rc = w_write_assignees(s, cmd, c->id, ids, n)) != 0 ||
+        (rc = w_participants_sync(s, cmd, c->id, ids, n, c->created_at)) != 0)
+        return rc;
     return w_audit(s, cmd, "conversation.create",
                    arena_printf(&cmd->arena, "conversation:%lld", (long long)c->id),
                    arena_printf(&cmd->arena, "{\"conversation_id\":%lld,\"customer_id\":%lld}",
@@ -294,7 +296,9 @@ int cmd_update_conversation(struct store *s, struct store_cmd *cmd)
     sqlite3_bind_int64(st, 11, c.id);
     sqlite3_bind_int64(st, 12, cmd->tenant_id);
     if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "updating a conversation");
-    if ((set & SET_ASSIGNEES) && (rc = write_assignee_rows(s, cmd, c.id, ids, n)) != 0) return rc;
+    if ((set & SET_ASSIGNEES) && ((rc = w_write_assignees(s, cmd, c.id, ids, n)) != 0 ||
+                                  (rc = w_participants_sync(s, cmd, c.id, ids, n, now)) != 0))
+        return rc;
     unsigned changed = set;
     if (c.status != before) changed |= SET_STATUS;
     const char *fields = w_set_names(changed & ~0x7fu, &cmd->arena);

@@ -176,7 +176,9 @@ int cmd_create_message(struct store *s, struct store_cmd *cmd)
     return 0;
 }
 
-/* The widget's customer has no open conversation: open one (queued, web) for it. */
+/* The widget's customer has no open conversation: open one (web) for it. It starts with the
+ * bot when the bot runs and the tenant has it enabled, unless the customer is vulnerable or
+ * prefers a person: then it goes straight to the queue, the bypass recorded as a hand-off. */
 static int open_for_widget(struct store *s, struct store_cmd *cmd, int64_t customer_id, int64_t at,
                            int64_t *conv_id)
 {
@@ -185,8 +187,20 @@ static int open_for_widget(struct store *s, struct store_cmd *cmd, int64_t custo
                              .priority = PRIORITY_NORMAL,
                              .channel = CHANNEL_WEB,
                              .created_at = at};
-    int rc = w_insert_conversation(s, cmd, &c);
+    const char *bypass = NULL;
+    int rc = 0;
+    if (cmd->in.widget_message.bot) {
+        struct customer cust;
+        rc = load_customer(&s->cache, cmd->tenant_id, customer_id, "customer_id", &cust,
+                           &cmd->arena, &cmd->err);
+        if (rc == 0) rc = w_bot_widget_status(s, cmd, &cust, &c.status, &bypass);
+        if (bypass != NULL) c.contact_reason = "unknown";
+        if (bypass != NULL && strcmp(bypass, "vulnerable") == 0) c.priority = PRIORITY_HIGH;
+    }
+    if (rc == 0) rc = w_insert_conversation(s, cmd, &c);
     if (rc == 0) rc = w_conversation_event(s, cmd, c.id, "conversation.created", NULL);
+    if (rc == 0 && bypass != NULL)
+        rc = w_bot_handoff(s, cmd, &c, bypass, NULL, c.priority, false, c.created_at);
     *conv_id = c.id;
     return rc;
 }

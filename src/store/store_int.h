@@ -248,6 +248,24 @@ int cmd_create_message(struct store *s, struct store_cmd *cmd);
 int cmd_widget_message(struct store *s, struct store_cmd *cmd);
 int cmd_set_nlu_model(struct store *s, struct store_cmd *cmd);   /* store_nlu.c */
 int cmd_record_arrivals(struct store *s, struct store_cmd *cmd); /* store_wfm.c */
+/* virtual agent (issue 3), store_bot.c */
+int cmd_bot_turn(struct store *s, struct store_cmd *cmd);
+int cmd_bot_set_policy(struct store *s, struct store_cmd *cmd);
+int cmd_bot_first_reply(struct store *s, struct store_cmd *cmd);
+/* Records a hand-off of c (bot_handoffs row + bot.handoff event); with move, also puts c in
+ * the queue with its priority raised to at least priority and contact_reason = intent or
+ * "unknown" (CONTRACTS.md). */
+int w_bot_handoff(struct store *s, struct store_cmd *cmd, const struct conversation *c,
+                  const char *reason, const char *intent, enum priority priority, bool move,
+                  int64_t at);
+/* The status a new widget conversation of cust starts in: bot when the tenant's bot is
+ * enabled, unless the customer is vulnerable or prefers a person (*bypass names which). */
+int w_bot_widget_status(struct store *s, struct store_cmd *cmd, const struct customer *cust,
+                        enum conv_status *status, const char **bypass);
+/* swarming (store_swarm.c) */
+int cmd_add_participant(struct store *s, struct store_cmd *cmd);
+int cmd_remove_participant(struct store *s, struct store_cmd *cmd);
+int cmd_update_participant(struct store *s, struct store_cmd *cmd);
 
 /* Shared by conversation and message handlers (store_cmd_message.c, store_cmd_conv.c). */
 /* Appends m to its conversation (m->conversation_id, tenant-scoped, not closed): next seq,
@@ -258,6 +276,15 @@ int w_append_message(struct store *s, struct store_cmd *cmd, struct message *m, 
 /* Inserts a new conversation (reference from the tenant counter, assignee rows, audit
  * conversation.create). Fills c->id, c->reference and the timestamps. */
 int w_insert_conversation(struct store *s, struct store_cmd *cmd, struct conversation *c);
+/* Replaces the conversation_assignees rows of a conversation with ids (owner first). */
+int w_write_assignees(struct store *s, struct store_cmd *cmd, int64_t conv_id, const int64_t *ids,
+                      size_t n);
+/* Swarming: after the assignees of a conversation were set to ids (owner first), makes the
+ * active participants exactly ids[1..n): new ones are invited (by cmd's actor), missing ones
+ * leave (also the owner, should they have been one). PARLEY_ECONFLICT beyond
+ * SWARM_MAX_PARTICIPANTS. Audited like invitations and removals. */
+int w_participants_sync(struct store *s, struct store_cmd *cmd, int64_t conv_id, const int64_t *ids,
+                        size_t n, int64_t at);
 /* Loads the conversation and emits conversation.created/updated with it; *json (when not
  * NULL) gets the Conversation JSON in the command's view. */
 int w_conversation_event(struct store *s, struct store_cmd *cmd, int64_t id, const char *type,

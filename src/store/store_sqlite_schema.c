@@ -221,8 +221,72 @@ static const char migration_wfm[] =
     " PRIMARY KEY (tenant_id, interval_start, channel)) WITHOUT ROWID;"
     "CREATE INDEX conversations_created ON conversations(tenant_id, created_at);";
 
+/* The virtual agent (issue 3): the triage policy per tenant (JSON, plus the enabled flag the
+ * widget path reads), the bot's state per conversation (so a restart loses nothing), and one
+ * row per hand-off (for the time to the first human reply and the hand-off counters). */
+static const char migration_bot[] =
+    "CREATE TABLE bot_policies ("
+    " tenant_id INTEGER PRIMARY KEY REFERENCES tenants(id),"
+    " enabled INTEGER NOT NULL,"
+    " policy TEXT NOT NULL," /* JSON, see docs/bot.md */
+    " updated_at INTEGER NOT NULL);"
+
+    "CREATE TABLE bot_conversations ("
+    " conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),"
+    " tenant_id INTEGER NOT NULL,"
+    " state TEXT NOT NULL DEFAULT '{}',"       /* JSON: flow, step, slots, counters, trend */
+    " outcome TEXT NOT NULL DEFAULT 'active'," /* active | resolved | handoff */
+    " resolved_how TEXT,"                      /* confirmed | timeout */
+    " handled_seq INTEGER NOT NULL DEFAULT 0," /* the last customer message answered */
+    " last_seq INTEGER NOT NULL DEFAULT 0,"    /* the conversation's last_seq after the turn */
+    " resolve_due_at INTEGER,"                 /* resolve then unless the customer returns */
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL);"
+    "CREATE INDEX bot_conversations_tenant ON bot_conversations(tenant_id, outcome);"
+    /* The 72-hour sweep probes only the rows waiting for a confirmation. */
+    "CREATE INDEX bot_conversations_due ON bot_conversations(resolve_due_at)"
+    " WHERE resolve_due_at IS NOT NULL;"
+
+    /* Conversations the bot has, for the catch-up after a restart (a handful at any time). */
+    "CREATE INDEX conversations_bot ON conversations(id) WHERE status = 'bot';"
+
+    "CREATE TABLE bot_handoffs ("
+    " conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),"
+    " tenant_id INTEGER NOT NULL,"
+    " reason TEXT NOT NULL,"
+    " intent TEXT,"
+    " priority TEXT NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " first_reply_at INTEGER);"
+    "CREATE INDEX bot_handoffs_tenant ON bot_handoffs(tenant_id, reason);";
+/* Swarming (docs/swarming.md): who was invited into a conversation besides its owner. One row
+ * per conversation and user; a re-invitation reuses the row (the audit log keeps the history).
+ * Active participants (left_at NULL) also follow the owner in conversations.assignees, so
+ * stream audiences and "assigned to me" include them; existing co-assignees become
+ * participants here. */
+static const char migration_swarm[] =
+    "CREATE TABLE conversation_participants ("
+    " tenant_id INTEGER NOT NULL,"
+    " conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    " user_id INTEGER NOT NULL REFERENCES users(id),"
+    " kind TEXT NOT NULL," /* adviser | expert */
+    " invited_by TEXT NOT NULL,"
+    " invited_at INTEGER NOT NULL,"
+    " joined_at INTEGER NOT NULL,"
+    " left_at INTEGER,"
+    " may_write_customer INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (conversation_id, user_id)) WITHOUT ROWID;"
+    "INSERT INTO conversation_participants(tenant_id, conversation_id, user_id, kind, invited_by,"
+    " invited_at, joined_at)"
+    " SELECT a.tenant_id, a.conversation_id, a.user_id,"
+    " CASE u.role WHEN 'expert' THEN 'expert' ELSE 'adviser' END, 'system', c.updated_at,"
+    " c.updated_at FROM conversation_assignees a JOIN users u ON u.id = a.user_id"
+    " JOIN conversations c ON c.id = a.conversation_id WHERE a.position > 0;";
+
 const char *const store_migrations[] = {
-    migration_1, migration_nlu, /* NLU models */
-    migration_wfm,              /* staffing (wfm) */
+    migration_1,     migration_nlu, /* NLU models */
+    migration_wfm,                  /* staffing (wfm) */
+    migration_bot,                  /* virtual agent (issue 3) */
+    migration_swarm,                /* swarming: conversation participants */
 };
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

@@ -36,6 +36,13 @@ static const cmd_handler_fn handlers[STORE_CMD__COUNT] = {
     [STORE_PRUNE] = cmd_prune,
     [STORE_SET_NLU_MODEL] = cmd_set_nlu_model, /* NLU */
     [STORE_RECORD_ARRIVALS] = cmd_record_arrivals,
+    [STORE_BOT_TURN] = cmd_bot_turn,               /* virtual agent (issue 3) */
+    [STORE_BOT_SET_POLICY] = cmd_bot_set_policy,   /* virtual agent (issue 3) */
+    [STORE_BOT_FIRST_REPLY] = cmd_bot_first_reply, /* virtual agent (issue 3) */
+    /* swarming */
+    [STORE_ADD_PARTICIPANT] = cmd_add_participant,
+    [STORE_REMOVE_PARTICIPANT] = cmd_remove_participant,
+    [STORE_UPDATE_PARTICIPANT] = cmd_update_participant,
 };
 
 /* ---- commands and the queue ------------------------------------------------------------- */

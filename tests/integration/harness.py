@@ -299,6 +299,9 @@ class Server:
             "PARLEY_MAX_MESSAGE_BYTES": str(MAX_MESSAGE_BYTES),
             "PARLEY_LOG_LEVEL": "info",
             "PARLEY_DEMO_DIR": str(REPO / "data" / "demo"),  # seed-demo's intent model
+            # The virtual agent answers widget conversations; modules that test it switch it on
+            # (test_bot.py), the rest see conversations go straight to the queue.
+            "PARLEY_BOT": "off",
             "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
             "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
         })

@@ -169,6 +169,13 @@ EVENT_SCHEMAS = {
     "conversation.updated": "Conversation",
     "receipt.updated": "Receipt",
     "typing": "TypingEvent",
+    "bot.handoff": "BotHandoffEvent",
+    "bot.resolved": "BotResolvedEvent",
+    "handoff.first_human_reply": "FirstHumanReplyEvent",
+    # swarming
+    "conversation.participant_added": "ParticipantEvent",
+    "conversation.participant_removed": "ParticipantEvent",
+    "conversation.participant_updated": "ParticipantEvent",
 }
 
 

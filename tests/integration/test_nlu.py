@@ -4,15 +4,13 @@ isolation, bad input (400/403/404/413), and the `parley nlu` commands (train, ev
 summary lines, predict, storing a model for a tenant, CSV errors with file and line)."""
 
 import json
-import os
-import re
 import shutil
-import subprocess
 import tempfile
 import unittest
 from pathlib import Path
 
 import harness
+from test_cli import run  # runs `parley …`, refusing sanitizer reports
 
 setUpModule, tearDownModule = harness.module_server()
 
@@ -140,15 +138,6 @@ class NluApiTest(harness.ParleyCase):
         r = self.api("POST", "/api/v1/bot/nlu/predict", raw=b'{"text": "unterminated',
                      who="agent")
         self.assertError(r, 400, "invalid_argument", "body")
-
-
-def run(*args, timeout=120):
-    p = subprocess.run([harness.BIN, *args], capture_output=True, text=True, timeout=timeout,
-                       errors="replace", cwd=harness.REPO)
-    rep = harness.sanitizer_report(p.stderr)
-    if rep:
-        raise AssertionError(f"parley {' '.join(args)}: sanitizer report:\n{rep}")
-    return p
 
 
 class NluCliTest(harness.ParleyCase):

@@ -90,12 +90,32 @@ static void csv_reads_quotes_crlf_and_extra_columns(void **state)
     nlu_dataset_free(&d);
 }
 
+/* A reader (nlu_csv_parse or nlu_rasa_parse) and inputs it must refuse with a message that
+ * starts as expected ("FILE:LINE: what"). */
+typedef int (*reader_fn)(const char *name, const char *buf, size_t len, struct nlu_dataset *d,
+                         struct parley_err *err);
+struct bad_case {
+    const char *input, *expect;
+};
+
+static void expect_errors(reader_fn parse, const char *name, const struct bad_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct nlu_dataset d;
+        nlu_dataset_init(&d);
+        struct parley_err err = {0};
+        assert_int_equal(parse(name, cases[i].input, strlen(cases[i].input), &d, &err),
+                         PARLEY_EINVAL);
+        if (strncmp(err.message, cases[i].expect, strlen(cases[i].expect)) != 0)
+            fail_msg("case %zu: got '%s', want '%s…'", i, err.message, cases[i].expect);
+        nlu_dataset_free(&d);
+    }
+}
+
 /* Each bad file fails with "train.csv:LINE: …" naming the right line. */
 static void csv_errors_name_the_line(void **state)
 {
-    static const struct {
-        const char *csv, *expect;
-    } cases[] = {
+    static const struct bad_case cases[] = {
         {"", "train.csv:1: the file is empty"},
         {"words,label\nhi,greeting\n", "train.csv:1: the header must name"},
         {"text,label\nhi,greeting\nhello\n", "train.csv:3: 1 fields where the header has 2"},
@@ -109,14 +129,7 @@ static void csv_errors_name_the_line(void **state)
          "train.csv:3: the text is not valid UTF-8"},
         {"text,label\n\"a\nb\nc\",x\nok,y,z\n", "train.csv:5: 3 fields"},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct nlu_dataset d;
-        struct parley_err err = {0};
-        assert_int_equal(parse_csv(cases[i].csv, &d, &err), PARLEY_EINVAL);
-        if (strncmp(err.message, cases[i].expect, strlen(cases[i].expect)) != 0)
-            fail_msg("case %zu: got '%s', want '%s…'", i, err.message, cases[i].expect);
-        nlu_dataset_free(&d);
-    }
+    expect_errors(nlu_csv_parse, "train.csv", cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void csv_text_over_the_limit_is_refused(void **state)
@@ -169,9 +182,7 @@ static void rasa_reads_intents_and_strips_entities(void **state)
 
 static void rasa_errors_name_the_line(void **state)
 {
-    static const struct {
-        const char *yaml, *expect;
-    } cases[] = {
+    static const struct bad_case cases[] = {
         {"", "nlu.yml:1: the file is empty"},
         {"version: 3\n", "nlu.yml:1: there is no `nlu:` key"},
         {"nlu: hello\n", "nlu.yml:1: `nlu:` must be a list"},
@@ -181,16 +192,7 @@ static void rasa_errors_name_the_line(void **state)
         {"nlu:\n- intent: ok\n  examples: [1, 2]\n", "nlu.yml:3: `examples` must be"},
         {"nlu:\n- intent: ok\n  examples: |\n   - x\n  - : [\n", "nlu.yml:"},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct nlu_dataset d;
-        nlu_dataset_init(&d);
-        struct parley_err err = {0};
-        assert_int_equal(nlu_rasa_parse("nlu.yml", cases[i].yaml, strlen(cases[i].yaml), &d, &err),
-                         PARLEY_EINVAL);
-        if (strncmp(err.message, cases[i].expect, strlen(cases[i].expect)) != 0)
-            fail_msg("case %zu: got '%s', want '%s…'", i, err.message, cases[i].expect);
-        nlu_dataset_free(&d);
-    }
+    expect_errors(nlu_rasa_parse, "nlu.yml", cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* ---- training and prediction ------------------------------------------------------------------
