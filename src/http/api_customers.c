@@ -23,7 +23,7 @@ static int load_customer(struct api_req *r, struct customer *c)
                  (long long)c->id, (long long)c->merged_into);
         return PARLEY_ENOTFOUND;
     }
-    return 0;
+    return api_swarm_check_customer(r, c->id);
 }
 
 static json_t *encode_customer(const void *item, const struct json_view *view)
@@ -52,6 +52,7 @@ void api_customers_list(struct api_req *r)
     if (api_page(r, &page) != 0 || api_query_text(r, "q", CORE_MAX_IDENTITY, &f.q) < 0 ||
         api_query_int(r, "updated_since", 0, INT64_MAX, &f.updated_since) < 0)
         return;
+    if (r->who.role == ROLE_EXPERT) f.assignee_id = r->who.user_id; /* swarming */
     struct customer *list = NULL;
     size_t n = 0;
     int64_t next = 0;

@@ -46,25 +46,35 @@ static json_t *encode_participant(const void *item, const struct json_view *view
 static const struct api_encoder participants_json = {sizeof(struct participant), encode_participant,
                                                      NULL};
 
-void api_invitations_create(struct api_req *r)
+/* Decodes the body into a participant command for conversation c (and user_id, when not 0)
+ * and submits it; done as for api_submit. */
+static void submit_body(struct api_req *r, const struct conversation *c, enum store_cmd_kind kind,
+                        int (*decode)(json_t *, struct store_cmd *, struct parley_err *),
+                        int64_t user_id, api_done_fn done)
 {
-    struct conversation c;
-    if (load_as_manager(r, &c, "invite") != 0) return;
     json_t *body = api_body_object(r);
     if (body == NULL) return;
     struct store_cmd in;
     struct parley_err err = {0};
-    api_input_begin(r, &in, STORE_ADD_PARTICIPANT);
-    int rc = decode_invitation(body, &in, &err);
+    api_input_begin(r, &in, kind);
+    int rc = decode(body, &in, &err);
     api_input_end(r, &in);
     json_decref(body);
     if (rc != 0) {
         api_reply_error(r, &err);
         return;
     }
-    in.in.participant.conversation_id = c.id;
+    in.in.participant.conversation_id = c->id;
+    if (user_id != 0) in.in.participant.user_id = user_id;
     struct store_cmd *cmd = api_cmd_with(r, &in);
-    if (cmd != NULL) api_submit(r, cmd, NULL); /* 201 Participant */
+    if (cmd != NULL) api_submit(r, cmd, done);
+}
+
+void api_invitations_create(struct api_req *r)
+{
+    struct conversation c;
+    if (load_as_manager(r, &c, "invite") != 0) return;
+    submit_body(r, &c, STORE_ADD_PARTICIPANT, decode_invitation, 0, NULL); /* 201 Participant */
 }
 
 void api_participants_list(struct api_req *r)
@@ -111,22 +121,8 @@ void api_participants_update(struct api_req *r)
 {
     struct conversation c;
     if (load_as_manager(r, &c, "change what a participant may do") != 0) return;
-    json_t *body = api_body_object(r);
-    if (body == NULL) return;
-    struct store_cmd in;
-    struct parley_err err = {0};
-    api_input_begin(r, &in, STORE_UPDATE_PARTICIPANT);
-    int rc = decode_participant_update(body, &in, &err);
-    api_input_end(r, &in);
-    json_decref(body);
-    if (rc != 0) {
-        api_reply_error(r, &err);
-        return;
-    }
-    in.in.participant.conversation_id = c.id;
-    in.in.participant.user_id = r->ids[1];
-    struct store_cmd *cmd = api_cmd_with(r, &in);
-    if (cmd != NULL) api_submit(r, cmd, api_done_200);
+    submit_body(r, &c, STORE_UPDATE_PARTICIPANT, decode_participant_update, r->ids[1],
+                api_done_200);
 }
 
 /* ---- rules for the other handlers ------------------------------------------------------------ */
@@ -181,6 +177,27 @@ json_t *api_swarm_redact(json_t *j, const struct json_view *v, struct arena *a)
         return NULL; /* never the unredacted text: the caller replies 503 */
     }
     return j;
+}
+
+int api_swarm_check_customer(struct api_req *r, int64_t customer_id)
+{
+    if (r->who.kind != PRINCIPAL_USER || r->who.role != ROLE_EXPERT) return 0;
+    struct conversation_filter f = {
+        .status = -1, .customer_id = customer_id, .assignee_id = r->who.user_id};
+    struct store_page one = {.after = 0, .limit = 1};
+    struct conversation *list = NULL;
+    size_t n = 0;
+    int64_t next = 0;
+    struct parley_err err = {0};
+    int rc = store_list_conversations(r->reader, r->who.tenant_id, &f, &one, &list, &n, &next,
+                                      &r->arena, &err);
+    if (rc != 0) {
+        api_reply_failure(r, rc, &err);
+        return -1;
+    }
+    if (n > 0) return 0;
+    api_fail(r, PARLEY_ENOTFOUND, NULL, "customer %lld not found", (long long)customer_id);
+    return -1;
 }
 
 void api_swarm_audit_view(struct api_req *r, const struct conversation *c)

@@ -182,6 +182,9 @@ int store_list_customers(struct store_reader *r, int64_t tenant_id, const struct
         " AND (?2 = 0 OR id < ?2) AND (?3 = 0 OR updated_at >= ?3)"
         " AND (?4 IS NULL OR name LIKE ?4 ESCAPE '\\' OR id IN (SELECT customer_id FROM"
         " identities WHERE tenant_id = ?1 AND value IN (?5, ?6, ?7)))"
+        " AND (?9 = 0 OR id IN (SELECT c.customer_id FROM conversation_assignees a"
+        " JOIN conversations c ON c.id = a.conversation_id WHERE a.tenant_id = ?1"
+        " AND a.user_id = ?9))"
         " ORDER BY id DESC LIMIT ?8",
         err);
     if (st == NULL) return err->code;
@@ -193,6 +196,7 @@ int store_list_customers(struct store_reader *r, int64_t tenant_id, const struct
     bind_text(st, 6, lower);
     bind_text(st, 7, phone);
     sqlite3_bind_int(st, 8, limit + 1);
+    sqlite3_bind_int64(st, 9, f != NULL ? f->assignee_id : 0);
     struct rows it = rows_begin(st, sizeof(**out), limit, 0 /* id */);
     for (struct customer *c; (c = rows_next(&it, a)) != NULL;) row_customer(st, c, a);
     int rc = rows_end(&it, r->db, "listing customers", err);

@@ -52,16 +52,20 @@ static int load_participant(struct stmt_cache *c, int64_t tenant_id, int64_t con
                        (long long)conv_id);
 }
 
-/* The active participant user_id, or ENOTFOUND. */
-static int load_active(struct store *s, struct store_cmd *cmd, int64_t conv_id, int64_t user_id,
-                       struct participant *out)
+/* The active participant user_id of c, or ENOTFOUND. Active means not left AND among the
+ * assignees after the owner: a writer that set the assignees without w_participants_sync
+ * (say, a routing decision) cannot leave someone with access the assignees do not give. */
+static int load_active(struct store *s, struct store_cmd *cmd, const struct conversation *c,
+                       int64_t user_id, struct participant *out)
 {
     int rc =
-        load_participant(&s->cache, cmd->tenant_id, conv_id, user_id, out, &cmd->arena, &cmd->err);
-    if (rc == 0 && out->left_at != 0)
+        load_participant(&s->cache, cmd->tenant_id, c->id, user_id, out, &cmd->arena, &cmd->err);
+    bool listed = false;
+    for (size_t i = 1; i < c->n_assignees && !listed; i++) listed = c->assignees[i] == user_id;
+    if (rc == 0 && (out->left_at != 0 || !listed))
         return parley_fail(&cmd->err, PARLEY_ENOTFOUND, "user_id",
                            "user %lld is not a participant of conversation %lld",
-                           (long long)user_id, (long long)conv_id);
+                           (long long)user_id, (long long)c->id);
     return rc;
 }
 
@@ -350,7 +354,7 @@ int cmd_remove_participant(struct store *s, struct store_cmd *cmd)
     int64_t uid = cmd->in.participant.user_id;
     struct participant p;
     int rc = load_conv(s, cmd, &c);
-    if (rc != 0 || (rc = load_active(s, cmd, c.id, uid, &p)) != 0) return rc;
+    if (rc != 0 || (rc = load_active(s, cmd, &c, uid, &p)) != 0) return rc;
     int64_t now = w_time(0), ids[CORE_MAX_LIST];
     size_t n = 0;
     for (size_t i = 0; i < c.n_assignees && n < CORE_MAX_LIST; i++)
@@ -373,7 +377,7 @@ int cmd_update_participant(struct store *s, struct store_cmd *cmd)
     int64_t uid = cmd->in.participant.user_id;
     struct participant p;
     int rc = load_conv(s, cmd, &c);
-    if (rc != 0 || (rc = load_active(s, cmd, c.id, uid, &p)) != 0) return rc;
+    if (rc != 0 || (rc = load_active(s, cmd, &c, uid, &p)) != 0) return rc;
     bool allow = cmd->in.participant.may_write_customer;
     int64_t now = w_time(0);
     sqlite3_stmt *st = stmt_get(&s->cache,
@@ -409,7 +413,9 @@ int store_list_participants(struct store_reader *r, int64_t tenant_id, int64_t c
     sqlite3_stmt *st = stmt_get(&r->cache,
                                 "SELECT " PART_COLS " FROM conversation_participants"
                                 " WHERE conversation_id = ?1 AND tenant_id = ?2"
-                                " AND left_at IS NULL ORDER BY invited_at, user_id",
+                                " AND left_at IS NULL AND user_id IN (SELECT user_id"
+                                " FROM conversation_assignees WHERE conversation_id = ?1"
+                                " AND position > 0) ORDER BY invited_at, user_id",
                                 err);
     if (st == NULL) return err->code;
     sqlite3_bind_int64(st, 1, conversation_id);

@@ -80,6 +80,11 @@ class RolesTest(harness.ParleyCase):
 
     def test_expert_sees_initials_and_no_needs_or_identities(self):
         c = self.customer()
+        # crowd experts read the customers of conversations they take part in (swarming)
+        conv = self.new_conversation(c["id"])
+        self.api("PATCH", f"/api/v1/conversations/{conv['id']}",
+                 {"assignees": [self.srv.user("agent")["id"], self.srv.user("expert")["id"]]},
+                 who="supervisor", expect=200)
         got = self.api("GET", f"/api/v1/customers/{c['id']}", who="expert", expect=200).json
         self.assertEqual(got["name"], "J. V. S.")
         for hidden in ("needs", "needs_note", "identities"):

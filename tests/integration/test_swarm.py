@@ -6,6 +6,7 @@ participate in; every participation change and every expert read is audited."""
 
 import json
 import time
+import urllib.parse
 
 import harness
 
@@ -169,8 +170,20 @@ class SwarmTest(harness.ParleyCase):
         cust, conv = self.expert_case()
         path = f"/api/v1/conversations/{conv['id']}"
         self.assertError(self.api("GET", path, who="expert"), 404, "not_found")
+        # nor the customer: not by id, not in lists, not by searching an identity
+        self.assertError(self.api("GET", f"/api/v1/customers/{cust['id']}", who="expert"), 404,
+                         "not_found")
+        self.assertNotIn(cust["id"], [x["id"] for x in self.walk("/api/v1/customers",
+                                                                 who="expert")])
+        q = "/api/v1/customers?q=" + urllib.parse.quote(cust["identities"][0]["value"])
+        self.assertEqual([x["id"] for x in self.api("GET", q, who="admin", expect=200).json["data"]],
+                         [cust["id"]])
+        self.assertEqual(self.api("GET", q, who="expert", expect=200).json["data"], [],
+                         "an expert could tell who is a customer by searching identities")
         self.invite(conv, {"user_id": self.uid("expert")})
         c = self.api("GET", f"/api/v1/customers/{cust['id']}", who="expert", expect=200).json
+        self.assertIn(cust["id"], [x["id"] for x in self.walk("/api/v1/customers",
+                                                              who="expert")])
         self.assertEqual(c["name"], "J. S.")
         self.assertNotIn("needs", c)
         self.assertNotIn("identities", c)

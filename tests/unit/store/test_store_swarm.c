@@ -256,12 +256,48 @@ static void assignees_keep_participants_in_step_and_bounded(void **state)
     assert_int_equal(list[0].user_id, ids[1]);
 }
 
+/* A writer that sets the assignees straight (a routing decision) without telling the
+ * participants table: whoever the assignees no longer list is no participant any more. */
+static void participants_follow_assignees_written_elsewhere(void **state)
+{
+    struct fixture *f = *state;
+    int64_t t = new_tenant(f, "acme", NULL);
+    int64_t owner = new_user(f, t, "owner@acme.example", ROLE_AGENT, NULL);
+    int64_t expert = new_user(f, t, "expert@acme.example", ROLE_EXPERT, NULL);
+    int64_t conv = new_conversation(f, t, new_customer(f, t, "Jane", NULL));
+    assign(f, t, conv, &owner, 1, 0);
+    assert_int_equal(invite(f, t, conv, expert), 0);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "UPDATE conversations SET assignees = '%lld' WHERE id = %lld;"
+             "DELETE FROM conversation_assignees WHERE conversation_id = %lld AND position > 0;",
+             (long long)owner, (long long)conv, (long long)conv);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    struct participant *list = NULL;
+    size_t n = 9;
+    assert_int_equal(store_list_participants(f->r, t, conv, &list, &n, &f->a, NULL), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(
+        participant(f, STORE_UPDATE_PARTICIPANT, t, conv, expert, NULL, 0, -1, true, NULL),
+        PARLEY_ENOTFOUND);
+    /* and inviting again works (the stale row starts afresh) */
+    assert_int_equal(invite(f, t, conv, expert), 0);
+    assert_int_equal(store_list_participants(f->r, t, conv, &list, &n, &f->a, NULL), 0);
+    assert_int_equal(n, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(invite_list_remove_and_grant, setup, teardown),
         cmocka_unit_test_setup_teardown(invite_by_skill, setup, teardown),
         cmocka_unit_test_setup_teardown(assignees_keep_participants_in_step_and_bounded, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(participants_follow_assignees_written_elsewhere, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
