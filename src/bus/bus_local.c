@@ -77,7 +77,9 @@ int bus_publish(struct bus *b, const struct event *events, size_t n, unsigned fl
 {
     if (n == 0) return 0;
     size_t strings = 0;
-    for (size_t i = 0; i < n; i++) strings += str_size(events[i].type) + str_size(events[i].data);
+    for (size_t i = 0; i < n; i++)
+        strings +=
+            str_size(events[i].type) + str_size(events[i].data) + str_size(events[i].data_customer);
 
     pthread_mutex_lock(&b->mu);
     size_t nsubs = b->nsubs;
@@ -100,6 +102,8 @@ int bus_publish(struct bus *b, const struct event *events, size_t n, unsigned fl
         ev[i] = events[i];
         ev[i].type = copy_str(&cursor, events[i].type);
         ev[i].data = copy_str(&cursor, events[i].data);
+        /* the customer's payload too: the publisher's copy does not outlive this call */
+        ev[i].data_customer = copy_str(&cursor, events[i].data_customer);
     }
     atomic_init(&bt->refs, nsubs);
     bt->view.flags = flags;

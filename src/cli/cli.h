@@ -101,6 +101,8 @@ int cmd_wfm_forecast(const struct cli_command *self, int argc, char **argv);
 /* The demo organisation (seed_demo.c). Refuses (PARLEY_ECONFLICT) when tenant acme exists.
  * Progress and the demo log-ins go to stdout. */
 int seed_demo(struct store *s, struct parley_err *err);
+/* The demo's routing (seed_route.c): queues, routing profiles, SLA policies, business hours. */
+int seed_demo_routing(struct store *s, int64_t tenant_id, struct parley_err *err);
 
 /* NLU: trains the demo intent model from $PARLEY_DEMO_DIR/intents.csv (default data/demo, so
  * run from the repository root) and stores it for the tenant; prints one line. A missing file

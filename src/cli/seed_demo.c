@@ -654,6 +654,7 @@ int seed_demo(struct store *s, struct parley_err *err)
     if ((rc = create_tenant(&sd, hash)) != 0) return rc;
     if ((rc = create_teams(&sd)) != 0) return rc;
     if ((rc = create_advisers(&sd)) != 0) return rc;
+    if ((rc = seed_demo_routing(s, sd.tenant_id, err)) != 0) return rc;
     for (size_t i = 0; i < demo_customers_count && i < MAX_PEOPLE; i++)
         if ((rc = create_customer(&sd, i)) != 0) return rc;
     for (int i = 0; i < DEMO_CONVERSATIONS; i++) {
@@ -676,6 +677,8 @@ int seed_demo(struct store *s, struct parley_err *err)
     printf("Contact history for forecasting: %lld contacts over the last 8 weeks "
            "(web, email, whatsapp; `parley wfm forecast`).\n\n",
            (long long)history_contacts);
+    printf("Routing: 4 queues (billing, moves & meters, priority care, general), routing "
+           "profiles for the 5 advisers, SLA policies, business hours Europe/London.\n\n");
     printf("Log in with tenant acme and password %s as:\n", DEMO_PASSWORD);
     printf("  %-30s %-11s %s\n", "admin@acme.example", "admin", "Jordan Ellis");
     for (size_t i = 0; i < demo_advisers_count; i++)

@@ -78,6 +78,11 @@ static const struct option options[] = {
     {"bot_sweep_s", OPT_INT, FIELD(bot_sweep_s), "60", 1, 3600, NULL, NULL, "SECONDS",
      "How often the bot resolves conversations whose customer did not come back after an "
      "answer (the policy's resolve_after_s)."},
+    /* routing service (issue 4) */
+    {"presence_grace_ms", OPT_INT, FIELD(presence_grace_ms), "30000", 100, 3600000, NULL, NULL,
+     "MS",
+     "How long an online adviser's last live stream may stay closed before the routing "
+     "service marks them away (automatic); a stream opening again brings them back online."},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 

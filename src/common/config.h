@@ -30,6 +30,8 @@ struct parley_config {
     bool bot;                /* bot = on | off */
     char bot_flows_dir[512]; /* bot_flows_dir = data/demo/flows (a subdirectory per tenant) */
     int bot_sweep_s;         /* bot_sweep_s = 60 */
+    /* routing service (issue 4) */
+    int presence_grace_ms; /* presence_grace_ms = 30000: stream gone this long → away */
 };
 
 /* Fills defaults. */

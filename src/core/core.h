@@ -171,6 +171,13 @@ struct conversation {
     enum channel channel; /* the channel it started on */
     int64_t last_seq;     /* highest message seq */
     int64_t created_at, updated_at, first_response_at, resolved_at, closed_at;
+    /* routing (issue 4, core_route.h): the queue it waits in or came through, an assignment
+     * waiting for acceptance, and SLA deadlines (UTC ms, 0: none; sla_policy 0: no policy) */
+    int64_t queue_id, queued_at; /* queued_at: when it started waiting (0: not routed) */
+    const char *queue_name;
+    int64_t offer_user, offer_until;
+    int64_t sla_policy, sla_first_response_due, sla_next_response_due, sla_resolution_due;
+    unsigned sla_warned, sla_breached; /* SLA_* bits */
 };
 
 struct message {
@@ -204,8 +211,9 @@ struct audit_entry {
 /* A committed change, as stored in the event log and sent on live streams. Event ids grow
  * across the whole database, so "resume after id N" has no gaps and no duplicates. */
 enum event_audience {
-    AUDIENCE_STAFF = 1 << 0,    /* advisers allowed by role / assignment */
-    AUDIENCE_CUSTOMER = 1 << 1, /* the conversation's customer */
+    AUDIENCE_STAFF = 1 << 0,       /* advisers allowed by role / assignment */
+    AUDIENCE_CUSTOMER = 1 << 1,    /* the conversation's customer */
+    AUDIENCE_SUPERVISORS = 1 << 2, /* admins and supervisors only (routing decisions, config) */
 };
 
 struct event {

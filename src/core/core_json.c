@@ -2,6 +2,7 @@
  * one place: experts get initials and no needs or identities; customers see no staff fields. */
 #include "core_json.h"
 #include "../common/arena.h"
+#include "core_json_route.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -208,6 +209,9 @@ json_t *core_json_conversation(const struct conversation *c, const struct json_v
     set(o, "first_response_at", time_or_null(c->first_response_at), &ok);
     set(o, "resolved_at", time_or_null(c->resolved_at), &ok);
     set(o, "closed_at", time_or_null(c->closed_at), &ok);
+    if (!v->customer_self) set(o, "queue", core_json_conv_queue(c), &ok);
+    if (!v->customer_self) set(o, "sla", core_json_conv_sla(c), &ok);
+    if (!v->customer_self) set(o, "accept_due", time_or_null(c->offer_until), &ok);
     return finish(o, ok);
 }
 
@@ -373,4 +377,143 @@ char *core_json_message_text(const struct message *m, struct arena *a)
     *w++ = '}';
     *w = '\0';
     return out;
+}
+
+/* ---- routing (issue 4): queues, profiles, presence, SLA, call-backs, transfers ---------- */
+
+json_t *core_json_conv_queue(const struct conversation *c)
+{
+    if (c->queue_id == 0) return json_null();
+    return json_pack("{s:I, s:o}", "id", (json_int_t)c->queue_id, "name",
+                     str_or_null(c->queue_name));
+}
+
+json_t *core_json_conv_sla(const struct conversation *c)
+{
+    if (c->sla_policy == 0) return json_null();
+    json_t *o = json_object();
+    bool ok = o != NULL;
+    if (!ok) return NULL;
+    const char *names[3];
+    size_t n = sla_kind_names(c->sla_breached, names, 3);
+    set(o, "policy_id", json_integer(c->sla_policy), &ok);
+    set(o, "first_response_due", time_or_null(c->sla_first_response_due), &ok);
+    set(o, "next_response_due", time_or_null(c->sla_next_response_due), &ok);
+    set(o, "resolution_due", time_or_null(c->sla_resolution_due), &ok);
+    set(o, "breached", string_array(names, n), &ok);
+    return finish(o, ok);
+}
+
+json_t *core_json_queue(const struct route_queue *q)
+{
+    json_t *o = json_object();
+    bool ok = o != NULL;
+    if (!ok) return NULL;
+    set(o, "id", json_integer(q->id), &ok);
+    set(o, "name", str_or_null(q->name), &ok);
+    set(o, "skills", string_array(q->skills, q->n_skills), &ok);
+    set(o, "language", str_or_null(q->language), &ok);
+    set(o, "priority_class", json_integer(q->priority_class), &ok);
+    set(o, "contact_reasons", string_array(q->reasons, q->n_reasons), &ok);
+    set(o, "team", str_or_null(q->team), &ok);
+    set(o, "default", json_boolean(q->is_default), &ok);
+    json_t *steps = json_array();
+    for (size_t i = 0; steps != NULL && i < q->n_steps; i++) {
+        const struct queue_step *st = &q->steps[i];
+        json_t *j =
+            json_pack("{s:i, s:i, s:o}", "after_s", st->after_s, "relax_levels", st->relax_levels,
+                      "add_teams", string_array(st->add_teams, st->n_add_teams));
+        if (j == NULL || json_array_append_new(steps, j) != 0) ok = false;
+    }
+    set(o, "steps", steps, &ok);
+    set(o, "created_at", json_integer(q->created_at), &ok);
+    set(o, "updated_at", json_integer(q->updated_at), &ok);
+    return finish(o, ok);
+}
+
+json_t *core_json_capacity(const int capacity[CHANNEL__COUNT])
+{
+    json_t *o = json_object();
+    bool ok = o != NULL;
+    for (int c = 0; ok && c < CHANNEL__COUNT; c++)
+        set(o, channel_name((enum channel)c), json_integer(capacity[c]), &ok);
+    return finish(o, ok);
+}
+
+json_t *core_json_routing_profile(const struct route_profile *p)
+{
+    json_t *o = json_object();
+    bool ok = o != NULL;
+    if (!ok) return NULL;
+    set(o, "user_id", json_integer(p->user_id), &ok);
+    set(o, "capacity", core_json_capacity(p->capacity), &ok);
+    set(o, "wrap_up_s", json_integer(p->wrap_up_s), &ok);
+    set(o, "accept_required", json_boolean(p->accept_required), &ok);
+    set(o, "accept_timeout_s", json_integer(p->accept_timeout_s), &ok);
+    set(o, "updated_at", time_or_null(p->updated_at), &ok);
+    return finish(o, ok);
+}
+
+json_t *core_json_presence(const struct presence_state *p)
+{
+    return json_pack("{s:I, s:s, s:b, s:o}", "user_id", (json_int_t)p->user_id, "status",
+                     presence_name(p->status), "automatic", p->automatic, "since",
+                     time_or_null(p->since));
+}
+
+static json_t *minutes(int64_t ms)
+{
+    return ms > 0 ? json_real((double)ms / 60000.0) : json_null();
+}
+
+json_t *core_json_sla_policy(const struct sla_policy *p)
+{
+    json_t *o = json_object();
+    bool ok = o != NULL;
+    if (!ok) return NULL;
+    set(o, "id", json_integer(p->id), &ok);
+    set(o, "priority", json_string(priority_name(p->priority)), &ok);
+    set(o, "vulnerable", json_boolean(p->vulnerable), &ok);
+    set(o, "first_response_minutes", minutes(p->first_response_ms), &ok);
+    set(o, "next_response_minutes", minutes(p->next_response_ms), &ok);
+    set(o, "resolution_minutes", minutes(p->resolution_ms), &ok);
+    set(o, "warning_pct", json_integer(p->warning_pct), &ok);
+    return finish(o, ok);
+}
+
+json_t *core_json_callback(const struct callback *cb, const struct json_view *v)
+{
+    json_t *o = json_object();
+    bool ok = o != NULL;
+    if (!ok) return NULL;
+    set(o, "id", json_integer(cb->id), &ok);
+    set(o, "customer_id", json_integer(cb->customer_id), &ok);
+    set(o, "at", json_integer(cb->at), &ok);
+    set(o, "status", json_string(callback_status_name(cb->status)), &ok);
+    set(o, "channel", json_string(channel_name(cb->channel)), &ok);
+    set(o, "conversation_id",
+        cb->conversation_id != 0 ? json_integer(cb->conversation_id) : json_null(), &ok);
+    if (!v->customer_self) {
+        set(o, "note", str_or_null(cb->note), &ok);
+        set(o, "booked_by", str_or_null(cb->booked_by), &ok);
+    }
+    set(o, "created_at", json_integer(cb->created_at), &ok);
+    return finish(o, ok);
+}
+
+json_t *core_json_transfer(const struct transfer *t)
+{
+    json_t *o = json_object();
+    bool ok = o != NULL;
+    if (!ok) return NULL;
+    set(o, "id", json_integer(t->id), &ok);
+    set(o, "conversation_id", json_integer(t->conversation_id), &ok);
+    set(o, "from_user", json_integer(t->from_user), &ok);
+    set(o, "to_user", t->to_user ? json_integer(t->to_user) : json_null(), &ok);
+    set(o, "to_team", t->to_team ? json_integer(t->to_team) : json_null(), &ok);
+    set(o, "to_queue", t->to_queue ? json_integer(t->to_queue) : json_null(), &ok);
+    set(o, "note", str_or_null(t->note), &ok);
+    set(o, "message_id", t->message_id ? json_integer(t->message_id) : json_null(), &ok);
+    set(o, "at", json_integer(t->at), &ok);
+    return finish(o, ok);
 }

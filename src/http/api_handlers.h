@@ -87,6 +87,29 @@ json_t *api_swarm_redact(json_t *j, const struct json_view *v, struct arena *a);
 int api_swarm_check_customer(struct api_req *r, int64_t customer_id);
 /* Audits an expert's read of c ("conversation.view"); nothing for anyone else. */
 void api_swarm_audit_view(struct api_req *r, const struct conversation *c);
+/* routing (issue 4): api_route.c, api_route_work.c */
+void api_queues_list(struct api_req *r);
+void api_queues_create(struct api_req *r);
+void api_queues_get(struct api_req *r);
+void api_queues_put(struct api_req *r);
+void api_queues_delete(struct api_req *r);
+void api_queue_waiting(struct api_req *r);
+void api_routing_get(struct api_req *r);
+void api_routing_put(struct api_req *r);
+void api_presence_put(struct api_req *r);
+void api_presence_list(struct api_req *r);
+void api_sla_policies_get(struct api_req *r);
+void api_sla_policies_put(struct api_req *r);
+void api_sla_calendar_get(struct api_req *r);
+void api_sla_calendar_put(struct api_req *r);
+void api_routing_settings_get(struct api_req *r);
+void api_routing_settings_put(struct api_req *r);
+void api_conversation_accept(struct api_req *r);
+void api_conversation_decline(struct api_req *r);
+void api_conversation_transfer(struct api_req *r);
+void api_callbacks_create(struct api_req *r);
+void api_callbacks_list(struct api_req *r);
+void api_widget_callbacks_create(struct api_req *r);
 
 /* ---- api_common.c -------------------------------------------------------------------- */
 

@@ -90,6 +90,8 @@ int decode_conversation_create(json_t *body, struct store_cmd *cmd, size_t max_m
         return rc;
     c->channel = (enum channel)channel;
     c->priority = (enum priority)priority;
+    /* the priority is always decided here (normal unless given), so "low" (0) must count */
+    cmd->in.create_conversation.set |= SET_PRIORITY;
     cmd->in.create_conversation.first_sender = SENDER_CUSTOMER;
     return 0;
 }

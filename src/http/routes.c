@@ -53,6 +53,31 @@ const struct api_route api_routes[] = {
     {"POST",  "/api/v1/bot/nlu/predict",                     AUTH_STAFF,   ROLES_ALL,         api_nlu_predict},
     /* staffing (wfm) */
     {"GET",   "/api/v1/wfm/forecast",                        AUTH_STAFF,   ROLES_SUPERVISORS, api_wfm_forecast},
+    /* routing (issue 4): queues, profiles, presence, SLA, transfers, call-backs */
+    {"GET",   "/api/v1/queues",                              AUTH_STAFF,   ROLES_ADVISERS,    api_queues_list},
+    {"POST",  "/api/v1/queues",                              AUTH_STAFF,   ROLES_SUPERVISORS, api_queues_create},
+    {"GET",   "/api/v1/queues/{id}",                         AUTH_STAFF,   ROLES_ADVISERS,    api_queues_get},
+    {"PUT",   "/api/v1/queues/{id}",                         AUTH_STAFF,   ROLES_SUPERVISORS, api_queues_put},
+    {"DELETE","/api/v1/queues/{id}",                         AUTH_STAFF,   ROLES_SUPERVISORS, api_queues_delete},
+    {"GET",   "/api/v1/queues/{id}/waiting",                 AUTH_STAFF,   ROLES_SUPERVISORS, api_queue_waiting},
+    /* advisers read their own profile; others' need a supervisor (checked per object) */
+    {"GET",   "/api/v1/users/{id}/routing",                  AUTH_STAFF,   ROLES_ADVISERS,    api_routing_get},
+    {"PUT",   "/api/v1/users/{id}/routing",                  AUTH_STAFF,   ROLES_SUPERVISORS, api_routing_put},
+    {"PUT",   "/api/v1/me/presence",                         AUTH_STAFF,   ROLES_ADVISERS,    api_presence_put},
+    {"GET",   "/api/v1/presence",                            AUTH_STAFF,   ROLES_SUPERVISORS, api_presence_list},
+    {"GET",   "/api/v1/sla/policies",                        AUTH_STAFF,   ROLES_ADVISERS,    api_sla_policies_get},
+    {"PUT",   "/api/v1/sla/policies",                        AUTH_STAFF,   ROLES_SUPERVISORS, api_sla_policies_put},
+    {"GET",   "/api/v1/sla/calendar",                        AUTH_STAFF,   ROLES_ADVISERS,    api_sla_calendar_get},
+    {"PUT",   "/api/v1/sla/calendar",                        AUTH_STAFF,   ROLES_SUPERVISORS, api_sla_calendar_put},
+    {"GET",   "/api/v1/routing/settings",                    AUTH_STAFF,   ROLES_SUPERVISORS, api_routing_settings_get},
+    {"PUT",   "/api/v1/routing/settings",                    AUTH_STAFF,   ROLES_SUPERVISORS, api_routing_settings_put},
+    /* accept/decline: the adviser it is offered to; transfer: its owner or a supervisor */
+    {"POST",  "/api/v1/conversations/{id}/accept",           AUTH_STAFF,   ROLES_ADVISERS,    api_conversation_accept},
+    {"POST",  "/api/v1/conversations/{id}/decline",          AUTH_STAFF,   ROLES_ADVISERS,    api_conversation_decline},
+    {"POST",  "/api/v1/conversations/{id}/transfer",         AUTH_STAFF,   ROLES_ADVISERS,    api_conversation_transfer},
+    {"GET",   "/api/v1/callbacks",                           AUTH_STAFF,   ROLES_ADVISERS,    api_callbacks_list},
+    {"POST",  "/api/v1/callbacks",                           AUTH_STAFF,   ROLES_ADVISERS,    api_callbacks_create},
+    {"POST",  "/api/v1/widget/callbacks",                    AUTH_VISITOR, 0,                 api_widget_callbacks_create},
 
     {"GET",   "/api/v1/stream",                              AUTH_STAFF,   ROLES_ALL,         api_stream_open},
     {"GET",   "/api/v1/widget/stream",                       AUTH_VISITOR, 0,                 api_stream_open},

@@ -11,6 +11,7 @@
 
 #include "../common/log.h"
 #include "../core/redact.h"
+#include "../route/route.h"
 #include "server_int.h"
 
 #define SSE_PAGE          100          /* events read from the store per replay step */
@@ -52,6 +53,7 @@ struct sse_stream {
     struct sbuf out, sending;
     struct sse_link links[3]; /* role entries, and the HTTP/1 connection entry */
     int nlinks;
+    bool presence; /* counted by the routing service's presence (route_stream_opened) */
     h2o_timeout_entry_t keepalive;
     struct sse_stream *prev, *next; /* every stream of the hub */
 };
@@ -215,15 +217,16 @@ static bool stream_wants(const struct sse_stream *s, const struct event *ev)
     if (ev->tenant_id != s->who.tenant_id) return false;
     if (s->who.kind == PRINCIPAL_CUSTOMER)
         return (ev->audience & AUDIENCE_CUSTOMER) != 0 && ev->customer_id == s->who.customer_id;
-    if ((ev->audience & AUDIENCE_STAFF) == 0) return false;
+    if ((ev->audience & (AUDIENCE_STAFF | AUDIENCE_SUPERVISORS)) == 0) return false;
+    bool staff = (ev->audience & AUDIENCE_STAFF) != 0; /* else supervisors only */
     switch (s->who.role) {
     case ROLE_ADMIN:
     case ROLE_SUPERVISOR:
         return true;
     case ROLE_AGENT:
-        return unassigned(ev) || is_assignee(ev, s->who.user_id);
+        return staff && (unassigned(ev) || is_assignee(ev, s->who.user_id));
     case ROLE_EXPERT:
-        return is_assignee(ev, s->who.user_id);
+        return staff && is_assignee(ev, s->who.user_id);
     default:
         return false;
     }
@@ -284,6 +287,7 @@ static bool frame_for(const struct sse_stream *s, struct sbuf *b, const struct e
 static void stream_free(struct sse_stream *s)
 {
     struct sse_hub *hub = s->hub;
+    if (s->presence) route_stream_closed(hub->t->srv->route, s->who.tenant_id, s->who.user_id);
     index_remove_all(&hub->idx, s);
     if (h2o_timeout_is_linked(&s->keepalive)) h2o_timeout_unlink(&s->keepalive);
     if (s->dirty) {
@@ -419,7 +423,12 @@ static void replay_step(struct sse_stream *s)
     }
     bool ok = true;
     for (size_t i = 0; i < n && ok; i++) {
-        if (stream_wants(s, &evs[i])) ok = frame_for(s, &s->out, &evs[i], false);
+        if (stream_wants(s, &evs[i])) {
+            struct event e = evs[i];
+            if (s->who.kind == PRINCIPAL_CUSTOMER && e.data_customer != NULL)
+                e.data = e.data_customer; /* the customer's own representation */
+            ok = frame_for(s, &s->out, &e, false);
+        }
         if (evs[i].id > s->last_id) s->last_id = evs[i].id;
     }
     arena_free(&a);
@@ -522,6 +531,8 @@ static void deliver_key(struct sse_hub *hub, uint64_t key, const struct event *e
 static void deliver_event(struct sse_hub *hub, const struct event *ev, bool ephemeral)
 {
     bool framed[2] = {false, false};
+    if ((ev->audience & AUDIENCE_SUPERVISORS) && !(ev->audience & AUDIENCE_STAFF))
+        deliver_key(hub, make_key(K_TENANT_ALL, (uint64_t)ev->tenant_id), ev, ephemeral, framed);
     if (ev->audience & AUDIENCE_STAFF) {
         deliver_key(hub, make_key(K_TENANT_ALL, (uint64_t)ev->tenant_id), ev, ephemeral, framed);
         if (unassigned(ev)) {
@@ -541,8 +552,15 @@ static void deliver_event(struct sse_hub *hub, const struct event *ev, bool ephe
             }
         }
     }
-    if ((ev->audience & AUDIENCE_CUSTOMER) && ev->customer_id > 0)
-        deliver_key(hub, make_key(K_CUSTOMER, (uint64_t)ev->customer_id), ev, ephemeral, framed);
+    if ((ev->audience & AUDIENCE_CUSTOMER) && ev->customer_id > 0) {
+        /* the customer's own representation when the event has one (no staff fields) */
+        struct event mine = *ev;
+        if (ev->data_customer != NULL) {
+            mine.data = ev->data_customer;
+            framed[0] = framed[1] = false;
+        }
+        deliver_key(hub, make_key(K_CUSTOMER, (uint64_t)ev->customer_id), &mine, ephemeral, framed);
+    }
 }
 
 void sse_on_batch(void *thread, const struct bus_batch *batch)
@@ -640,6 +658,11 @@ void api_stream_open(struct api_req *r)
     hub->all = s;
     hub->count++;
     atomic_fetch_add(&hub->t->srv->streams, 1);
+    /* presence: an adviser's live stream says they are at their desk (auto away / back) */
+    if (r->who.kind == PRINCIPAL_USER) {
+        s->presence = true;
+        route_stream_opened(hub->t->srv->route, r->who.tenant_id, r->who.user_id);
+    }
 
     hr->streaming = true;
     req->res.status = 200;

@@ -20,4 +20,11 @@ int route_service_start(const struct parley_config *cfg, struct store *store, st
 /* Stops the thread and frees. route_service_stop(NULL) is safe. */
 void route_service_stop(struct route_service *s);
 
+/* Presence hooks from the live streams (src/http/sse.c), thread-safe and non-blocking: a
+ * staff user's stream opened or closed. When the last stream of an online adviser stays closed
+ * for presence_grace_ms they become away (automatic); when one opens again an automatic away
+ * becomes online. s may be NULL (no routing service): then they do nothing. */
+void route_stream_opened(struct route_service *s, int64_t tenant_id, int64_t user_id);
+void route_stream_closed(struct route_service *s, int64_t tenant_id, int64_t user_id);
+
 #endif

@@ -24,6 +24,7 @@
 #include "../common/arena.h"
 #include "../common/err.h"
 #include "../core/core.h"
+#include "../core/core_route.h"
 
 struct store;
 struct store_reader;
@@ -88,6 +89,17 @@ enum store_cmd_kind {
     STORE_ADD_PARTICIPANT,    /* user_id, or skill + min_level (+ role) to choose one */
     STORE_REMOVE_PARTICIPANT, /* user_id leaves (left_at set, dropped from assignees) */
     STORE_UPDATE_PARTICIPANT, /* may_write_customer */
+    /* routing (issue 4, store_route*.c) */
+    STORE_PUT_QUEUE,           /* in: queue (id 0: create) → out: queue; event queue.updated */
+    STORE_DELETE_QUEUE,        /* in: queue id; its waiting work moves to no queue */
+    STORE_PUT_ROUTING_PROFILE, /* in: profile → out: profile; event routing_profile.updated */
+    STORE_SET_PRESENCE,        /* in: presence → out: presence; event presence.updated */
+    STORE_PUT_SLA_POLICIES,    /* in: the tenant's whole policy list (replaces it) */
+    STORE_PUT_ROUTE_SETTINGS,  /* in: settings (calendar JSON already validated) */
+    STORE_CREATE_CALLBACK,     /* in: callback → out: callback; event callback.created */
+    STORE_CALLBACK_DUE,        /* in: callback id: opens its queued conversation */
+    STORE_TRANSFER,            /* in: transfer: internal note + requeue or reassign */
+    STORE_ROUTE_DECISION,      /* in: route_decision (core_route.h) */
     STORE_CMD__COUNT
 };
 
@@ -248,6 +260,20 @@ struct store_cmd {
             int role; /* enum role the chosen one must have, or -1 for any */
             bool may_write_customer;
         } participant;
+        /* routing (issue 4) */
+        struct route_queue put_queue;
+        int64_t delete_queue_id;
+        struct route_profile put_profile;
+        struct presence_state set_presence;
+        struct {
+            const struct sla_policy *items;
+            size_t n;
+        } put_sla_policies;
+        struct route_settings put_route_settings;
+        struct callback create_callback;
+        int64_t callback_due_id;
+        struct transfer transfer;
+        struct routing_update routing_update;
     } in;
     enum receipt_kind receipt_kind;
 
@@ -365,6 +391,67 @@ int store_get_participant(struct store_reader *r, int64_t tenant_id, int64_t con
 /* Events after an id, oldest first, for one tenant (live-stream resume). */
 int store_list_events(struct store_reader *r, int64_t tenant_id, int64_t after_id, int limit,
                       struct event **out, size_t *n, struct arena *a, struct parley_err *err);
+/* ---- routing (issue 4, store_route_read.c) ------------------------------------------ */
+/* Whole lists (a tenant has tens of queues and policies, hundreds of advisers): no paging. */
+int store_list_queues(struct store_reader *r, int64_t tenant_id, struct route_queue **out,
+                      size_t *n, struct arena *a, struct parley_err *err);
+int store_get_queue(struct store_reader *r, int64_t tenant_id, int64_t id, struct route_queue *out,
+                    struct arena *a, struct parley_err *err);
+/* The stored profile, or the default one (route_profile_default) when the user has none;
+ * PARLEY_ENOTFOUND when the user is not the tenant's. */
+int store_get_routing_profile(struct store_reader *r, int64_t tenant_id, int64_t user_id,
+                              struct route_profile *out, struct parley_err *err);
+/* Stored profiles only. */
+int store_list_routing_profiles(struct store_reader *r, int64_t tenant_id,
+                                struct route_profile **out, size_t *n, struct arena *a,
+                                struct parley_err *err);
+/* Every user with a stored presence (others are offline). */
+int store_list_presence(struct store_reader *r, int64_t tenant_id, struct presence_state **out,
+                        size_t *n, struct arena *a, struct parley_err *err);
+int store_list_sla_policies(struct store_reader *r, int64_t tenant_id, struct sla_policy **out,
+                            size_t *n, struct arena *a, struct parley_err *err);
+/* The stored settings or the defaults (calendar NULL). */
+int store_get_route_settings(struct store_reader *r, int64_t tenant_id, struct route_settings *out,
+                             struct arena *a, struct parley_err *err);
+struct callback_filter {
+    int status;          /* enum callback_status or -1 */
+    int64_t customer_id; /* 0: any */
+};
+/* Oldest first by id. */
+int store_list_callbacks(struct store_reader *r, int64_t tenant_id, const struct callback_filter *f,
+                         const struct store_page *page, struct callback **out, size_t *n,
+                         int64_t *next, struct arena *a, struct parley_err *err);
+/* The conversation's newest transfer (PARLEY_ENOTFOUND when none). */
+int store_last_transfer(struct store_reader *r, int64_t tenant_id, int64_t conversation_id,
+                        struct transfer *out, struct arena *a, struct parley_err *err);
+/* Every tenant id (the routing service loads each at start), ascending. */
+int store_list_tenant_ids(struct store_reader *r, int64_t **out, size_t *n, struct arena *a,
+                          struct parley_err *err);
+/* Conversations waiting or assigned (queued, assigned, pending_customer), oldest first, paged
+ * by id: what the routing service resumes from. */
+int store_list_routing_work(struct store_reader *r, int64_t tenant_id,
+                            const struct store_page *page, struct conversation **out, size_t *n,
+                            int64_t *next, struct arena *a, struct parley_err *err);
+/* The owner of the customer's most recent other conversation updated at or after since, or 0
+ * (stickiness). */
+int store_last_adviser(struct store_reader *r, int64_t tenant_id, int64_t customer_id,
+                       int64_t exclude_conversation, int64_t since, int64_t *user_id, int64_t *at,
+                       struct parley_err *err);
+/* The tenant's teams, by id. */
+int store_list_teams(struct store_reader *r, int64_t tenant_id, struct team **out, size_t *n,
+                     struct arena *a, struct parley_err *err);
+/* Conversations waiting (queued, unassigned) in a queue, longest waiting first (at most 1000). */
+int store_list_queue_waiting(struct store_reader *r, int64_t tenant_id, int64_t queue_id,
+                             struct conversation **out, size_t *n, struct arena *a,
+                             struct parley_err *err);
+/* Who holds what: the open conversations (assigned, pending_customer) by owner. */
+struct adviser_work {
+    int64_t user_id, conversation_id;
+    enum channel channel;
+};
+int store_list_adviser_work(struct store_reader *r, int64_t tenant_id, struct adviser_work **out,
+                            size_t *n, struct arena *a, struct parley_err *err);
+
 /* Database-wide counters for the status page and benches. */
 struct store_stats {
     int64_t tenants, customers, conversations, messages, events;

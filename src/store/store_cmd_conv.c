@@ -150,6 +150,8 @@ int w_insert_conversation(struct store *s, struct store_cmd *cmd, struct convers
     if ((rc = w_write_assignees(s, cmd, c->id, ids, n)) != 0 ||
         (rc = w_participants_sync(s, cmd, c->id, ids, n, c->created_at)) != 0)
         return rc;
+    c->n_assignees = n; /* routing (issue 4): queue and SLA deadlines from the start */
+    if ((rc = w_route_new_conversation(s, cmd, c)) != 0) return rc;
     return w_audit(s, cmd, "conversation.create",
                    arena_printf(&cmd->arena, "conversation:%lld", (long long)c->id),
                    arena_printf(&cmd->arena, "{\"conversation_id\":%lld,\"customer_id\":%lld}",

@@ -84,6 +84,7 @@ struct store {
 
     store_event_sink_fn sink;
     void *sink_ud;
+    struct store_route_cache *route_cache; /* writer thread only (store_route_sla.c) */
 
     struct store_batch batch; /* writer thread only */
 
@@ -133,7 +134,12 @@ int store_migrations_applied(struct store *s);
 #define CONV_COLS                                                                                  \
     "id, tenant_id, customer_id, reference, status, priority, subject, contact_reason, tags, "     \
     "assignees, channel, last_seq, created_at, updated_at, first_response_at, resolved_at, "       \
-    "closed_at"
+    "closed_at, " CONV_ROUTE_COLS
+/* routing (issue 4): queue, pending offer and SLA columns of migration_route */
+#define CONV_ROUTE_COLS                                                                            \
+    "queue_id, (SELECT q.name FROM route_queues q WHERE q.id = conversations.queue_id), "          \
+    "offer_user, offer_until, sla_policy, sla_first_due, sla_next_due, sla_resolution_due, "       \
+    "sla_warned, sla_breached, queued_at"
 #define MESSAGE_COLS                                                                               \
     "id, tenant_id, conversation_id, seq, sender, author_id, channel, internal, body, created_at"
 #define RECEIPT_COLS "conversation_id, participant, delivered_seq, read_seq, updated_at"
@@ -266,6 +272,32 @@ int w_bot_widget_status(struct store *s, struct store_cmd *cmd, const struct cus
 int cmd_add_participant(struct store *s, struct store_cmd *cmd);
 int cmd_remove_participant(struct store *s, struct store_cmd *cmd);
 int cmd_update_participant(struct store *s, struct store_cmd *cmd);
+/* routing (issue 4): store_route.c, store_route_decide.c */
+int cmd_put_queue(struct store *s, struct store_cmd *cmd);
+int cmd_delete_queue(struct store *s, struct store_cmd *cmd);
+int cmd_put_routing_profile(struct store *s, struct store_cmd *cmd);
+int cmd_set_presence(struct store *s, struct store_cmd *cmd);
+int cmd_put_sla_policies(struct store *s, struct store_cmd *cmd);
+int cmd_put_route_settings(struct store *s, struct store_cmd *cmd);
+int cmd_create_callback(struct store *s, struct store_cmd *cmd);
+int cmd_callback_due(struct store *s, struct store_cmd *cmd);
+int cmd_transfer(struct store *s, struct store_cmd *cmd);
+int cmd_route_decision(struct store *s, struct store_cmd *cmd);
+/* Queue and SLA deadlines of a conversation just inserted (store_route_sla.c). */
+int w_route_new_conversation(struct store *s, struct store_cmd *cmd, const struct conversation *c);
+struct store_route_cache;
+void store_route_cache_free(struct store_route_cache *c);
+/* Rows of the routing tables (store_route_read.c), shared by writer and readers. */
+#define QUEUE_COLS                                                                                 \
+    "id, tenant_id, name, skills, language, priority_class, reasons, team, is_default, steps, "    \
+    "created_at, updated_at"
+void row_queue(sqlite3_stmt *st, struct route_queue *q, struct arena *a);
+#define CALLBACK_COLS                                                                              \
+    "id, tenant_id, customer_id, at, note, booked_by, status, conversation_id, channel, "          \
+    "created_at"
+void row_callback(sqlite3_stmt *st, struct callback *cb, struct arena *a);
+int load_queue(struct stmt_cache *c, int64_t tenant_id, int64_t id, const char *field,
+               struct route_queue *out, struct arena *a, struct parley_err *err);
 
 /* Shared by conversation and message handlers (store_cmd_message.c, store_cmd_conv.c). */
 /* Appends m to its conversation (m->conversation_id, tenant-scoped, not closed): next seq,
@@ -289,6 +321,9 @@ int w_participants_sync(struct store *s, struct store_cmd *cmd, int64_t conv_id,
  * NULL) gets the Conversation JSON in the command's view. */
 int w_conversation_event(struct store *s, struct store_cmd *cmd, int64_t id, const char *type,
                          char **json);
+/* Replaces the conversation_assignees rows of conv_id with ids (owner first). */
+int w_write_assignees(struct store *s, struct store_cmd *cmd, int64_t conv_id, const int64_t *ids,
+                      size_t n);
 /* Names of the fields in an update mask as a JSON array, for audit detail. */
 const char *w_set_names(unsigned set, struct arena *a);
 /* Creates a customer row (+audit customer.create); identities inserted by the caller. */

@@ -109,6 +109,17 @@ void row_conversation(sqlite3_stmt *st, struct conversation *c, struct arena *a)
     c->first_response_at = sqlite3_column_int64(st, 14);
     c->resolved_at = sqlite3_column_int64(st, 15);
     c->closed_at = sqlite3_column_int64(st, 16);
+    c->queue_id = sqlite3_column_int64(st, 17);
+    c->queue_name = col_text(st, 18, a);
+    c->offer_user = sqlite3_column_int64(st, 19);
+    c->offer_until = sqlite3_column_int64(st, 20);
+    c->sla_policy = sqlite3_column_int64(st, 21);
+    c->sla_first_response_due = sqlite3_column_int64(st, 22);
+    c->sla_next_response_due = sqlite3_column_int64(st, 23);
+    c->sla_resolution_due = sqlite3_column_int64(st, 24);
+    c->sla_warned = (unsigned)sqlite3_column_int(st, 25);
+    c->sla_breached = (unsigned)sqlite3_column_int(st, 26);
+    c->queued_at = sqlite3_column_int64(st, 27);
 }
 
 void row_message(sqlite3_stmt *st, struct message *m, struct arena *a)

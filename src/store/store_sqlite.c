@@ -340,6 +340,7 @@ void store_close(struct store *s)
     store_checkpointer_stop(s); /* before the write connection's close checkpoints the rest */
     stmt_cache_clear(&s->cache);
     if (s->db != NULL) sqlite3_close(s->db);
+    store_route_cache_free(s->route_cache);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->work_cv);
     pthread_cond_destroy(&s->exec_cv);

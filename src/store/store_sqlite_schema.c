@@ -282,11 +282,111 @@ static const char migration_swarm[] =
     " CASE u.role WHEN 'expert' THEN 'expert' ELSE 'adviser' END, 'system', c.updated_at,"
     " c.updated_at FROM conversation_assignees a JOIN users u ON u.id = a.user_id"
     " JOIN conversations c ON c.id = a.conversation_id WHERE a.position > 0;";
+/* Routing (issue 4, store_route*.c): queues, adviser routing profiles, presence, SLA policies,
+ * the tenant's routing settings (business-hours calendar), call-backs, transfers, and the
+ * routing state of each conversation (queue, pending offer, SLA deadlines as UTC ms, 0: none).
+ * Skill lists, contact reasons and steps are JSON text like users.skills. */
+static const char migration_route[] =
+    "CREATE TABLE route_queues ("
+    " id INTEGER PRIMARY KEY,"
+    " tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    " name TEXT NOT NULL,"
+    " skills TEXT NOT NULL DEFAULT '[]'," /* ["billing:3"] */
+    " language TEXT,"
+    " priority_class INTEGER NOT NULL DEFAULT 0,"
+    " reasons TEXT NOT NULL DEFAULT '[]'," /* contact reasons it takes */
+    " team TEXT,"                          /* team slug, NULL: anyone */
+    " is_default INTEGER NOT NULL DEFAULT 0,"
+    " steps TEXT NOT NULL DEFAULT '[]'," /* [{"after_s","relax_levels","add_teams"}] */
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " UNIQUE (tenant_id, name));"
+
+    "CREATE TABLE route_profiles ("
+    " user_id INTEGER PRIMARY KEY REFERENCES users(id),"
+    " tenant_id INTEGER NOT NULL,"
+    " capacity TEXT NOT NULL," /* {"web":3,"email":5} */
+    " wrap_up_s INTEGER NOT NULL DEFAULT 0,"
+    " accept_required INTEGER NOT NULL DEFAULT 0,"
+    " accept_timeout_s INTEGER NOT NULL DEFAULT 30,"
+    " updated_at INTEGER NOT NULL);"
+
+    /* Persisted so a restart knows who said they were online (docs/routing.md). */
+    "CREATE TABLE route_presence ("
+    " user_id INTEGER PRIMARY KEY REFERENCES users(id),"
+    " tenant_id INTEGER NOT NULL,"
+    " status TEXT NOT NULL,"
+    " automatic INTEGER NOT NULL DEFAULT 0,"
+    " since INTEGER NOT NULL);"
+    "CREATE INDEX route_presence_tenant ON route_presence(tenant_id);"
+
+    "CREATE TABLE sla_policies ("
+    " id INTEGER PRIMARY KEY,"
+    " tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    " priority TEXT NOT NULL,"
+    " vulnerable INTEGER NOT NULL DEFAULT 0,"
+    " first_response_ms INTEGER NOT NULL DEFAULT 0,"
+    " next_response_ms INTEGER NOT NULL DEFAULT 0,"
+    " resolution_ms INTEGER NOT NULL DEFAULT 0,"
+    " warning_pct INTEGER NOT NULL DEFAULT 80,"
+    " updated_at INTEGER NOT NULL,"
+    " UNIQUE (tenant_id, priority, vulnerable));"
+
+    "CREATE TABLE route_settings ("
+    " tenant_id INTEGER PRIMARY KEY REFERENCES tenants(id),"
+    " calendar TEXT,"
+    " specialist_team TEXT,"
+    " sticky_window_s INTEGER NOT NULL DEFAULT 86400,"
+    " ageing_milli_per_min INTEGER NOT NULL DEFAULT 100,"
+    " updated_at INTEGER NOT NULL);"
+
+    "CREATE TABLE callbacks ("
+    " id INTEGER PRIMARY KEY,"
+    " tenant_id INTEGER NOT NULL,"
+    " customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    " at INTEGER NOT NULL,"
+    " note TEXT,"
+    " booked_by TEXT NOT NULL,"
+    " status TEXT NOT NULL,"
+    " conversation_id INTEGER NOT NULL DEFAULT 0,"
+    " channel TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL);"
+    "CREATE INDEX callbacks_tenant ON callbacks(tenant_id, id);"
+    "CREATE INDEX callbacks_due ON callbacks(at) WHERE status = 'scheduled';"
+
+    "CREATE TABLE transfers ("
+    " id INTEGER PRIMARY KEY,"
+    " tenant_id INTEGER NOT NULL,"
+    " conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    " from_user INTEGER NOT NULL,"
+    " to_user INTEGER NOT NULL DEFAULT 0,"
+    " to_team INTEGER NOT NULL DEFAULT 0,"
+    " to_queue INTEGER NOT NULL DEFAULT 0,"
+    " note TEXT,"
+    " message_id INTEGER NOT NULL DEFAULT 0," /* the internal note flagged as transfer note */
+    " delivered INTEGER NOT NULL DEFAULT 0,"  /* shown to the receiver on assignment */
+    " at INTEGER NOT NULL);"
+    "CREATE INDEX transfers_conversation ON transfers(conversation_id, id);"
+
+    "ALTER TABLE conversations ADD COLUMN queue_id INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conversations ADD COLUMN queued_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conversations ADD COLUMN offer_user INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conversations ADD COLUMN offer_until INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conversations ADD COLUMN sla_policy INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conversations ADD COLUMN sla_first_due INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conversations ADD COLUMN sla_next_due INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conversations ADD COLUMN sla_resolution_due INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conversations ADD COLUMN sla_warned INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conversations ADD COLUMN sla_breached INTEGER NOT NULL DEFAULT 0;"
+    /* What the routing service loads at start: waiting and assigned work. */
+    "CREATE INDEX conversations_routing ON conversations(tenant_id, id)"
+    " WHERE status IN ('queued','assigned','pending_customer');";
 
 const char *const store_migrations[] = {
     migration_1,     migration_nlu, /* NLU models */
     migration_wfm,                  /* staffing (wfm) */
     migration_bot,                  /* virtual agent (issue 3) */
     migration_swarm,                /* swarming: conversation participants */
+    migration_route,                /* routing service (issue 4) */
 };
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

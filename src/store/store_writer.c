@@ -43,6 +43,17 @@ static const cmd_handler_fn handlers[STORE_CMD__COUNT] = {
     [STORE_ADD_PARTICIPANT] = cmd_add_participant,
     [STORE_REMOVE_PARTICIPANT] = cmd_remove_participant,
     [STORE_UPDATE_PARTICIPANT] = cmd_update_participant,
+    /* routing (issue 4) */
+    [STORE_PUT_QUEUE] = cmd_put_queue,
+    [STORE_DELETE_QUEUE] = cmd_delete_queue,
+    [STORE_PUT_ROUTING_PROFILE] = cmd_put_routing_profile,
+    [STORE_SET_PRESENCE] = cmd_set_presence,
+    [STORE_PUT_SLA_POLICIES] = cmd_put_sla_policies,
+    [STORE_PUT_ROUTE_SETTINGS] = cmd_put_route_settings,
+    [STORE_CREATE_CALLBACK] = cmd_create_callback,
+    [STORE_CALLBACK_DUE] = cmd_callback_due,
+    [STORE_TRANSFER] = cmd_transfer,
+    [STORE_ROUTE_DECISION] = cmd_route_decision,
 };
 
 /* ---- commands and the queue ------------------------------------------------------------- */

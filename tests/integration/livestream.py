@@ -176,6 +176,19 @@ EVENT_SCHEMAS = {
     "conversation.participant_added": "ParticipantEvent",
     "conversation.participant_removed": "ParticipantEvent",
     "conversation.participant_updated": "ParticipantEvent",
+    # routing (issue 4)
+    "route.decision": "RouteDecisionEvent",
+    "sla.warning": "SlaEvent",
+    "sla.breached": "SlaEvent",
+    "presence.updated": "Presence",
+    "queue.updated": "Queue",
+    "queue.deleted": "Deleted",
+    "routing_profile.updated": "RoutingProfile",
+    "sla.policies.updated": "SlaPolicyList",
+    "route.settings.updated": "SettingsUpdatedEvent",
+    "callback.created": "Callback",
+    "transfer.requested": "Transfer",
+    "conversation.transferred": "Transfer",
 }
 
 

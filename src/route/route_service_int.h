@@ -1,0 +1,146 @@
+/* Inside the routing service (route_service*.c): its per-tenant state around one routing
+ * engine each, the small id map they use, and the functions the service files share. Only the
+ * service thread touches any of this, except the inbox (under mu) that the live-stream hooks
+ * fill from the HTTP threads. */
+#ifndef PARLEY_ROUTE_SERVICE_INT_H
+#define PARLEY_ROUTE_SERVICE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "route.h"
+#include "route_engine.h"
+#include "sla_calendar.h"
+
+/* ---- int64 → pointer map (open addressing, linear probing, backward-shift deletion) ---- */
+struct imap {
+    int64_t *keys; /* 0: empty slot (ids are > 0) */
+    void **vals;
+    size_t cap, n;
+};
+void *imap_get(const struct imap *m, int64_t key);
+/* Returns false when out of memory. Replaces an existing value. */
+bool imap_put(struct imap *m, int64_t key, void *val);
+/* Returns the removed value (NULL when absent). */
+void *imap_del(struct imap *m, int64_t key);
+void imap_free(struct imap *m);
+/* Iteration: for (size_t i = 0; i < m->cap; i++) if (m->keys[i] > 0) … m->vals[i]. */
+
+/* ---- per-tenant state ------------------------------------------------------------------- */
+
+/* A queue as the service needs it to choose one for a conversation (the engine has the rest). */
+struct rs_queue {
+    int64_t id;
+    const char **reasons;
+    size_t n_reasons;
+    bool is_default;
+};
+
+/* An adviser's presence as the service tracks it (the engine has load and capacity). */
+struct rs_adviser {
+    int64_t user_id;
+    enum presence presence;
+    bool automatic;  /* presence set by the server */
+    bool in_engine;  /* route_adviser_put succeeded */
+    int streams;     /* open live streams (any role; only advisers go away) */
+    int64_t away_at; /* when the last stream closed + grace, 0 when not pending */
+};
+
+/* An open conversation with SLA targets being watched. */
+struct rs_conv {
+    int64_t id;
+    int64_t policy;
+    int64_t due[3];     /* first response, next response, resolution (0: none) */
+    int64_t warn_at[3]; /* when to warn (0: no warning) */
+    unsigned warned, breached;
+};
+
+struct rs_callback {
+    int64_t id, at;
+};
+
+struct rs_tenant {
+    int64_t id;
+    struct route_engine *eng; /* NULL until loaded */
+    struct arena arena;       /* configuration strings (queues' reasons), freed on reload */
+    struct rs_queue *queues;
+    size_t n_queues;
+    struct team *teams;
+    size_t n_teams;
+    struct sla_calendar *cal; /* NULL: 24x7 */
+    struct sla_policy *policies;
+    size_t n_policies;
+    int64_t sticky_window_ms;
+    struct imap advisers; /* user id → struct rs_adviser (kept across reloads) */
+    struct imap convs;    /* conversation id → struct rs_conv */
+    struct rs_callback *callbacks;
+    size_t n_callbacks, cap_callbacks;
+};
+
+struct rs_stream_note {
+    int64_t tenant_id, user_id;
+    int delta; /* +1 opened, -1 closed */
+};
+
+struct route_service {
+    const struct parley_config *cfg;
+    struct store *store;
+    struct bus *bus;
+    struct bus_sub *sub;
+    struct store_reader *reader; /* opened and used on the service thread */
+    pthread_t thread;
+    bool started;
+
+    pthread_mutex_t mu; /* guards the fields down to `inbox` */
+    pthread_cond_t cv;
+    bool stop, rung, ready; /* ready: the first load and tick are done */
+    struct rs_stream_note *inbox;
+    size_t n_inbox, cap_inbox;
+
+    struct imap tenants;            /* tenant id → struct rs_tenant */
+    struct route_decision *pending; /* decisions made during the current engine call */
+    size_t n_pending, cap_pending;
+    int64_t now;
+    int depth; /* rs_conv_sync nesting (a conflicted write re-syncs): bounded */
+};
+
+/* route_service_tenant.c: (re)loads a tenant's configuration, advisers and work from the store
+ * into a fresh engine. Returns the tenant (created on first use) or NULL when out of memory. */
+struct rs_tenant *rs_tenant(struct route_service *s, int64_t tenant_id);
+int rs_tenant_load(struct route_service *s, struct rs_tenant *t);
+void rs_tenant_free(struct rs_tenant *t);
+/* Puts one adviser (user + routing profile) into the engine; removes non-advisers. */
+void rs_adviser_reload(struct route_service *s, struct rs_tenant *t, int64_t user_id);
+struct rs_adviser *rs_adviser_of(struct rs_tenant *t, int64_t user_id);
+/* The queue a contact reason goes to: the queue listing it, else the default queue; 0 none. */
+int64_t rs_queue_for(const struct rs_tenant *t, const char *contact_reason);
+
+/* route_service_work.c */
+/* Brings the engine in line with the conversation's committed state (re-read from the store). */
+void rs_conv_sync(struct route_service *s, struct rs_tenant *t, int64_t conversation_id);
+void rs_transfer(struct route_service *s, struct rs_tenant *t, const char *transfer_json);
+/* Writes the decisions the last engine call made (s->pending), then clears them. */
+void rs_flush_decisions(struct route_service *s, struct rs_tenant *t);
+void rs_engine_decided(void *ctx, const struct route_decision *d);
+void rs_callbacks_due(struct route_service *s, struct rs_tenant *t);
+void rs_callback_add(struct rs_tenant *t, int64_t id, int64_t at);
+/* Runs a command synchronously as the routing service; logs failures. Returns cmd->status. */
+int rs_exec(struct route_service *s, struct store_cmd *cmd);
+
+/* route_service_sla.c */
+/* Recomputes the conversation's SLA deadlines from its policy and writes them when they moved. */
+void rs_sla_sync(struct route_service *s, struct rs_tenant *t, const struct conversation *c,
+                 bool vulnerable);
+/* A message was posted: next-response clock (customer waiting / answered). */
+void rs_sla_message(struct route_service *s, struct rs_tenant *t, const char *message_json);
+/* Warnings and breaches that fell due. */
+void rs_sla_tick(struct route_service *s, struct rs_tenant *t);
+void rs_sla_forget(struct rs_tenant *t, int64_t conversation_id);
+
+/* route_service_presence.c */
+void rs_presence_event(struct route_service *s, struct rs_tenant *t, const char *presence_json);
+void rs_stream_note(struct route_service *s, const struct rs_stream_note *n);
+void rs_presence_tick(struct route_service *s, struct rs_tenant *t);
+
+#endif
