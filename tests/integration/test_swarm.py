@@ -107,6 +107,21 @@ class SwarmTest(harness.ParleyCase):
             "GET", f"/api/v1/conversations/{conv['id']}/participants", who="agent",
             expect=200).json["data"]])
 
+    def test_invite_by_skill_prefers_online_advisers(self):
+        skill = harness.unique("wind")
+        online, tok = self.new_user("agent", [f"{skill}:3"])
+        offline, _ = self.new_user("agent", [f"{skill}:3"])
+        c = self.new_conversation()
+        self.api("PATCH", f"/api/v1/conversations/{c['id']}", {"assignees": [online["id"]]},
+                 who="admin", expect=200)
+        self.api("PUT", "/api/v1/me/presence", {"status": "online"}, token=tok, expect=200)
+        self.addCleanup(self.api, "PUT", "/api/v1/me/presence", {"status": "offline"}, token=tok)
+        conv = self.owned("agent")
+        p = self.invite(conv, {"skill": skill}).json
+        self.assertEqual(p["user_id"], online["id"], "online beats fewer conversations")
+        p = self.invite(conv, {"skill": skill}).json
+        self.assertEqual(p["user_id"], offline["id"])
+
     def test_only_the_owner_or_a_supervisor_invites(self):
         conv = self.owned("agent")
         before = self.srv.counts()
