@@ -239,9 +239,9 @@ static void write_decision(struct route_service *s, struct rs_tenant *t,
     }
     int rc = rs_exec(s, &cmd);
     store_cmd_release(&cmd);
-    if (rc == PARLEY_ECONFLICT) {
-        /* The conversation moved on (declined, assigned by hand, closed, transferred): the
-         * committed state wins. */
+    if (rc != 0) {
+        /* The conversation moved on (declined, assigned by hand, closed, transferred) or the
+         * write failed: the committed state wins. */
         struct route_conv_info info;
         if (route_conv_get(t->eng, d->conversation_id, &info) == 0) {
             struct parley_err err = {0};
