@@ -135,7 +135,7 @@ SQLITE_MPS=$(field msgs_per_s "$L")
 fresh_db "$TMP/store.db"
 OUT=$("$BB/store_bench" --db "$TMP/store.db" --batch "$BATCH" --seconds "$STORE_SECONDS")
 echo "$OUT"
-L=$(grep '^store_bench:' <<<"$OUT" | tail -n 1)
+L=$(grep '^store_bench: msgs_per_s=' <<<"$OUT" | tail -n 1)
 STORE_MPS=$(field msgs_per_s "$L")
 echo "store vs raw SQLite: $(ratio "$STORE_MPS" "$SQLITE_MPS")"
 

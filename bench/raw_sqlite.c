@@ -8,17 +8,21 @@
  *
  *   raw_sqlite --db FILE [--batch 256] [--seconds 5] [--conversations 1000] [--savepoints]
  *              [--returning] [--synchronous FULL|NORMAL|OFF] [--cache-kib 8192]
- *              [--no-checkpoint]
+ *              [--checkpoint thread|inline|off]
  * --savepoints and --returning add what the store once did on top of the bare rows (a
  * savepoint per command; one UPDATE … RETURNING instead of SELECT + UPDATE), to see what each
  * costs. --cache-kib is the page cache (default: the store writer's 8 MiB, so the ceiling runs
- * with the settings Parley uses; SQLite's own default is 2000). --no-checkpoint turns
- * SQLite's auto-checkpoint off for the run (the WAL only grows): an upper bound that no
- * long-running writer reaches, for seeing what checkpoints cost. --synchronous other than
+ * with the settings Parley uses; SQLite's own default is 2000). --checkpoint: "thread" (the
+ * default) checkpoints as the store does (src/store/store_checkpoint.c: a second thread and
+ * connection copies the WAL into the database every 1,000 pages of growth, the writing thread
+ * finishes the job itself past 8,000), so the ceiling gets the same help as the store;
+ * "inline" is SQLite's own auto-checkpoint in the writing thread; "off" never checkpoints
+ * (the WAL only grows): an upper bound no long-running writer reaches. --synchronous other than
  * FULL is for exploring what fsync costs, never for the ceiling.
  *
  * Prints `raw_sqlite: msgs_per_s=N …`. */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,6 +32,48 @@
 #include <time.h>
 
 static sqlite3 *db;
+
+/* --checkpoint thread: the store's arrangement (see store_checkpoint.c) */
+enum { CKPT_WAKE_PAGES = 1000, CKPT_INLINE_PAGES = 8000 };
+static sqlite3 *ckpt_db;
+static pthread_mutex_t ckpt_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ckpt_cv = PTHREAD_COND_INITIALIZER;
+static bool ckpt_wanted, ckpt_stop;
+static int ckpt_woken_at;
+
+static int wal_hook(void *ud, sqlite3 *w, const char *name, int npages)
+{
+    (void)ud;
+    if (npages >= CKPT_INLINE_PAGES) {
+        sqlite3_wal_checkpoint_v2(w, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        return SQLITE_OK;
+    }
+    if (npages < ckpt_woken_at) ckpt_woken_at = 0;
+    if (npages - ckpt_woken_at >= CKPT_WAKE_PAGES) {
+        ckpt_woken_at = npages;
+        pthread_mutex_lock(&ckpt_mu);
+        ckpt_wanted = true;
+        pthread_cond_signal(&ckpt_cv);
+        pthread_mutex_unlock(&ckpt_mu);
+    }
+    return SQLITE_OK;
+}
+
+static void *checkpointer(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&ckpt_mu);
+    for (;;) {
+        while (!ckpt_wanted && !ckpt_stop) pthread_cond_wait(&ckpt_cv, &ckpt_mu);
+        if (ckpt_stop) break;
+        ckpt_wanted = false;
+        pthread_mutex_unlock(&ckpt_mu);
+        sqlite3_wal_checkpoint_v2(ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&ckpt_mu);
+    }
+    pthread_mutex_unlock(&ckpt_mu);
+    return NULL;
+}
 
 static void die(const char *what)
 {
@@ -85,7 +131,8 @@ int main(int argc, char **argv)
     const char *path = NULL;
     int batch = 256, nconv = 1000;
     double seconds = 5;
-    bool savepoints = false, returning = false, checkpoint = true;
+    bool savepoints = false, returning = false;
+    const char *checkpoint = "thread";
     int cache_kib = 8192;
     const char *sync = "FULL";
     for (int i = 1; i < argc; i++) {
@@ -105,16 +152,19 @@ int main(int argc, char **argv)
             sync = argv[++i];
         else if (!strcmp(argv[i], "--cache-kib") && i + 1 < argc)
             cache_kib = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--no-checkpoint"))
-            checkpoint = false;
+        else if (!strcmp(argv[i], "--checkpoint") && i + 1 < argc)
+            checkpoint = argv[++i];
         else {
             fprintf(stderr, "usage: raw_sqlite --db FILE [--batch N] [--seconds S] "
                             "[--conversations N] [--savepoints] [--returning] [--synchronous MODE] "
-                            "[--cache-kib N] [--no-checkpoint]\n");
+                            "[--cache-kib N] [--checkpoint thread|inline|off]\n");
             return 64;
         }
     }
-    if (!path || batch < 1 || nconv < 1 || cache_kib < 1) return 64;
+    bool ckpt_thread = !strcmp(checkpoint, "thread");
+    if (!path || batch < 1 || nconv < 1 || cache_kib < 1 ||
+        (!ckpt_thread && strcmp(checkpoint, "inline") && strcmp(checkpoint, "off")))
+        return 64;
     if (sqlite3_open(path, &db) != SQLITE_OK) die("open");
     char pragmas[320];
     /* temp_store as the store's writer: it only matters with --savepoints */
@@ -122,8 +172,19 @@ int main(int argc, char **argv)
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
              "PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-%d;"
              "PRAGMA wal_autocheckpoint=%d;",
-             sync, cache_kib, checkpoint ? 1000 : 0);
+             sync, cache_kib, !strcmp(checkpoint, "inline") ? 1000 : 0);
     exec(pragmas);
+    pthread_t ckpt_tid;
+    if (ckpt_thread) {
+        char sync_pragma[64];
+        snprintf(sync_pragma, sizeof sync_pragma, "PRAGMA synchronous=%s", sync);
+        if (sqlite3_open(path, &ckpt_db) != SQLITE_OK ||
+            sqlite3_exec(ckpt_db, sync_pragma, NULL, NULL, NULL) != SQLITE_OK)
+            die("checkpoint connection");
+        sqlite3_busy_timeout(ckpt_db, 5000);
+        sqlite3_wal_hook(db, wal_hook, NULL);
+        if (pthread_create(&ckpt_tid, NULL, checkpointer, NULL) != 0) die("checkpoint thread");
+    }
 
     /* setup (not timed): nconv anonymous visitors, each with an open web conversation */
     int64_t tenant = 0;
@@ -296,11 +357,19 @@ int main(int argc, char **argv)
            "commits_per_s=%.0f savepoints=%s returning=%s synchronous=%s conversations=%d "
            "cache_kib=%d checkpoint=%s cpu_us_per_msg=%.1f\n",
            (double)msgs / el, (long long)msgs, (long long)batches, batch, el, (double)batches / el,
-           savepoints ? "yes" : "no", returning ? "yes" : "no", sync, nconv, cache_kib,
-           checkpoint ? "auto" : "off", msgs > 0 ? cpu * 1e6 / (double)msgs : 0.0);
+           savepoints ? "yes" : "no", returning ? "yes" : "no", sync, nconv, cache_kib, checkpoint,
+           msgs > 0 ? cpu * 1e6 / (double)msgs : 0.0);
     sqlite3_stmt *all[] = {idem_get, open_conv, conv_upd,   conv_ret, msg_ins,  ev_ins,
                            idem_put, sp_begin,  sp_release, tx_begin, tx_commit};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
+    if (ckpt_thread) {
+        pthread_mutex_lock(&ckpt_mu);
+        ckpt_stop = true;
+        pthread_cond_signal(&ckpt_cv);
+        pthread_mutex_unlock(&ckpt_mu);
+        pthread_join(ckpt_tid, NULL);
+        sqlite3_close(ckpt_db);
+    }
     sqlite3_close(db);
     free(customers);
     return 0;

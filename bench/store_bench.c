@@ -307,7 +307,6 @@ int main(int argc, char **argv)
         }
     }
     if (!path || batch < 1 || nthreads < 1 || inflight < 1 || ncustomers < 1) return 64;
-    util_malloc_tune(); /* as parley serve does */
     if (util_crypto_init() != 0) die("util_crypto_init", NULL);
     struct parley_err err = {0};
     struct store_options opt = {
@@ -370,6 +369,6 @@ int main(int argc, char **argv)
     /* Every message committed after the setup, the drain after the timed part included: for
      * instruction counts under callgrind (the difference of two runs of different lengths
      * divided by the difference of this number is the cost of one message, setup excluded). */
-    printf("store_bench: msgs_after_setup=%lld\n", atomic_load(&sink_events) - e0);
+    printf("store_bench_total: msgs_after_setup=%lld\n", atomic_load(&sink_events) - e0);
     return failed ? 1 : 0;
 }

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "../common/log.h"
-#include "../common/util.h"
 #include "../http/server.h"
 
 struct config_flags {
@@ -107,7 +106,6 @@ int cmd_serve(const struct cli_command *self, int argc, char **argv)
     if ((status = resolve_config(&fl, &cfg)) != CLI_OK) return status;
     log_set_level((enum log_level)log_level_parse(cfg.log_level));
 
-    util_malloc_tune(); /* before the store and the server start their threads */
     struct store *store = NULL;
     if ((status = cli_open_store(&cfg, &store)) != CLI_OK) return status;
     log_msg(LOG_INFO, "cli", "event=starting version=%s schema_version=%d listen=%s threads=%d",

@@ -1,7 +1,6 @@
 /* Helpers: clocks, UTF-8 checks, libsodium wrappers. */
 #include "util.h"
 
-#include <malloc.h>
 #include <sodium.h>
 #include <string.h>
 #include <time.h>
@@ -110,14 +109,4 @@ void util_ascii_lower(char *s)
 {
     for (; *s; s++)
         if (*s >= 'A' && *s <= 'Z') *s = (char)(*s - 'A' + 'a');
-}
-
-void util_malloc_tune(void)
-{
-#ifdef M_TRIM_THRESHOLD
-    /* Setting either disables glibc's sliding mmap threshold, so both are fixed here:
-     * allocations up to 1 MiB come from the heap rather than a fresh mmap each time. */
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
-    mallopt(M_MMAP_THRESHOLD, 1 << 20);
-#endif
 }

@@ -31,14 +31,6 @@ void util_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size
 /* Constant-time comparison of two NUL-terminated strings. */
 bool util_ct_equal(const char *a, const char *b);
 
-/* Tunes glibc's allocator for a long-running multi-threaded server; call once at start-up,
- * before threads start. glibc returns freed memory at the top of a thread's heap to the
- * kernel (madvise) as soon as it exceeds 128 KiB and faults it back in on the next
- * allocation: the store's writer frees and reallocates that much per command, and each
- * madvise is a TLB shootdown across CPUs. Keeping up to 64 MiB of free heap per arena
- * mapped removes that (docs/benchmarks.md); RSS then reflects the peak, not the moment. */
-void util_malloc_tune(void);
-
 /* Lower-case in place (ASCII only). */
 void util_ascii_lower(char *s);
 

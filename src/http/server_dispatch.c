@@ -313,7 +313,7 @@ static bool pattern_match(const char *pat, const char *path, int64_t ids[2])
 {
     int nid = 0;
     while (*pat != '\0') {
-        if (strncmp(pat, "{id}", 4) == 0) {
+        if (*pat == '{' && strncmp(pat, "{id}", 4) == 0) { /* strncmp only where it can match */
             int64_t v = 0;
             int digits = 0;
             if (*path == '0') return false;

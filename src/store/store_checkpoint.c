@@ -3,10 +3,11 @@
  * commit also copied megabytes into the database file and fsynced it (6–14 % of the writer's
  * time under load). Here the write connection's WAL hook only looks at the WAL's size:
  *
- *   - past STORE_CKPT_WAKE_PAGES it wakes the checkpointer thread, which runs a PASSIVE checkpoint
+ *   - every STORE_CKPT_WAKE_PAGES it wakes the checkpointer thread, which runs a PASSIVE checkpoint
  *     on its own connection: it copies what is committed into the database while the writer
  *     keeps committing (PASSIVE never blocks writers or readers);
- *   - past STORE_CKPT_INLINE_PAGES (the backstop) the writer checkpoints itself, as SQLite would.
+ *   - past STORE_CKPT_INLINE_PAGES (the backstop) the writer waits for the checkpointer's pass
+ *     to end, if one runs, and checkpoints the rest itself, as SQLite would.
  *     Under steady load the checkpointer can never catch up with frames committed while it
  *     copies, and SQLite only restarts the WAL from its beginning once every frame is in the
  *     database, so without this the WAL would grow for as long as the load lasts. By then the
@@ -26,9 +27,11 @@ struct store_checkpointer {
     sqlite3 *db; /* the checkpointer thread's own connection */
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv;      /* to the checkpointer: wanted or stop */
+    pthread_cond_t idle_cv; /* to the writer: the checkpointer's pass ended */
     bool wanted, stop;
-    int busy_ms;
+    bool busy;    /* a checkpoint runs (either thread's): one at a time */
+    int woken_at; /* WAL size at the last wake-up (writer thread only) */
 };
 
 /* Write connection, writer thread, after every commit: npages = frames in the WAL now. */
@@ -36,13 +39,28 @@ static int wal_hook(void *ud, sqlite3 *db, const char *name, int npages)
 {
     struct store_checkpointer *c = ud;
     if (npages >= STORE_CKPT_INLINE_PAGES) {
+        /* Wait for a pass of the checkpointer to end (a PASSIVE checkpoint would only get
+         * SQLITE_BUSY beside it, and the WAL would go on growing), then copy the rest. */
+        pthread_mutex_lock(&c->mu);
+        while (c->busy) pthread_cond_wait(&c->idle_cv, &c->mu);
+        c->busy = true;
+        pthread_mutex_unlock(&c->mu);
         int logged = 0, done = 0;
         int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, &logged, &done);
         if (rc != SQLITE_OK && rc != SQLITE_BUSY)
             log_msg(LOG_WARN, "store", "event=checkpoint_failed where=writer sqlite_rc=%d", rc);
+        pthread_mutex_lock(&c->mu);
+        c->busy = false;
+        pthread_cond_signal(&c->cv); /* a wake-up may have waited for this one */
+        pthread_mutex_unlock(&c->mu);
+        c->woken_at = 0;
         return SQLITE_OK;
     }
-    if (npages >= STORE_CKPT_WAKE_PAGES) {
+    /* Once per STORE_CKPT_WAKE_PAGES of WAL growth, not after every commit: each pass ends
+     * with an fsync of the database file, and bigger passes write a hot page once. */
+    if (npages < c->woken_at) c->woken_at = 0; /* the WAL started over */
+    if (npages - c->woken_at >= STORE_CKPT_WAKE_PAGES) {
+        c->woken_at = npages;
         pthread_mutex_lock(&c->mu);
         if (!c->wanted) {
             c->wanted = true;
@@ -59,17 +77,19 @@ static void *checkpointer_main(void *arg)
     pthread_setname_np(pthread_self(), "parley-ckpt");
     pthread_mutex_lock(&c->mu);
     for (;;) {
-        while (!c->wanted && !c->stop) pthread_cond_wait(&c->cv, &c->mu);
+        while ((!c->wanted || c->busy) && !c->stop) pthread_cond_wait(&c->cv, &c->mu);
         if (c->stop) break;
         c->wanted = false;
+        c->busy = true;
         pthread_mutex_unlock(&c->mu);
         int logged = 0, done = 0;
         int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &logged, &done);
-        /* BUSY: the writer's own backstop checkpoint holds the lock; the next wake retries. */
         if (rc != SQLITE_OK && rc != SQLITE_BUSY)
             log_msg(LOG_WARN, "store", "event=checkpoint_failed where=checkpointer sqlite_rc=%d",
                     sqlite3_extended_errcode(c->db));
         pthread_mutex_lock(&c->mu);
+        c->busy = false;
+        pthread_cond_broadcast(&c->idle_cv);
     }
     pthread_mutex_unlock(&c->mu);
     return NULL;
@@ -81,6 +101,7 @@ int store_checkpointer_start(struct store *s, struct parley_err *err)
     if (c == NULL) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory opening the store");
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
+    pthread_cond_init(&c->idle_cv, NULL);
     s->ckpt = c;
     sqlite3 *db = NULL;
     int rc = 0;
@@ -118,6 +139,7 @@ void store_checkpointer_stop(struct store *s)
     }
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
+    pthread_cond_destroy(&c->idle_cv);
     free(c);
     s->ckpt = NULL;
 }

@@ -4,6 +4,7 @@
 #ifndef PARLEY_TEST_STORE_FIXTURE_H
 #define PARLEY_TEST_STORE_FIXTURE_H
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,6 +75,29 @@ static int teardown(void **state)
     rmdir(f->dir);
     free(f);
     return 0;
+}
+
+/* Waits for `pending` submitted commands whose done is waiter_done and ud the waiter. */
+struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int pending;
+};
+
+static inline void waiter_done(struct store_cmd *cmd)
+{
+    struct waiter *w = cmd->ud;
+    pthread_mutex_lock(&w->mu);
+    w->pending--;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static inline void waiter_wait(struct waiter *w)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->pending > 0) pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
 }
 
 /* Runs a prepared command; returns its status. The caller releases it. */

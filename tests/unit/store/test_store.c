@@ -36,28 +36,6 @@ static void reset_seen(void)
     pthread_mutex_unlock(&seen_mu);
 }
 
-struct waiter {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int pending;
-};
-
-static void waiter_done(struct store_cmd *cmd)
-{
-    struct waiter *w = cmd->ud;
-    pthread_mutex_lock(&w->mu);
-    w->pending--;
-    pthread_cond_broadcast(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-}
-
-static void waiter_wait(struct waiter *w)
-{
-    pthread_mutex_lock(&w->mu);
-    while (w->pending > 0) pthread_cond_wait(&w->cv, &w->mu);
-    pthread_mutex_unlock(&w->mu);
-}
-
 /* ---- group commit ------------------------------------------------------------------------ */
 
 #define THREADS    8

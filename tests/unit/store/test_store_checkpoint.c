@@ -1,27 +1,11 @@
 /* WAL checkpoints off the writer thread (store_checkpoint.c): under a sustained write load the
  * WAL stays bounded (the writer's backstop lets SQLite start it over), committed pages reach
  * the database file while the store is open, and nothing is lost or damaged on the way. */
-#include <pthread.h>
 #include <sys/stat.h>
 
 #include "store_fixture.h"
 
 enum { BODY = 6000, BATCH = 256, BATCHES = 24 }; /* ~6,100 messages, ~18,000 WAL pages */
-
-struct waiter {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int pending;
-};
-
-static void waiter_done(struct store_cmd *cmd)
-{
-    struct waiter *w = cmd->ud;
-    pthread_mutex_lock(&w->mu);
-    w->pending--;
-    pthread_cond_broadcast(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-}
 
 static off_t file_size(const char *path)
 {
@@ -56,9 +40,7 @@ static void wal_stays_bounded_and_pages_reach_the_database(void **state)
             c[i].ud = &w;
             assert_int_equal(store_submit(f->s, &c[i]), 0);
         }
-        pthread_mutex_lock(&w.mu);
-        while (w.pending > 0) pthread_cond_wait(&w.cv, &w.mu);
-        pthread_mutex_unlock(&w.mu);
+        waiter_wait(&w);
         for (int i = 0; i < BATCH; i++) {
             assert_int_equal(c[i].status, 0);
             store_cmd_release(&c[i]);
