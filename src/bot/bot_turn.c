@@ -167,8 +167,8 @@ static void handoff(struct turn *t, const char *reason, const char *intent, enum
 
 static void offer_person(struct turn *t, const char *reason, const char *lead)
 {
-    if (lead != NULL) say(t, lead);
-    say(t, reply_offer);
+    say(t, lead != NULL ? arena_printf(t->a, "%s Would you like me to pass you to a person?", lead)
+                        : reply_offer);
     t->s->awaiting = AWAIT_OFFER;
     snprintf(t->s->offer_reason, sizeof(t->s->offer_reason), "%s", reason);
     t->s->clarifications = 0;
@@ -482,7 +482,6 @@ static bool open_question(struct turn *t, enum bot_phrase_kind phrase)
         if (phrase == PHRASE_NO) {
             s->awaiting = AWAIT_NONE;
             offer_person(t, "unresolved", "Sorry that didn't help.");
-            /* offer_person replaced the generic apology: keep the reply short */
             return true;
         }
         s->awaiting = AWAIT_NONE; /* a new question instead: answer it */
