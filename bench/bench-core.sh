@@ -77,8 +77,12 @@ round() { awk -v a="$1" 'BEGIN { printf "%.0f", a }'; }
 # ---- build the bench programs -------------------------------------------------------------
 BB=$B/bench
 mkdir -p "$BB"
-PKG_CFLAGS=$(pkg-config --cflags libh2o-evloop jansson sqlite3 libsodium inih openssl)
-PKG_LIBS="$(pkg-config --libs libh2o-evloop jansson sqlite3 libsodium inih openssl) -lpthread -lm"
+# store_bench links libparley.a, so it needs whatever the Makefile links parley with: read
+# the package list and the extra libraries from the Makefile rather than repeat them here.
+PKGS=$(sed -n 's/^PKGS *:= *//p' Makefile)
+EXTRA_LIBS=$(sed -n 's/^PKG_LIBS *:= .*) *//p' Makefile)
+PKG_CFLAGS=$(pkg-config --cflags $PKGS)
+PKG_LIBS="$(pkg-config --libs $PKGS) ${EXTRA_LIBS:--lpthread -lm}"
 CFLAGS="-std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter"
 ${CC:-cc} $CFLAGS -o "$BB/fanout" bench/fanout.c bench/httpc.c
 ${CC:-cc} $CFLAGS -o "$BB/raw_sqlite" bench/raw_sqlite.c $(pkg-config --cflags --libs sqlite3) -lpthread

@@ -6,6 +6,7 @@
  * commands: audited, and announced as conversation.participant_* events. */
 #include "store_int.h"
 #include "../core/core_json.h"
+#include "../core/core_route.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,9 +237,9 @@ static int finish(struct store *s, struct store_cmd *cmd, const char *type, int6
  */
 
 /* The best available staff member for in.participant's skill: active, not already in the
- * conversation, the skill at min_level or above (and the role, when given); then the fewest
- * open conversations, then the lowest id. No presence source exists yet: when the routing
- * service records presence, online advisers come first here (docs/swarming.md). */
+ * conversation, the skill at min_level or above (and the role, when given); online first
+ * (the routing service's presence), then away, then offline; then the fewest open
+ * conversations, then the lowest id. */
 static int choose_by_skill(struct store *s, struct store_cmd *cmd, const struct conversation *c,
                            int64_t *out)
 {
@@ -260,7 +261,10 @@ static int choose_by_skill(struct store *s, struct store_cmd *cmd, const struct 
         " AND EXISTS (SELECT 1 FROM json_each(u.skills) j"
         "  WHERE substr(j.value, 1, instr(j.value, ':') - 1) = ?3"
         "  AND CAST(substr(j.value, instr(j.value, ':') + 1) AS INTEGER) >= ?4)"
-        " ORDER BY (SELECT count(*) FROM conversation_assignees a JOIN conversations c"
+        /* online first, then away, then offline (no presence row: offline) */
+        " ORDER BY coalesce((SELECT CASE p.status WHEN ?6 THEN 0 WHEN ?7 THEN 1 END"
+        "  FROM route_presence p WHERE p.user_id = u.id AND p.tenant_id = ?1), 2),"
+        " (SELECT count(*) FROM conversation_assignees a JOIN conversations c"
         "  ON c.id = a.conversation_id WHERE a.tenant_id = ?1 AND a.user_id = u.id"
         "  AND c.status IN ('bot', 'queued', 'assigned', 'pending_customer')), u.id LIMIT 1",
         &cmd->err);
@@ -271,6 +275,8 @@ static int choose_by_skill(struct store *s, struct store_cmd *cmd, const struct 
     sqlite3_bind_int(st, 4, level);
     int role = cmd->in.participant.role;
     bind_text(st, 5, role >= 0 && role < ROLE__COUNT ? role_name((enum role)role) : NULL);
+    bind_text(st, 6, presence_name(PRESENCE_ONLINE));
+    bind_text(st, 7, presence_name(PRESENCE_AWAY));
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);

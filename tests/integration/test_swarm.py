@@ -16,7 +16,9 @@ PII_BODY = ("Card 4111 1111 1111 1111, account 12345678, mail jane.smith@example
             "call 07700 900123 or +44 20 7946 0958, post code SW1A 1AA; bill ref v2 ok")
 MASKED = ("Card [card], account [number], mail [email], call [phone] or [phone], "
           "post code [postcode]; bill ref v2 ok")
-LEAKS = ("4111", "12345678", "jane.smith", "example.com", "07700", "7946", "SW1A")
+# the originals as written (whole, so that random ids and times cannot match them by chance)
+LEAKS = ("4111 1111 1111 1111", "4111111111111111", "12345678", "jane.smith", "example.com",
+         "07700 900123", "07700900123", "20 7946 0958", "SW1A 1AA")
 
 
 class SwarmTest(harness.ParleyCase):
@@ -106,6 +108,21 @@ class SwarmTest(harness.ParleyCase):
         self.assertNotIn(low["id"], [x["user_id"] for x in self.api(
             "GET", f"/api/v1/conversations/{conv['id']}/participants", who="agent",
             expect=200).json["data"]])
+
+    def test_invite_by_skill_prefers_online_advisers(self):
+        skill = harness.unique("wind")
+        online, tok = self.new_user("agent", [f"{skill}:3"])
+        offline, _ = self.new_user("agent", [f"{skill}:3"])
+        c = self.new_conversation()
+        self.api("PATCH", f"/api/v1/conversations/{c['id']}", {"assignees": [online["id"]]},
+                 who="admin", expect=200)
+        self.api("PUT", "/api/v1/me/presence", {"status": "online"}, token=tok, expect=200)
+        self.addCleanup(self.api, "PUT", "/api/v1/me/presence", {"status": "offline"}, token=tok)
+        conv = self.owned("agent")
+        p = self.invite(conv, {"skill": skill}).json
+        self.assertEqual(p["user_id"], online["id"], "online beats fewer conversations")
+        p = self.invite(conv, {"skill": skill}).json
+        self.assertEqual(p["user_id"], offline["id"])
 
     def test_only_the_owner_or_a_supervisor_invites(self):
         conv = self.owned("agent")
@@ -222,7 +239,7 @@ class SwarmTest(harness.ParleyCase):
         added = [e for e in e_evs if e["event"] == "conversation.participant_added"]
         self.assertEqual([e["json"]["participant"]["user_id"] for e in added], [self.uid("expert")])
         for e in e_evs:
-            for leak in ("4111", "99887766"):
+            for leak in ("4111-1111-1111-1111", "99887766"):
                 self.assertNotIn(leak, e["data"], f"expert stream leaked {leak}: {e}")
         a_evs = self.events(admin, is_ours)
         self.assertEqual([e["json"]["body"] for e in a_evs if is_ours(e)], [body])

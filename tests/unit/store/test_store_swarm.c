@@ -256,6 +256,43 @@ static void assignees_keep_participants_in_step_and_bounded(void **state)
     assert_int_equal(list[0].user_id, ids[1]);
 }
 
+/* Presence (the routing service's): online before away before offline, whatever the load. */
+static void invite_by_skill_prefers_online(void **state)
+{
+    struct fixture *f = *state;
+    int64_t t = new_tenant(f, "acme", NULL);
+    int64_t owner = new_user(f, t, "owner@acme.example", ROLE_AGENT, NULL);
+    int64_t idle = new_user(f, t, "idle@acme.example", ROLE_AGENT, "gas:3");
+    int64_t away = new_user(f, t, "away@acme.example", ROLE_AGENT, "gas:3");
+    int64_t online = new_user(f, t, "online@acme.example", ROLE_AGENT, "gas:3");
+    int64_t customer = new_customer(f, t, "Jane", NULL);
+    for (int i = 0; i < 2; i++) { /* the online one is the busiest */
+        int64_t other = new_conversation(f, t, customer);
+        assign(f, t, other, &online, 1, 0);
+    }
+    int64_t other = new_conversation(f, t, customer);
+    assign(f, t, other, &away, 1, 0);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO route_presence(user_id, tenant_id, status, since) VALUES"
+             " (%lld, %lld, 'online', 1), (%lld, %lld, 'away', 1)",
+             (long long)online, (long long)t, (long long)away, (long long)t);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    int64_t conv = new_conversation(f, t, customer);
+    assign(f, t, conv, &owner, 1, 0);
+    int64_t got = 0;
+    const int64_t want[3] = {online, away, idle};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(
+            participant(f, STORE_ADD_PARTICIPANT, t, conv, 0, "gas", 3, -1, false, &got), 0);
+        assert_int_equal(got, want[i]);
+    }
+}
+
 /* A writer that sets the assignees straight (a routing decision) without telling the
  * participants table: whoever the assignees no longer list is no participant any more. */
 static void participants_follow_assignees_written_elsewhere(void **state)
@@ -299,6 +336,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(participants_follow_assignees_written_elsewhere, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(invite_by_skill_prefers_online, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
