@@ -25,7 +25,7 @@ FLAVOUR_LDFLAGS_asan   := -fsanitize=address,undefined
 
 objs = $(patsubst %.c,$(B)/$(1)/%.o,$(LIB_SRC)) $(patsubst %.S,$(B)/$(1)/%.o,$(LIB_ASM))
 
-.PHONY: all build run run-now test test-now fuzz-now unit integration fuzz fuzz-build fuzz-replay-bin bench-core bench-wfm bench-bot crash-test lint format deps clean asan
+.PHONY: all build run run-now test test-now fuzz-now unit integration fuzz fuzz-build fuzz-replay-bin bench-core bench-wfm bench-bot kb-bench-bin crash-test lint format deps clean asan
 .PHONY: nlu-bench-bin bench-nlu
 .PHONY: bench-route
 all: build
@@ -166,7 +166,10 @@ $(B)/release/route_bench: bench/route_bench.c $(B)/release/libparley.a
 	$(CC) $(BASE_CFLAGS) $(FLAVOUR_CFLAGS_release) -o $@ $< $(B)/release/libparley.a $(PKG_LIBS)
 # Virtual agent (kb helper; the NLU figures come from the nlu owner's bench/nlu_bench.c).
 bench-bot: deps
-	@$(MAKE) --no-print-directory build && bench/bench-bot.sh
+	@$(MAKE) --no-print-directory build kb-bench-bin && B=$(B) bench/bench-bot.sh
+kb-bench-bin: $(B)/release/kb_bench
+$(B)/release/kb_bench: bench/kb_bench.c $(B)/release/libparley.a
+	$(CC) $(BASE_CFLAGS) $(FLAVOUR_CFLAGS_release) -o $@ $< $(B)/release/libparley.a $(PKG_LIBS)
 
 # ---- hygiene ---------------------------------------------------------------------------------
 lint:

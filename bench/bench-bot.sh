@@ -22,7 +22,7 @@ field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2" | head -n 1; }
 CLASSIFY=0
 TRAIN=0
 if grep -q '^nlu-bench-bin:' Makefile && [ -f bench/nlu_bench.c ]; then
-    make --no-print-directory -s nlu-bench-bin >/dev/null
+    make --no-print-directory -s B="$B" nlu-bench-bin >/dev/null
     OUT=$("$B/release/nlu_bench" | tail -n 1)
     echo "nlu_bench: $OUT"
     CLASSIFY=$(field classify_us "$OUT")
@@ -32,13 +32,8 @@ else
 fi
 
 # ---- KB search ----------------------------------------------------------------------------
-BB=$B/bench
-mkdir -p "$BB"
-PKGS="libh2o-evloop jansson sqlite3 libsodium inih openssl libcurl yaml-0.1 libcmark"
-CFLAGS="-std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -DH2O_USE_LIBUV=0 -Isrc"
-${CC:-cc} $CFLAGS $(pkg-config --cflags $PKGS) -o "$BB/kb_bench" bench/kb_bench.c "$LIB" \
-    $(pkg-config --libs $PKGS) -llinear -lstemmer -lpthread -lm
-OUT=$("$BB/kb_bench" --db "$TMP/kb.db" --articles "${KB_ARTICLES:-100000}" --rounds "${KB_ROUNDS:-5}")
+make --no-print-directory -s B="$B" kb-bench-bin >/dev/null
+OUT=$("$B/release/kb_bench" --db "$TMP/kb.db" --articles "${KB_ARTICLES:-100000}" --rounds "${KB_ROUNDS:-5}")
 echo "$OUT"
 KB_P99=$(field kb_p99_ms "$OUT")
 RATIO=$(field kb_vs_raw_fts "$OUT")

@@ -345,7 +345,7 @@ enum kb_match { KB_MATCH_ALL, KB_MATCH_ANY };
 #define KB_QUERY_MAX_TERM  64 /* bytes; longer words are cut at a character boundary */
 /* Turns free text into an FTS5 MATCH expression that can never be a syntax error: words are
  * runs of ASCII letters and digits and of non-ASCII characters (invalid UTF-8 and punctuation
- * separate them), lower-cased, common English words dropped (unless nothing else is left),
+ * separate them), lower-cased, common English words dropped (only those: nothing to search),
  * duplicates dropped, at most KB_QUERY_MAX_TERMS, each in double quotes, joined by spaces
  * (all) or " OR " (any). Writes a NUL-terminated string into out (cap bytes; cap >=
  * KB_QUERY_CAP is always enough). Returns the number of words (0: nothing to search for). */

@@ -126,7 +126,7 @@ int kb_fts_query(const char *q, size_t len, enum kb_match how, char *out, size_t
     if (cap == 0) return 0;
     out[0] = '\0';
     for (size_t k = 0; k < n; k++) {
-        if (n_content > 0 && terms[k].stop) continue;
+        if (terms[k].stop) continue;
         const char *sep = kept == 0 ? "" : how == KB_MATCH_ALL ? " " : " OR ";
         size_t need = strlen(sep) + strlen(terms[k].w) + 2;
         if (used + need + 1 > cap) break;
