@@ -117,7 +117,7 @@ FUZZ_BIN   := $(patsubst fuzz/%.c,$(B)/fuzz/bin/%,$(FUZZ_SRC))
 REPLAY_BIN := $(patsubst fuzz/%.c,$(B)/fuzz/replay_%,$(FUZZ_SRC))
 $(B)/fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(BASE_CFLAGS) $(FUZZ_FLAGS) -c $< -o $@
+	clang $(BASE_CFLAGS) $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
 $(B)/fuzz/%.o: %.S docs/openapi.yaml
 	@mkdir -p $(dir $@)
 	clang -Wa,-I. -c $< -o $@
