@@ -52,10 +52,14 @@ static void wal_stays_bounded_and_pages_reach_the_database(void **state)
     free(body);
 
     /* SQLite's default would leave the WAL at ~1,000 pages; without the backstop, ours would
-     * hold the whole run (~18,000 pages, ~75 MB). Allow the backstop's size plus a batch. */
+     * hold the whole run (~18,000 pages, ~75 MB). The backstop's checkpoint lets the next
+     * transaction start the WAL over, but only if no connection holds a read lock at that very
+     * moment (the checkpointer's own pass can): on a busy machine the restart may slip by a few
+     * batches. So allow the backstop's size plus 6,000 pages (~15 batches): still well under
+     * what an unbounded WAL reaches in this run, so removing the backstop fails the test. */
     off_t page = 4096 + 24;
     assert_true(wal_max > (off_t)STORE_CKPT_WAKE_PAGES * page); /* the load did go past it */
-    assert_true(wal_max < (off_t)(STORE_CKPT_INLINE_PAGES + 2000) * page);
+    assert_true(wal_max < (off_t)(STORE_CKPT_INLINE_PAGES + 6000) * page);
     /* checkpoints copied the messages into the database file while the store was open */
     assert_true(file_size(f->path) > db_before + 20 * 1024 * 1024);
 
