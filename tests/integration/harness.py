@@ -627,5 +627,17 @@ class ParleyCase(unittest.TestCase):
         return self.api("POST", "/api/v1/widget/sessions", body, expect=201).json
 
 
+def wait_until(fn, timeout=10.0, what="condition"):
+    """Polls fn() until it returns a truthy value; fails after timeout seconds."""
+    end = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
 def unique(prefix="x"):
     return f"{prefix}{time.monotonic_ns() % 10**12}{base64.b32encode(os.urandom(5)).decode().lower()}"

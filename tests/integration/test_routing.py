@@ -33,18 +33,6 @@ def setUpModule():
     assert r.status == 200, r
 
 
-def wait_until(fn, timeout=10.0, what="condition"):
-    """Polls fn() until it returns a truthy value; fails after timeout seconds."""
-    end = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
-
-
 class RoutingCase(harness.ParleyCase):
     def setUp(self):
         self.skill = harness.unique("sk")[:40]
@@ -103,7 +91,7 @@ class RoutingCase(harness.ParleyCase):
                                                                   c["assignees"][0] == to):
                 return c
             return None
-        return wait_until(check, timeout, f"conversation {cid} assigned to {to}")
+        return harness.wait_until(check, timeout, f"conversation {cid} assigned to {to}")
 
     def assert_stays_waiting(self, cid, seconds=1.0):
         end = time.monotonic() + seconds
@@ -219,7 +207,7 @@ class AssignmentTest(RoutingCase):
         self.wait_assigned(busy["id"], a["id"])
         low = self.conv(priority="low")
         urgent = self.conv(priority="urgent")
-        waiting = wait_until(lambda: (lambda w: w if len(w) == 2 else None)(
+        waiting = harness.wait_until(lambda: (lambda w: w if len(w) == 2 else None)(
             self.api("GET", f"/api/v1/queues/{q['id']}/waiting", who="supervisor",
                      expect=200).json["data"]), 10, "both conversations in the queue")
         self.assertEqual([w["conversation_id"] for w in waiting], [low["id"], urgent["id"]])
@@ -282,14 +270,14 @@ class PresenceTest(RoutingCase):
         self.assertEqual(s.status, 200)
         time.sleep(0.1)
         s.close()
-        p = wait_until(lambda: (lambda x: x if x["status"] == "away" else None)(
+        p = harness.wait_until(lambda: (lambda x: x if x["status"] == "away" else None)(
             self.presence_of(a)), 10, "automatic away")
         self.assertTrue(p["automatic"])
         self.queue()
         c = self.conv()
         self.assert_stays_waiting(c["id"], 0.5)  # away: no new work
         s2 = self.stream(a["token"])
-        p = wait_until(lambda: (lambda x: x if x["status"] == "online" else None)(
+        p = harness.wait_until(lambda: (lambda x: x if x["status"] == "online" else None)(
             self.presence_of(a)), 10, "back online")
         self.assertFalse(p["automatic"])
         self.wait_assigned(c["id"], a["id"])
@@ -377,7 +365,7 @@ class CallbackTest(RoutingCase):
             items = self.walk(f"/api/v1/callbacks?customer={cust}", who="agent")
             mine = [x for x in items if x["id"] == cb["id"]]
             return mine[0] if mine and mine[0]["status"] == "queued" else None
-        done = wait_until(queued, 10, "the call-back to fall due")
+        done = harness.wait_until(queued, 10, "the call-back to fall due")
         self.assertGreaterEqual(int(time.time() * 1000), at)
         self.addCleanup(self.close_conv, done["conversation_id"])
         conv = self.get(done["conversation_id"])
@@ -434,7 +422,7 @@ class SlaTest(RoutingCase):
         def with_sla():
             got = self.get(c["id"])
             return got if got["sla"] is not None else None
-        got = wait_until(with_sla, 10, "SLA deadlines")
+        got = harness.wait_until(with_sla, 10, "SLA deadlines")
         self.assertEqual(got["sla"]["first_response_due"], got["created_at"] + 1800)
         self.assertEqual(got["sla"]["resolution_due"], got["created_at"] + 3600_000)
         self.assertIsNone(got["sla"]["next_response_due"])
@@ -457,17 +445,17 @@ class SlaTest(RoutingCase):
         self.assertIsNone(got["sla"]["next_response_due"])
         self.api("POST", f"/api/v1/conversations/{c['id']}/messages", {"body": "On it."},
                  who="agent", expect=201)
-        met = wait_until(lambda: (lambda x: x if x["sla"]["first_response_due"] is None
+        met = harness.wait_until(lambda: (lambda x: x if x["sla"]["first_response_due"] is None
                                   else None)(self.get(c["id"])), 10, "first response met")
         self.assertIsNone(met["sla"]["next_response_due"])
         # the customer writes back (widget): the next-response clock starts from their message
         conv2 = self.widget_conversation_with_reply()
-        running = wait_until(lambda: (lambda x: x if x["sla"]["next_response_due"] else None)(
+        running = harness.wait_until(lambda: (lambda x: x if x["sla"]["next_response_due"] else None)(
             self.get(conv2["id"])), 10, "next-response clock")
         self.assertGreater(running["sla"]["next_response_due"], running["updated_at"] - 1000)
         self.api("POST", f"/api/v1/conversations/{conv2['id']}/messages", {"body": "Fixed now"},
                  who="agent", expect=201)
-        wait_until(lambda: self.get(conv2["id"])["sla"]["next_response_due"] is None, 10,
+        harness.wait_until(lambda: self.get(conv2["id"])["sla"]["next_response_due"] is None, 10,
                    "next-response clock stopped by the reply")
 
     def widget_conversation_with_reply(self):
@@ -483,7 +471,7 @@ class SlaTest(RoutingCase):
         self.assertIsNotNone(self.get(cid)["sla"]["first_response_due"])  # notes do not count
         self.api("POST", f"/api/v1/conversations/{cid}/messages", {"body": "Hi, how can I help?"},
                  who="agent", expect=201)
-        wait_until(lambda: self.get(cid)["sla"] is not None and
+        harness.wait_until(lambda: self.get(cid)["sla"] is not None and
                    self.get(cid)["sla"]["first_response_due"] is None, 10, "first response")
         self.api("POST", "/api/v1/widget/messages", {"body": "My meter is stuck",
                                                      "conversation_id": cid},

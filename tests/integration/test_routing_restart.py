@@ -10,17 +10,6 @@ import time
 import harness
 
 
-def wait_until(fn, timeout=10.0, what="condition"):
-    end = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
-
-
 class RestartTest(harness.ParleyCase):
     @classmethod
     def setUpClass(cls):
@@ -76,7 +65,7 @@ class RestartTest(harness.ParleyCase):
             return c if c["status"] == "assigned" else None
 
         first = new_conv()
-        self.assertEqual(wait_until(lambda: assigned(first), 10, "first")["assignees"],
+        self.assertEqual(harness.wait_until(lambda: assigned(first), 10, "first")["assignees"],
                          [user["id"]])
         self.api("PUT", "/api/v1/me/presence", {"status": "away"}, token=token, expect=200)
         waiting = new_conv()
@@ -87,7 +76,7 @@ class RestartTest(harness.ParleyCase):
         self.assertIsNone(assigned(waiting))
         token = self.srv.login(email, "route-pass-123")["token"]
         self.api("PUT", "/api/v1/me/presence", {"status": "online"}, token=token, expect=200)
-        got = wait_until(lambda: assigned(waiting), 10, "the waiting conversation")
+        got = harness.wait_until(lambda: assigned(waiting), 10, "the waiting conversation")
         self.assertEqual(got["assignees"], [user["id"]])
         # the assignment from before the restart still counts: capacity 2 is full
         time.sleep(0.5)  # bounded
