@@ -92,11 +92,13 @@ struct store {
      * wakes a checkpointer thread with its own connection, which copies committed pages into
      * the database (PASSIVE) while the writer goes on committing. */
     struct store_checkpointer *ckpt;
+    struct kb_fts *kb_fts; /* writer thread only: tokenizes articles for kb_terms */
 };
 
 struct store_reader {
     sqlite3 *db;
     struct stmt_cache cache;
+    struct kb_fts *kb_fts; /* opened by the first knowledge-base search */
 };
 
 /* Migrations (store_sqlite_schema.c): migration i takes the schema from version i to i+1. */
@@ -351,5 +353,50 @@ enum kb_match { KB_MATCH_ALL, KB_MATCH_ANY };
  * KB_QUERY_CAP is always enough). Returns the number of words (0: nothing to search for). */
 #define KB_QUERY_CAP (KB_QUERY_MAX_TERMS * (KB_QUERY_MAX_TERM + 6) + 1)
 int kb_fts_query(const char *q, size_t len, enum kb_match how, char *out, size_t cap);
+/* The same words, unquoted, for the search planner: fills words[] (each NUL-terminated) and
+ * returns how many (at most KB_QUERY_MAX_TERMS). */
+int kb_fts_words(const char *q, size_t len, char words[][KB_QUERY_MAX_TERM + 1]);
+
+/* ---- kb_fts's tokenizer, kb_terms and parley_rank() (store_kb_fts.c) ------------------------ */
+
+/* bm25 weights of the kb_fts columns (title, text, tags), in both bm25() and parley_rank(). */
+#define KB_WEIGHT_TITLE 8.0
+#define KB_WEIGHT_TEXT  1.0
+#define KB_WEIGHT_TAGS  3.0
+/* kb_fts's tokenizer on one connection and, when rank is true, parley_rank(kb_fts, all, n0,
+ * n1, …) registered on it: minus bm25 with the KB weights, in which phrase i occurs in n_i
+ * articles (a missing or negative n_i is counted as bm25 counts it); when all is 1, an article
+ * holding every phrase gets KB_RANK_ALL more (it sorts before every article that does not).
+ * *out is the caller's: kb_fts_close. */
+#define KB_RANK_ALL 1e6 /* far above any bm25 score of a query of KB_QUERY_MAX_TERMS words */
+struct kb_fts;
+int kb_fts_open(sqlite3 *db, bool rank, struct kb_fts **out, struct parley_err *err);
+void kb_fts_close(struct kb_fts *k);
+/* Calls fn for each token of text as kb_fts indexes it (query: as a MATCH string's word is
+ * tokenized), with the byte range [start, end) of text it came from. fn returns 0 to go on.
+ * Returns 0, or -1 when fn stopped it or the tokenizer failed. */
+typedef int (*kb_token_fn)(void *ud, const char *tok, size_t n, size_t start, size_t end);
+int kb_fts_tokens(struct kb_fts *k, bool query, const char *text, size_t len, kb_token_fn fn,
+                  void *ud);
+/* parley_rank()'s score of n words in one article whose indexed columns (title, text, tags as
+ * stored) are cols: word i is the single token tok[i] (NULL: not scored) held by docs[i]
+ * articles; the index's size and average length are those the last parley_rank() statement
+ * on this connection saw. *held: how many of the words the article holds. */
+double kb_fts_score(struct kb_fts *k, const char *const cols[3], const char *const *tok,
+                    const int64_t *docs, int n, int *held);
+/* The distinct tokens of a query's words (what the index matches them as). */
+#define KB_QUERY_MAX_TOKENS (2 * KB_QUERY_MAX_TERMS)
+struct kb_query_tokens {
+    char tok[KB_QUERY_MAX_TOKENS][KB_QUERY_MAX_TERM + 1];
+    int n;
+};
+/* The best window of `window` tokens of text for the query (store_kb_snippet.c) as HTML:
+ * escaped, <mark> around the query's tokens, "…" where text was cut. In a; NULL: no memory. */
+char *kb_snippet(struct kb_fts *k, const char *text, const struct kb_query_tokens *q, size_t window,
+                 struct arena *a);
+/* Keeps kb_terms (articles per token) in step with one article whose indexed columns (title,
+ * text, tags as stored) change from before to after (NULL: none, for a create or a delete). */
+int kb_terms_update(struct store *s, struct store_cmd *cmd, const char *const before[3],
+                    const char *const after[3]);
 
 #endif

@@ -89,8 +89,26 @@ static int slug_taken(struct store *s, struct store_cmd *cmd, const char *slug, 
     return 0;
 }
 
-/* Writes every column of k (an INSERT when k->id is 0) and the audit row; fills k->id and the
- * result. */
+/* The indexed columns of article id as stored (title, text, tags), for kb_terms_update. */
+static int indexed_columns(struct store *s, struct store_cmd *cmd, int64_t id, const char *cols[3])
+{
+    sqlite3_stmt *st = stmt_get(
+        &s->cache, "SELECT title, text, tags FROM kb_articles WHERE id = ?1 AND tenant_id = ?2",
+        &cmd->err);
+    if (st == NULL) return cmd->err.code;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, cmd->tenant_id);
+    int step = sqlite3_step(st);
+    for (int c = 0; c < 3; c++) cols[c] = step == SQLITE_ROW ? col_text(st, c, &cmd->arena) : NULL;
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW) return db_fail(&cmd->err, s->db, "reading an article");
+    if (cols[0] == NULL || cols[1] == NULL || cols[2] == NULL)
+        return parley_fail(&cmd->err, PARLEY_ENOMEM, NULL, "out of memory reading an article");
+    return 0;
+}
+
+/* Writes every column of k (an INSERT when k->id is 0), its search-term counts and the audit
+ * row; fills k->id and the result. */
 static int write_article(struct store *s, struct store_cmd *cmd, struct kb_article *k,
                          const char *action, const char *changed)
 {
@@ -101,6 +119,8 @@ static int write_article(struct store *s, struct store_cmd *cmd, struct kb_artic
     int64_t now = w_time(0);
     if (insert) k->created_at = w_time(k->created_at);
     k->updated_at = insert ? k->created_at : now;
+    const char *before[3], *after[3] = {k->title, k->text, tags};
+    if (!insert && indexed_columns(s, cmd, k->id, before) != 0) return cmd->err.code;
     sqlite3_stmt *st =
         insert ? stmt_get(&s->cache,
                           "INSERT INTO kb_articles(tenant_id, slug, title, body, html, text, tags,"
@@ -126,6 +146,7 @@ static int write_article(struct store *s, struct store_cmd *cmd, struct kb_artic
     if (!insert) sqlite3_bind_int64(st, 11, k->id);
     if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "writing an article");
     if (insert) k->id = sqlite3_last_insert_rowid(s->db);
+    if (kb_terms_update(s, cmd, insert ? NULL : before, after) != 0) return cmd->err.code;
     k->tenant_id = cmd->tenant_id;
     cmd->result_id = k->id;
     cmd->created = insert;
@@ -201,6 +222,9 @@ int cmd_kb_delete_article(struct store *s, struct store_cmd *cmd)
     int rc =
         load_kb(&s->cache, cmd->tenant_id, cmd->in.kb_delete_id, NULL, &k, &cmd->arena, &cmd->err);
     if (rc != 0) return rc;
+    const char *before[3];
+    if (indexed_columns(s, cmd, k.id, before) != 0 || kb_terms_update(s, cmd, before, NULL) != 0)
+        return cmd->err.code;
     sqlite3_stmt *st =
         stmt_get(&s->cache, "DELETE FROM kb_articles WHERE id = ?1 AND tenant_id = ?2", &cmd->err);
     if (st == NULL) return cmd->err.code;

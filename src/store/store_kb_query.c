@@ -87,10 +87,11 @@ struct term {
     bool stop;
 };
 
-int kb_fts_query(const char *q, size_t len, enum kb_match how, char *out, size_t cap)
+/* The query's words in order: lower-cased, duplicates dropped; stop tells which are common
+ * English words. Returns how many (at most KB_QUERY_MAX_TERMS). */
+static size_t split(const char *q, size_t len, struct term terms[KB_QUERY_MAX_TERMS])
 {
-    struct term terms[KB_QUERY_MAX_TERMS];
-    size_t n = 0, n_content = 0;
+    size_t n = 0;
     const unsigned char *s = (const unsigned char *)(q != NULL ? q : "");
     size_t i = 0;
     if (len > KB_MAX_QUERY) len = KB_MAX_QUERY;
@@ -119,19 +120,35 @@ int kb_fts_query(const char *q, size_t len, enum kb_match how, char *out, size_t
         for (size_t k = 0; k < n && !dup; k++) dup = strcmp(terms[k].w, t->w) == 0;
         if (dup) continue;
         t->stop = is_stopword(t->w);
-        if (!t->stop) n_content++;
         n++;
     }
-    size_t used = 0, kept = 0;
+    return n;
+}
+
+int kb_fts_words(const char *q, size_t len, char words[][KB_QUERY_MAX_TERM + 1])
+{
+    struct term terms[KB_QUERY_MAX_TERMS];
+    size_t n = split(q, len, terms);
+    int kept = 0;
+    for (size_t k = 0; k < n; k++)
+        if (!terms[k].stop) memcpy(words[kept++], terms[k].w, sizeof(terms[k].w));
+    return kept;
+}
+
+int kb_fts_query(const char *q, size_t len, enum kb_match how, char *out, size_t cap)
+{
+    char words[KB_QUERY_MAX_TERMS][KB_QUERY_MAX_TERM + 1];
+    int n = kb_fts_words(q, len, words);
+    size_t used = 0;
+    int kept = 0;
     if (cap == 0) return 0;
     out[0] = '\0';
-    for (size_t k = 0; k < n; k++) {
-        if (terms[k].stop) continue;
+    for (int k = 0; k < n; k++) {
         const char *sep = kept == 0 ? "" : how == KB_MATCH_ALL ? " " : " OR ";
-        size_t need = strlen(sep) + strlen(terms[k].w) + 2;
+        size_t need = strlen(sep) + strlen(words[k]) + 2;
         if (used + need + 1 > cap) break;
-        used += (size_t)snprintf(out + used, cap - used, "%s\"%s\"", sep, terms[k].w);
+        used += (size_t)snprintf(out + used, cap - used, "%s\"%s\"", sep, words[k]);
         kept++;
     }
-    return (int)kept;
+    return kept;
 }

@@ -164,7 +164,8 @@ const char **strings_from_json(const char *text, size_t *n, struct arena *a)
  * better with full batches and worse with small ones: at every COMMIT SQLite walks the
  * cache's hash table (pcache1TruncateUnsafe), which grows with the cache, and small batches
  * mean many commits (docs/benchmarks.md). */
-#define WRITER_CACHE_KIB "-8192"
+#define WRITER_CACHE_KIB  "-8192"
+#define READER_MMAP_BYTES "1073741824" /* 1 GiB of address space, not of memory */
 
 /* Process-wide SQLite settings, once, before the first connection. Memory statistics (which
  * nothing reads) take a global mutex around every allocation SQLite makes, and the writer
@@ -209,6 +210,14 @@ static int configure(sqlite3 *db, bool writer, bool sync_full, int busy_ms, stru
          * within the batch. The cache fills only as pages are used. */
         rc = exec_sql(db, "PRAGMA temp_store=MEMORY; PRAGMA cache_size=" WRITER_CACHE_KIB,
                       "configuring the write connection", err);
+        if (rc != 0) return rc;
+    } else {
+        /* Readers map the database file instead of copying pages into a private 2 MB cache
+         * each: a knowledge-base search over a large index reads more pages than that cache
+         * holds, and every miss was a read() and a copy (docs/store.md). The mapping is shared
+         * by every reader and is the OS page cache itself; pages still in the WAL are read as
+         * before. */
+        int rc = exec_sql(db, "PRAGMA mmap_size=" READER_MMAP_BYTES, "mapping the database", err);
         if (rc != 0) return rc;
     }
     return exec_sql(db, "PRAGMA foreign_keys=ON", "enabling foreign keys", err);
@@ -339,6 +348,7 @@ void store_close(struct store *s)
     }
     store_checkpointer_stop(s); /* before the write connection's close checkpoints the rest */
     stmt_cache_clear(&s->cache);
+    kb_fts_close(s->kb_fts); /* the tokenizer belongs to the connection's FTS5 */
     if (s->db != NULL) sqlite3_close(s->db);
     store_route_cache_free(s->route_cache);
     pthread_mutex_destroy(&s->mu);
@@ -395,6 +405,7 @@ void store_reader_close(struct store_reader *r)
 {
     if (r == NULL) return;
     stmt_cache_clear(&r->cache);
+    kb_fts_close(r->kb_fts);
     if (r->db != NULL) sqlite3_close(r->db);
     free(r);
 }

@@ -415,12 +415,22 @@ static const char migration_kb[] =
     " INSERT INTO kb_fts(rowid, title, text, tags) VALUES (new.id, new.title, new.text, new.tags);"
     " END;";
 
+/* How many articles hold each token of kb_fts (all tenants, as FTS5's own bm25 counts), kept
+ * by the writer with the articles (store_kb_fts.c): the search planner reads a word's count
+ * in one lookup, where FTS5 would walk the word's whole doclist (docs/knowledge-base.md). */
+static const char migration_kb_terms[] =
+    "CREATE TABLE kb_terms (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE VIRTUAL TABLE temp.kb_terms_vocab USING fts5vocab(main, kb_fts, row);"
+    "INSERT INTO kb_terms(term, docs) SELECT term, doc FROM temp.kb_terms_vocab;"
+    "DROP TABLE temp.kb_terms_vocab;";
+
 const char *const store_migrations[] = {
-    migration_1,     migration_nlu, /* NLU models */
-    migration_wfm,                  /* staffing (wfm) */
-    migration_bot,                  /* virtual agent (issue 3) */
-    migration_swarm,                /* swarming: conversation participants */
-    migration_route,                /* routing service (issue 4) */
-    migration_kb,                   /* knowledge base (kb helper) */
+    migration_1,        migration_nlu, /* NLU models */
+    migration_wfm,                     /* staffing (wfm) */
+    migration_bot,                     /* virtual agent (issue 3) */
+    migration_swarm,                   /* swarming: conversation participants */
+    migration_route,                   /* routing service (issue 4) */
+    migration_kb,                      /* knowledge base (kb helper) */
+    migration_kb_terms,                /* knowledge base: articles per search token */
 };
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
