@@ -363,11 +363,11 @@ int kb_fts_words(const char *q, size_t len, char words[][KB_QUERY_MAX_TERM + 1])
 #define KB_WEIGHT_TITLE 8.0
 #define KB_WEIGHT_TEXT  1.0
 #define KB_WEIGHT_TAGS  3.0
-/* kb_fts's tokenizer on one connection and, when rank is true, parley_rank(kb_fts, all, n0,
- * n1, …) registered on it: minus bm25 with the KB weights, in which phrase i occurs in n_i
- * articles (a missing or negative n_i is counted as bm25 counts it); when all is 1, an article
- * holding every phrase gets KB_RANK_ALL more (it sorts before every article that does not).
- * *out is the caller's: kb_fts_close. */
+/* kb_fts's tokenizer on one connection and, when rank is true, parley_rank(kb_fts, n_and,
+ * 'n0,n1,…') registered on it: minus bm25 with the KB weights, in which phrase i occurs in n_i
+ * articles (a missing or negative n_i is counted as bm25 counts it); an article holding each of
+ * the first n_and phrases (n_and > 0) gets KB_RANK_ALL more: it sorts before every article
+ * that does not. *out is the caller's: kb_fts_close. */
 #define KB_RANK_ALL 1e6 /* far above any bm25 score of a query of KB_QUERY_MAX_TERMS words */
 struct kb_fts;
 int kb_fts_open(sqlite3 *db, bool rank, struct kb_fts **out, struct parley_err *err);
@@ -379,11 +379,10 @@ typedef int (*kb_token_fn)(void *ud, const char *tok, size_t n, size_t start, si
 int kb_fts_tokens(struct kb_fts *k, bool query, const char *text, size_t len, kb_token_fn fn,
                   void *ud);
 /* parley_rank()'s score of n words in one article whose indexed columns (title, text, tags as
- * stored) are cols: word i is the single token tok[i] (NULL: not scored) held by docs[i]
- * articles; the index's size and average length are those the last parley_rank() statement
- * on this connection saw. *held: how many of the words the article holds. */
-double kb_fts_score(struct kb_fts *k, const char *const cols[3], const char *const *tok,
-                    const int64_t *docs, int n, int *held);
+ * stored) are cols: word i is the single token tok[i] (NULL: not scored) held by docs[i] of
+ * rows articles of average length avgdl. *held: how many of the words the article holds. */
+double kb_fts_score(struct kb_fts *k, double rows, double avgdl, const char *const cols[3],
+                    const char *const *tok, const int64_t *docs, int n, int *held);
 /* The distinct tokens of a query's words (what the index matches them as). */
 #define KB_QUERY_MAX_TOKENS (2 * KB_QUERY_MAX_TERMS)
 struct kb_query_tokens {
@@ -394,9 +393,59 @@ struct kb_query_tokens {
  * escaped, <mark> around the query's tokens, "…" where text was cut. In a; NULL: no memory. */
 char *kb_snippet(struct kb_fts *k, const char *text, const struct kb_query_tokens *q, size_t window,
                  struct arena *a);
-/* Keeps kb_terms (articles per token) in step with one article whose indexed columns (title,
- * text, tags as stored) change from before to after (NULL: none, for a create or a delete). */
-int kb_terms_update(struct store *s, struct store_cmd *cmd, const char *const before[3],
+extern const double kb_column_weight[3]; /* KB_WEIGHT_TITLE, _TEXT, _TAGS */
+/* bm25's saturation of a weighted frequency f in an article of n_tok tokens, 0..1: the part of a
+ * word in a score is kb_fts_part(rows, docs, key) = idf(rows, docs) * (k1 + 1) * key. */
+double kb_fts_key(double f, double n_tok, double avgdl);
+double kb_fts_part(double rows, double docs, double key);
+/* The index's size and average article length seen by the last parley_rank() statement. */
+void kb_fts_stats(const struct kb_fts *k, double *rows, double *avgdl);
+
+/* ---- what the writer keeps beside kb_fts (store_kb_terms.c) --------------------------------
+ * kb_terms: articles per token (all tenants, as FTS5's bm25 counts them); kb_index: articles
+ * and tokens in all; kb_articles.tokens: each article's length; and, for each token held by
+ * more than KB_COMMON_DOCS articles, a champion list per tenant: kb_champions holds every
+ * article of the tenant whose key for the token (kb_fts_key) is above the list's floor, at
+ * most KB_LIST_SIZE of them, best first (docs/knowledge-base.md, "How search stays fast"). */
+#define KB_RANK_BUDGET 1000 /* most articles one search ranks with FTS5 */
+#define KB_COMMON_DOCS 400
+#define KB_LIST_SIZE   128
+/* The values in use: the constants, which tests turn down to reach every path with a few
+ * dozen articles (store_kb_terms.c). */
+extern int kb_rank_budget, kb_common_docs, kb_list_size;
+/* Keeps all of that in step with article id of the command's tenant, whose indexed columns
+ * (title, text, tags as stored) change from before to after (NULL: none, for a create or a
+ * delete). Runs inside the command's transaction. */
+int kb_terms_update(struct store *s, struct store_cmd *cmd, int64_t id, const char *const before[3],
                     const char *const after[3]);
+/* A search's words once planned (store_kb_search.c): the informative ones as one FTS5 OR
+ * expression with their article counts ("12,40"), and the common ones. */
+struct kb_common {
+    const char *w;   /* the word */
+    const char *tok; /* its one token */
+    int64_t docs;
+    bool listed; /* held by more than KB_COMMON_DOCS articles: it has champion lists */
+};
+struct kb_plan {
+    char rare_expr[KB_QUERY_CAP];
+    char rare_counts[KB_QUERY_MAX_TERMS * 21 + 1];
+    int rare_n;
+    struct kb_common common[KB_QUERY_MAX_TERMS];
+    int n_common;
+    int n_and; /* rare_n, or 0 when the query has one word or a word no article holds */
+};
+/* The plan of a query (*n_words: its words; 0: nothing to search), and the exhaustive query of
+ * the same meaning for measuring the plan (kb_bench): every word held by some article in one
+ * OR, the informative ones first, with their counts ("12,40"). */
+int kb_plan_query(struct store_reader *r, const char *query, struct kb_plan *p, int *n_words,
+                  char *all_expr, size_t expr_cap, char *all_counts, size_t counts_cap,
+                  struct parley_err *err);
+/* The best limit hits for a plan with common words (store_kb_common.c), best first; hits has
+ * room for limit. */
+int kb_search_common(struct store_reader *r, int64_t tenant_id, const struct kb_plan *p, int limit,
+                     struct kb_hit *hits, size_t *got, struct arena *a, struct parley_err *err);
+/* Builds the champion lists a database lacks (tokens above KB_COMMON_DOCS articles without
+ * one: a database from before the lists, or a lower KB_COMMON_DOCS); store_open runs it. */
+int kb_lists_build_missing(struct store *s, struct parley_err *err);
 
 #endif

@@ -146,7 +146,7 @@ static int write_article(struct store *s, struct store_cmd *cmd, struct kb_artic
     if (!insert) sqlite3_bind_int64(st, 11, k->id);
     if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "writing an article");
     if (insert) k->id = sqlite3_last_insert_rowid(s->db);
-    if (kb_terms_update(s, cmd, insert ? NULL : before, after) != 0) return cmd->err.code;
+    if (kb_terms_update(s, cmd, k->id, insert ? NULL : before, after) != 0) return cmd->err.code;
     k->tenant_id = cmd->tenant_id;
     cmd->result_id = k->id;
     cmd->created = insert;
@@ -223,7 +223,8 @@ int cmd_kb_delete_article(struct store *s, struct store_cmd *cmd)
         load_kb(&s->cache, cmd->tenant_id, cmd->in.kb_delete_id, NULL, &k, &cmd->arena, &cmd->err);
     if (rc != 0) return rc;
     const char *before[3];
-    if (indexed_columns(s, cmd, k.id, before) != 0 || kb_terms_update(s, cmd, before, NULL) != 0)
+    if (indexed_columns(s, cmd, k.id, before) != 0 ||
+        kb_terms_update(s, cmd, k.id, before, NULL) != 0)
         return cmd->err.code;
     sqlite3_stmt *st =
         stmt_get(&s->cache, "DELETE FROM kb_articles WHERE id = ?1 AND tenant_id = ?2", &cmd->err);

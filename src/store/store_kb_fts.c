@@ -3,8 +3,6 @@
  * - kb_tok: kb_fts's own tokenizer (porter over unicode61, diacritics folded), reached through
  *   the fts5_api of a connection, so that words are turned into exactly the tokens the index
  *   holds;
- * - kb_terms: how many articles hold each token, kept by the writer in the same transaction as
- *   the article (FTS5 keeps no such count: fts5vocab walks the whole doclist to find it);
  * - parley_rank(): bm25 as FTS5 computes it (same k1, b, column weights), except that each
  *   phrase's document count is an argument (from kb_terms) instead of a walk over its doclist.
  *   For a word in 30,000 articles that walk is most of a millisecond, on every search. */
@@ -13,6 +11,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+const double kb_column_weight[3] = {KB_WEIGHT_TITLE, KB_WEIGHT_TEXT, KB_WEIGHT_TAGS};
 
 /* The tokenizer kb_fts was created with (migration_kb): keep the two in step. */
 #define KB_TOKENIZER     "porter"
@@ -37,11 +37,10 @@ static fts5_api *fts5_api_of(sqlite3 *db)
     return api;
 }
 
-/* ---- parley_rank(kb_fts, all, 'docs_0,docs_1,…') ------------------------------------------- */
+/* ---- parley_rank(kb_fts, n_and, 'docs_0,docs_1,…') ----------------------------------------- */
 
 #define RANK_K1 1.2
 #define RANK_B  0.75
-static const double column_weight[] = {KB_WEIGHT_TITLE, KB_WEIGHT_TEXT, KB_WEIGHT_TAGS};
 
 struct rank_data {
     int n_phrase;
@@ -56,10 +55,21 @@ static double idf_of(double rows, double hits)
     return idf <= 0.0 ? 1e-6 : idf;
 }
 
+double kb_fts_key(double f, double n_tok, double avgdl)
+{
+    if (f <= 0.0) return 0.0;
+    return f / (f + RANK_K1 * (1.0 - RANK_B + RANK_B * n_tok / (avgdl > 0.0 ? avgdl : 1.0)));
+}
+
+double kb_fts_part(double rows, double docs, double key)
+{
+    return idf_of(rows, docs) * (RANK_K1 + 1.0) * key;
+}
+
 /* One phrase's part of the score: its weighted frequency f in an article of n_tok tokens. */
 static double term_score(double idf, double f, double n_tok, double avgdl)
 {
-    return idf * (f * (RANK_K1 + 1.0)) / (f + RANK_K1 * (1.0 - RANK_B + RANK_B * n_tok / avgdl));
+    return idf * (RANK_K1 + 1.0) * kb_fts_key(f, n_tok, avgdl);
 }
 
 static void rank_free(void *p)
@@ -123,7 +133,7 @@ static void parley_rank(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_c
                         int n_val, sqlite3_value **val)
 {
     int rc = SQLITE_OK;
-    bool all = n_val > 0 && sqlite3_value_int(val[0]) != 0;
+    int n_and = n_val > 0 ? sqlite3_value_int(val[0]) : 0; /* phrases 0..n_and-1 */
     struct rank_data *d =
         rank_data(api, fts, n_val > 1 ? (const char *)sqlite3_value_text(val[1]) : NULL, &rc);
     if (d == NULL) {
@@ -145,7 +155,7 @@ static void parley_rank(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_c
         int phrase, col, off;
         rc = api->xInst(fts, i, &phrase, &col, &off);
         if (rc == SQLITE_OK && phrase >= 0 && phrase < d->n_phrase)
-            f[phrase] += col >= 0 && col < 3 ? column_weight[col] : 1.0;
+            f[phrase] += col >= 0 && col < 3 ? kb_column_weight[col] : 1.0;
     }
     int n_tok = 0;
     if (rc == SQLITE_OK) rc = api->xColumnSize(fts, -1, &n_tok);
@@ -153,9 +163,9 @@ static void parley_rank(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_c
     int held = 0;
     for (int i = 0; i < d->n_phrase; i++) {
         score += term_score(d->idf[i], f[i], (double)n_tok, d->avgdl);
-        held += f[i] > 0.0;
+        held += i < n_and && f[i] > 0.0;
     }
-    if (all && held == d->n_phrase) score += KB_RANK_ALL;
+    if (n_and > 0 && held == n_and) score += KB_RANK_ALL;
     if (f != freq) sqlite3_free(f);
     if (rc != SQLITE_OK)
         sqlite3_result_error_code(ctx, rc);
@@ -203,8 +213,7 @@ static int tok_cb(void *ud, int flags, const char *tok, int n, int start, int en
 {
     struct tok_ctx *c = ud;
     if (flags & FTS5_TOKEN_COLOCATED) return SQLITE_OK;
-    return c->fn(c->ud, tok, (size_t)n, (size_t)start, (size_t)end) == 0 ? SQLITE_OK
-                                                                           : SQLITE_ABORT;
+    return c->fn(c->ud, tok, (size_t)n, (size_t)start, (size_t)end) == 0 ? SQLITE_OK : SQLITE_ABORT;
 }
 
 int kb_fts_tokens(struct kb_fts *k, bool query, const char *text, size_t len, kb_token_fn fn,
@@ -218,7 +227,8 @@ int kb_fts_tokens(struct kb_fts *k, bool query, const char *text, size_t len, kb
                : -1;
 }
 
-/* ---- scoring words in one article's text ------------------------------------------------------ */
+/* ---- scoring words in one article's text ------------------------------------------------------
+ */
 
 struct count_ctx {
     const char *const *tok;
@@ -239,125 +249,29 @@ static int count_token(void *ud, const char *t, size_t n, size_t start, size_t e
     return 0;
 }
 
-double kb_fts_score(struct kb_fts *k, const char *const cols[3], const char *const *tok,
-                    const int64_t *docs, int n, int *held)
+void kb_fts_stats(const struct kb_fts *k, double *rows, double *avgdl)
+{
+    *rows = k->rows;
+    *avgdl = k->avgdl > 0.0 ? k->avgdl : 1.0;
+}
+
+double kb_fts_score(struct kb_fts *k, double rows, double avgdl, const char *const cols[3],
+                    const char *const *tok, const int64_t *docs, int n, int *held)
 {
     double f[KB_QUERY_MAX_TERMS] = {0};
     if (n > KB_QUERY_MAX_TERMS) n = KB_QUERY_MAX_TERMS;
     struct count_ctx c = {tok, n, 0, f, 0};
     for (int col = 0; col < 3; col++) {
-        c.weight = column_weight[col];
-        if (cols[col] != NULL) kb_fts_tokens(k, false, cols[col], strlen(cols[col]), count_token, &c);
+        c.weight = kb_column_weight[col];
+        if (cols[col] != NULL)
+            kb_fts_tokens(k, false, cols[col], strlen(cols[col]), count_token, &c);
     }
     double score = 0.0;
     *held = 0;
     for (int i = 0; i < n; i++) {
         if (f[i] <= 0.0) continue;
         (*held)++;
-        score += term_score(idf_of(k->rows, (double)docs[i]), f[i], (double)c.n_tok,
-                            k->avgdl > 0 ? k->avgdl : 1.0);
+        score += term_score(idf_of(rows, (double)docs[i]), f[i], (double)c.n_tok, avgdl);
     }
     return score;
-}
-
-/* ---- kb_terms: articles per token, kept by the writer ---------------------------------------- */
-
-/* The distinct tokens of an article's indexed columns (title, text, tags as stored), in an
- * open-addressing set in the command's arena. */
-struct tokset {
-    char **slot;
-    size_t cap, n;
-    struct arena *a;
-    bool nomem;
-};
-
-static uint64_t hash(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
-
-static int tokset_add(void *ud, const char *tok, size_t n, size_t start, size_t end)
-{
-    (void)start;
-    (void)end;
-    struct tokset *t = ud;
-    if (n == 0 || n > 255) return 0; /* FTS5 indexes it; too long to be a search word */
-    if (2 * (t->n + 1) > t->cap) {
-        size_t cap = t->cap == 0 ? 256 : 2 * t->cap;
-        char **slot = arena_alloc(t->a, cap * sizeof(*slot));
-        if (slot == NULL) {
-            t->nomem = true;
-            return -1;
-        }
-        memset(slot, 0, cap * sizeof(*slot));
-        for (size_t i = 0; i < t->cap; i++) {
-            if (t->slot[i] == NULL) continue;
-            size_t j = hash(t->slot[i], strlen(t->slot[i])) & (cap - 1);
-            while (slot[j] != NULL) j = (j + 1) & (cap - 1);
-            slot[j] = t->slot[i];
-        }
-        t->slot = slot;
-        t->cap = cap;
-    }
-    size_t j = hash(tok, n) & (t->cap - 1);
-    for (; t->slot[j] != NULL; j = (j + 1) & (t->cap - 1))
-        if (strncmp(t->slot[j], tok, n) == 0 && t->slot[j][n] == '\0') return 0;
-    char *s = arena_alloc(t->a, n + 1);
-    if (s == NULL) {
-        t->nomem = true;
-        return -1;
-    }
-    memcpy(s, tok, n);
-    s[n] = '\0';
-    t->slot[j] = s;
-    t->n++;
-    return 0;
-}
-
-static bool tokset_has(const struct tokset *t, const char *s)
-{
-    if (t->cap == 0) return false;
-    for (size_t j = hash(s, strlen(s)) & (t->cap - 1); t->slot[j] != NULL;
-         j = (j + 1) & (t->cap - 1))
-        if (strcmp(t->slot[j], s) == 0) return true;
-    return false;
-}
-
-static int tokset_fill(struct kb_fts *k, struct tokset *t, const char *const cols[3])
-{
-    for (int c = 0; c < 3; c++)
-        if (cols[c] != NULL && kb_fts_tokens(k, false, cols[c], strlen(cols[c]), tokset_add, t) != 0)
-            return -1;
-    return 0;
-}
-
-int kb_terms_update(struct store *s, struct store_cmd *cmd, const char *const before[3],
-                    const char *const after[3])
-{
-    if (s->kb_fts == NULL && kb_fts_open(s->db, false, &s->kb_fts, &cmd->err) != 0)
-        return cmd->err.code;
-    struct tokset old = {.a = &cmd->arena}, new = {.a = &cmd->arena};
-    if ((before != NULL && tokset_fill(s->kb_fts, &old, before) != 0) ||
-        (after != NULL && tokset_fill(s->kb_fts, &new, after) != 0))
-        return parley_fail(&cmd->err, PARLEY_ENOMEM, NULL, "out of memory indexing an article");
-    sqlite3_stmt *inc = stmt_get(&s->cache,
-                                 "INSERT INTO kb_terms(term, docs) VALUES (?1, 1)"
-                                 " ON CONFLICT(term) DO UPDATE SET docs = docs + 1",
-                                 &cmd->err);
-    sqlite3_stmt *dec =
-        stmt_get(&s->cache, "UPDATE kb_terms SET docs = docs - 1 WHERE term = ?1", &cmd->err);
-    if (inc == NULL || dec == NULL) return cmd->err.code;
-    for (size_t i = 0; i < new.cap; i++) {
-        if (new.slot[i] == NULL || tokset_has(&old, new.slot[i])) continue;
-        bind_text(inc, 1, new.slot[i]);
-        if (stmt_run(inc) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "counting terms");
-    }
-    for (size_t i = 0; i < old.cap; i++) {
-        if (old.slot[i] == NULL || tokset_has(&new, old.slot[i])) continue;
-        bind_text(dec, 1, old.slot[i]);
-        if (stmt_run(dec) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "counting terms");
-    }
-    return 0;
 }

@@ -1,10 +1,9 @@
 /* Knowledge-base search: FTS5 with the porter stemmer, bm25 ranking weighted towards titles,
  * and snippets with the matched words highlighted (docs/knowledge-base.md).
  *
- * Strategy: the query's words are first required together (AND); when that finds fewer than
- * `limit` articles, articles with any of the words (OR) fill the rest, after them. bm25 over the
- * same words scores both, so a score means the same thing in both parts. Snippets are made only
- * for the hits returned, not for every match. */
+ * What a person sees: articles holding every word of the query first, then articles holding
+ * some of them, each group by bm25 over all the words (the AND-then-OR search). How it stays
+ * within a couple of milliseconds on 100,000 articles is "the plan" below. */
 #include "store_int.h"
 
 #include <string.h>
@@ -45,21 +44,17 @@ static int collect(struct store_reader *r, sqlite3_stmt *st, int limit, struct k
  * instructions each, mostly the document-length lookup) after walking each word's doclist
  * (about 400 per article holding it; an AND seeks the other words' doclists at about 12,000 a
  * seek). A question with a word found in 15,000 of 100,000 articles took 15–30 ms that way.
- * With each word's article count from kb_terms, the search instead:
- * - leaves out words no article holds (an AND with one matches nothing, as before);
- * - matches on the rarest words whose counts add up to at most KB_RANK_BUDGET ("informative"
- *   words) in one OR, ranked by parley_rank() with the AND preference built in: articles
- *   holding every word of the query rank before the others, as the AND-then-OR search did;
- * - leaves the commoner words out of matching and scoring (what Lucene's cutoff_frequency
- *   does): a word in thousands of articles says little about which one is meant;
- * - when every word is common, ranks only the newest KB_RANK_BUDGET articles matching any of
- *   them (FTS5 reads a doclist newest first and stops).
- * So no search ranks more than KB_RANK_BUDGET articles or walks a common word's doclist, and a
- * knowledge base under KB_RANK_BUDGET articles is ranked exactly as before.
- * `make bench-bot` prints how often the top 10 agree with the exhaustive ranking. */
-#define KB_RANK_BUDGET 1000
-#define KB_STR_(x)     #x
-#define KB_STR(x)      KB_STR_(x)
+ * With each word's article count from kb_terms (one lookup), the search instead:
+ * - drops words no article holds (then no article holds every word: no AND group);
+ * - ranks with FTS5 only the rarest words whose counts add up to at most kb_rank_budget (the
+ *   "informative" words), in one OR, with parley_rank(): no doclist walk for idf, and the AND
+ *   preference built into the rank;
+ * - when no other word is left, that is the whole answer, exactly as FTS5 would rank it;
+ * - otherwise the common words are scored from their champion lists and the finalists from
+ *   their own text (store_kb_common.c).
+ * No search ranks more than kb_rank_budget articles with FTS5 or walks a common word's doclist;
+ * a knowledge base under kb_rank_budget articles is always ranked exactly. `make bench-bot`
+ * prints how often the top 10 agree with FTS5's exhaustive ranking. */
 
 struct qword {
     const char *w;
@@ -71,86 +66,68 @@ struct qword {
  * joins the articles. */
 #define KB_WINDOW 64
 
-struct match {
-    char expr[KB_QUERY_CAP];
-    int64_t docs[KB_QUERY_MAX_TERMS];
-    int n;        /* phrases */
-    bool all;     /* articles holding every phrase rank first */
-    bool bounded; /* rank only the newest KB_RANK_BUDGET matches */
+/* ?1 match, ?2 tenant, ?3 how many, ?4 the AND preference, ?5 the phrases' article counts. */
+#define KB_RANKED                                                                                  \
+    "(SELECT rowid, parley_rank(kb_fts, ?4, ?5) AS rank FROM kb_fts WHERE kb_fts MATCH ?1)"
+static const char *const match_sql[2] = {
+    /* the best KB_WINDOW matches of all tenants, then joined */
+    "SELECT a.id, a.slug, a.title, f.rank FROM (SELECT rowid, rank FROM " KB_RANKED
+    " ORDER BY rank LIMIT ?3) f CROSS JOIN kb_articles a ON a.id = f.rowid"
+    " WHERE a.tenant_id = ?2 AND a.status = 'published' ORDER BY f.rank",
+    /* every match joined, then ranked */
+    "SELECT a.id, a.slug, a.title, f.rank FROM " KB_RANKED
+    " f CROSS JOIN kb_articles a ON a.id = f.rowid"
+    " WHERE a.tenant_id = ?2 AND a.status = 'published' ORDER BY f.rank LIMIT ?3",
 };
 
-static void match_add(struct match *m, const struct qword *q)
-{
-    size_t used = strlen(m->expr);
-    snprintf(m->expr + used, sizeof(m->expr) - used, "%s\"%s\"", m->n == 0 ? "" : " OR ", q->w);
-    m->docs[m->n++] = q->docs;
-}
-
-/* The statements, by [bounded][join first]: ?1 match, ?2 tenant, ?3 how many, ?4 the AND
- * preference, ?5 the phrases' article counts ("12,4031"). */
-#define KB_RANKED(from)                                                                            \
-    "(SELECT rowid, parley_rank(kb_fts, ?4, ?5) AS rank FROM kb_fts"                               \
-    " WHERE kb_fts MATCH ?1" from ")"
-#define KB_NEWEST " ORDER BY rowid DESC LIMIT " KB_STR(KB_RANK_BUDGET)
-#define KB_WINDOWED(src)                                                                           \
-    "SELECT a.id, a.slug, a.title, f.rank FROM (SELECT rowid, rank FROM " src                      \
-    " ORDER BY rank LIMIT ?3) f JOIN kb_articles a ON a.id = f.rowid"                              \
-    " WHERE a.tenant_id = ?2 AND a.status = 'published' ORDER BY f.rank"
-#define KB_JOINED(src)                                                                             \
-    "SELECT a.id, a.slug, a.title, f.rank FROM " src " f JOIN kb_articles a ON a.id = f.rowid"     \
-    " WHERE a.tenant_id = ?2 AND a.status = 'published' ORDER BY f.rank LIMIT ?3"
-static const char *const match_sql[2][2] = {
-    {KB_WINDOWED(KB_RANKED("")), KB_JOINED(KB_RANKED(""))},
-    {KB_WINDOWED(KB_RANKED(KB_NEWEST)), KB_JOINED(KB_RANKED(KB_NEWEST))},
-};
-
-static sqlite3_stmt *match_stmt(struct store_reader *r, const struct match *m, bool join_first,
+static sqlite3_stmt *match_stmt(struct store_reader *r, const struct kb_plan *p, bool join_first,
                                 struct parley_err *err)
 {
-    sqlite3_stmt *st = stmt_get(&r->cache, match_sql[m->bounded][join_first], err);
+    sqlite3_stmt *st = stmt_get(&r->cache, match_sql[join_first], err);
     if (st == NULL) return NULL;
-    char counts[KB_QUERY_MAX_TERMS * 21 + 1];
-    size_t used = 0;
-    counts[0] = '\0';
-    for (int i = 0; i < m->n; i++)
-        used += (size_t)snprintf(counts + used, sizeof(counts) - used, "%s%lld", i ? "," : "",
-                                 (long long)m->docs[i]);
-    bind_text(st, 1, m->expr);
-    sqlite3_bind_int(st, 4, m->all ? 1 : 0);
-    sqlite3_bind_text(st, 5, counts, (int)used, SQLITE_TRANSIENT);
+    bind_text(st, 1, p->rare_expr);
+    sqlite3_bind_int(st, 4, p->n_and);
+    bind_text(st, 5, p->rare_counts);
     return st;
 }
 
-/* Appends up to limit - *n new hits for m to hits. First pass: only the best KB_WINDOW matches
- * (all tenants, any status) are joined to kb_articles: when at least limit hits survive, they
- * are the true best, since every match outside the window ranks lower. When too few survived
- * and the window was full (other tenants' or draft articles crowd it), the second pass joins
- * every match before ranking. */
-static int run_match(struct store_reader *r, int64_t tenant_id, const struct match *m, int limit,
-                     struct kb_hit *hits, size_t *n, struct arena *a, struct parley_err *err)
+/* The best limit hits when the informative words are all the words. First pass: only the best
+ * KB_WINDOW matches (all tenants, any status) are joined to kb_articles: when at least limit
+ * hits survive, they are the true best, since every match outside the window ranks lower.
+ * When too few survived and the window was full (other tenants' or draft articles crowd it),
+ * the second pass joins every match before ranking. */
+static int search_rare(struct store_reader *r, int64_t tenant_id, const struct kb_plan *p,
+                       int limit, struct kb_hit *hits, size_t *n, struct arena *a,
+                       struct parley_err *err)
 {
-    sqlite3_stmt *st = match_stmt(r, m, false, err);
+    sqlite3_stmt *st = match_stmt(r, p, false, err);
     if (st == NULL) return err->code;
     sqlite3_bind_int64(st, 2, tenant_id);
     sqlite3_bind_int(st, 3, KB_WINDOW);
     int rc = collect(r, st, limit, hits, n, a, err);
-    if (rc != 0 || *n >= (size_t)limit) return rc;
-    /* did FTS5 fill the window? (then more matches exist beyond it) */
-    st = stmt_get(&r->cache,
-                  "SELECT count(*) FROM (SELECT rowid FROM kb_fts WHERE kb_fts MATCH ?1 LIMIT ?2)",
-                  err);
-    if (st == NULL) return err->code;
-    bind_text(st, 1, m->expr);
-    sqlite3_bind_int(st, 2, KB_WINDOW);
-    sqlite3_int64 window_rows = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) window_rows = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (window_rows < KB_WINDOW) return 0; /* every match was in the window */
-    *n = 0;
-    if ((st = match_stmt(r, m, true, err)) == NULL) return err->code;
-    sqlite3_bind_int64(st, 2, tenant_id);
-    sqlite3_bind_int(st, 3, limit);
-    return collect(r, st, limit, hits, n, a, err);
+    if (rc == 0 && *n < (size_t)limit) {
+        /* did FTS5 fill the window? (then more matches exist beyond it) */
+        st = stmt_get(&r->cache,
+                      "SELECT count(*) FROM (SELECT rowid FROM kb_fts WHERE kb_fts MATCH ?1"
+                      " LIMIT ?2)",
+                      err);
+        if (st == NULL) return err->code;
+        bind_text(st, 1, p->rare_expr);
+        sqlite3_bind_int(st, 2, KB_WINDOW);
+        sqlite3_int64 window_rows = 0;
+        if (sqlite3_step(st) == SQLITE_ROW) window_rows = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        if (window_rows >= KB_WINDOW) {
+            *n = 0;
+            if ((st = match_stmt(r, p, true, err)) == NULL) return err->code;
+            sqlite3_bind_int64(st, 2, tenant_id);
+            sqlite3_bind_int(st, 3, limit);
+            rc = collect(r, st, limit, hits, n, a, err);
+        }
+    }
+    for (size_t i = 0; i < *n; i++) /* the AND preference has done its work */
+        if (hits[i].score >= KB_RANK_ALL / 2) hits[i].score -= KB_RANK_ALL;
+    return rc;
 }
 
 /* The rarest of a word's tokens: how many articles hold it (0 when one is in none). */
@@ -209,85 +186,33 @@ static int cmp_docs(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* How many of the best matches of the informative words are scored again with the common
- * words too (see "the plan"). */
-#define KB_RESCORE 32
-
-static int cmp_score(const void *a, const void *b)
+/* Splits the words into informative and common ones (see "the plan"). */
+static void plan_words(struct qword *q, int nq, struct kb_plan *p)
 {
-    const struct kb_hit *x = a, *y = b;
-    if (x->score != y->score) return x->score > y->score ? -1 : 1;
-    return x->article_id < y->article_id ? -1 : x->article_id > y->article_id;
-}
-
-/* Adds the common words' part to each hit's score (their text tokenized as the index did) and
- * keeps the AND preference only for the hits that also hold every common word; re-sorts. */
-static int rescore(struct store_reader *r, int64_t tenant_id, const struct qword *common, int nc,
-                   struct kb_hit *hits, size_t n, struct parley_err *err)
-{
-    const char *tok[KB_QUERY_MAX_TERMS];
-    int64_t docs[KB_QUERY_MAX_TERMS];
-    for (int i = 0; i < nc; i++) {
-        tok[i] = common[i].tok;
-        docs[i] = common[i].docs;
-    }
-    sqlite3_stmt *st =
-        stmt_get(&r->cache,
-                 "SELECT title, text, tags FROM kb_articles WHERE id = ?1 AND tenant_id = ?2", err);
-    if (st == NULL) return err->code;
-    for (size_t i = 0; i < n; i++) {
-        sqlite3_bind_int64(st, 1, hits[i].article_id);
-        sqlite3_bind_int64(st, 2, tenant_id);
-        int step = sqlite3_step(st), held = 0;
-        double extra = 0.0;
-        if (step == SQLITE_ROW) {
-            const char *cols[3] = {(const char *)sqlite3_column_text(st, 0),
-                                   (const char *)sqlite3_column_text(st, 1),
-                                   (const char *)sqlite3_column_text(st, 2)};
-            extra = kb_fts_score(r->kb_fts, cols, tok, docs, nc, &held);
-        }
-        sqlite3_reset(st);
-        if (step != SQLITE_ROW) return db_fail(err, r->db, "scoring articles");
-        bool all = hits[i].score >= KB_RANK_ALL / 2;
-        hits[i].score += extra - (all && held < nc ? KB_RANK_ALL : 0.0);
-    }
-    qsort(hits, n, sizeof(*hits), cmp_score);
-    return 0;
-}
-
-/* Fills hits (up to limit; room for KB_RESCORE) for the query's words (see "the plan"). The
- * scores still carry the AND preference (KB_RANK_ALL). */
-static int plan_search(struct store_reader *r, int64_t tenant_id, struct qword *q, int nq,
-                       int limit, struct kb_hit *hits, size_t *got, struct arena *a,
-                       struct parley_err *err)
-{
+    memset(p, 0, sizeof(*p));
     bool none = false;
     for (int i = 0; i < nq; i++) none = none || q[i].docs == 0;
     qsort(q, (size_t)nq, sizeof(*q), cmp_docs); /* rarest first */
-    struct match m = {.n = 0, .all = !none && nq > 1};
-    struct qword common[KB_QUERY_MAX_TERMS];
-    int nc = 0;
     int64_t sum = 0;
+    size_t used = 0, cused = 0;
     for (int i = 0; i < nq; i++) {
         if (q[i].docs == 0) continue;
-        if (nc == 0 && sum + q[i].docs <= KB_RANK_BUDGET) {
+        if (p->n_common == 0 && sum + q[i].docs <= kb_rank_budget) {
             sum += q[i].docs;
-            match_add(&m, &q[i]);
-        } else {
-            common[nc++] = q[i];
+            used += (size_t)snprintf(p->rare_expr + used, sizeof(p->rare_expr) - used, "%s\"%s\"",
+                                     p->rare_n ? " OR " : "", q[i].w);
+            cused += (size_t)snprintf(p->rare_counts + cused, sizeof(p->rare_counts) - cused,
+                                      "%s%lld", p->rare_n ? "," : "", (long long)q[i].docs);
+            p->rare_n++;
+        } else if (q[i].tok != NULL) { /* a common word of several tokens is left out */
+            struct kb_common *c = &p->common[p->n_common++];
+            c->w = q[i].w;
+            c->tok = q[i].tok;
+            c->docs = q[i].docs;
+            c->listed = q[i].docs > kb_common_docs;
         }
     }
-    if (m.n == 0) { /* every word is common: the newest of their articles */
-        m.bounded = true;
-        for (int i = 0; i < nc; i++) match_add(&m, &common[i]);
-        return run_match(r, tenant_id, &m, limit, hits, got, a, err);
-    }
-    if (nc == 0) return run_match(r, tenant_id, &m, limit, hits, got, a, err);
-    int want = limit > KB_RESCORE ? limit : KB_RESCORE;
-    int rc = run_match(r, tenant_id, &m, want, hits, got, a, err);
-    if (rc == 0) rc = rescore(r, tenant_id, common, nc, hits, *got, err);
-    if (*got > (size_t)limit) *got = (size_t)limit;
-    return rc;
+    p->n_and = !none && nq > 1 ? p->rare_n : 0;
 }
 
 /* The article's snippet: KB_SNIPPET_TOKENS words of its text around the query's words. */
@@ -312,6 +237,46 @@ static int add_snippet(struct store_reader *r, int64_t tenant_id,
     return 0;
 }
 
+/* The words of query with their article counts, tokens (for snippets) and plan; *nq = 0 when
+ * it has no word to search. */
+static int plan_query(struct store_reader *r, const char *query, size_t qlen,
+                      char words[][KB_QUERY_MAX_TERM + 1], struct qword *q, int *nq,
+                      struct kb_query_tokens *tokens, struct kb_plan *plan, struct parley_err *err)
+{
+    *nq = kb_fts_words(query, qlen, words);
+    if (*nq == 0) return 0;
+    if (r->kb_fts == NULL && kb_fts_open(r->db, true, &r->kb_fts, err) != 0) return err->code;
+    for (int i = 0; i < *nq; i++) {
+        q[i].w = words[i];
+        if (word_docs(r, &q[i], tokens, err) != 0) return err->code;
+    }
+    plan_words(q, *nq, plan);
+    return 0;
+}
+
+int kb_plan_query(struct store_reader *r, const char *query, struct kb_plan *p, int *n_words,
+                  char *all_expr, size_t expr_cap, char *all_counts, size_t counts_cap,
+                  struct parley_err *err)
+{
+    STORE_ERR(err);
+    static char words[KB_QUERY_MAX_TERMS][KB_QUERY_MAX_TERM + 1]; /* p points into them */
+    struct qword q[KB_QUERY_MAX_TERMS];
+    struct kb_query_tokens tokens = {.n = 0};
+    size_t qlen = query != NULL ? strlen(query) : 0;
+    if (plan_query(r, query, qlen, words, q, n_words, &tokens, p, err) != 0) return err->code;
+    snprintf(all_expr, expr_cap, "%s", p->rare_expr);
+    snprintf(all_counts, counts_cap, "%s", p->rare_counts);
+    for (int i = 0; i < *n_words; i++) { /* q is rarest first: the informative words lead */
+        char quoted[KB_QUERY_MAX_TERM + 3];
+        snprintf(quoted, sizeof(quoted), "\"%s\"", q[i].w);
+        if (q[i].docs == 0 || strstr(p->rare_expr, quoted) != NULL) continue;
+        size_t e = strlen(all_expr), c = strlen(all_counts);
+        snprintf(all_expr + e, expr_cap - e, "%s\"%s\"", e ? " OR " : "", q[i].w);
+        snprintf(all_counts + c, counts_cap - c, "%s%lld", c ? "," : "", (long long)q[i].docs);
+    }
+    return 0;
+}
+
 int store_kb_search(struct store_reader *r, int64_t tenant_id, const char *query, int limit,
                     struct kb_hit **out, size_t *n, struct arena *a, struct parley_err *err)
 {
@@ -325,24 +290,19 @@ int store_kb_search(struct store_reader *r, int64_t tenant_id, const char *query
     if (limit < 1 || limit > 50)
         return parley_fail(err, PARLEY_EINVAL, "limit", "limit must be 1 to 50");
     char words[KB_QUERY_MAX_TERMS][KB_QUERY_MAX_TERM + 1];
-    int nq = kb_fts_words(query, qlen, words);
-    if (nq == 0) return 0;
-    if (r->kb_fts == NULL && kb_fts_open(r->db, true, &r->kb_fts, err) != 0) return err->code;
     struct qword q[KB_QUERY_MAX_TERMS];
     struct kb_query_tokens tokens = {.n = 0};
-    int rc = 0;
-    for (int i = 0; rc == 0 && i < nq; i++) {
-        q[i].w = words[i];
-        rc = word_docs(r, &q[i], &tokens, err);
-    }
-    if (rc != 0) return rc;
-    size_t room = (size_t)(limit > KB_RESCORE ? limit : KB_RESCORE);
-    struct kb_hit *hits = arena_alloc(a, room * sizeof(*hits));
-    if (hits == NULL) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory searching");
+    struct kb_hit *hits = arena_alloc(a, (size_t)limit * sizeof(*hits));
+    struct kb_plan *plan = arena_alloc(a, sizeof(*plan));
+    if (hits == NULL || plan == NULL)
+        return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory searching");
+    int nq, rc = plan_query(r, query, qlen, words, q, &nq, &tokens, plan, err);
+    if (rc != 0 || nq == 0) return rc;
     size_t got = 0;
-    rc = plan_search(r, tenant_id, q, nq, limit, hits, &got, a, err);
-    for (size_t i = 0; i < got; i++) /* the AND preference has done its work */
-        if (hits[i].score >= KB_RANK_ALL / 2) hits[i].score -= KB_RANK_ALL;
+    if (plan->n_common > 0)
+        rc = kb_search_common(r, tenant_id, plan, limit, hits, &got, a, err);
+    else if (plan->rare_n > 0)
+        rc = search_rare(r, tenant_id, plan, limit, hits, &got, a, err);
     for (size_t i = 0; rc == 0 && i < got; i++)
         rc = add_snippet(r, tenant_id, &tokens, &hits[i], a, err);
     if (rc != 0) return rc;

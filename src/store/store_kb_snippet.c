@@ -121,11 +121,11 @@ static size_t render(const char *text, size_t len, const struct tok *t, size_t n
                      size_t e, char *out)
 {
     size_t used = 0;
-#define PUT(str)                                                                                  \
-    do {                                                                                          \
-        size_t l_ = strlen(str);                                                                  \
-        if (out != NULL) memcpy(out + used, str, l_);                                             \
-        used += l_;                                                                               \
+#define PUT(str)                                                                                   \
+    do {                                                                                           \
+        size_t l_ = strlen(str);                                                                   \
+        if (out != NULL) memcpy(out + used, str, l_);                                              \
+        used += l_;                                                                                \
     } while (0)
     if (s > 0) PUT(ELLIPSIS);
     size_t pos = s > 0 ? t[s].start : 0;
@@ -144,8 +144,8 @@ static size_t render(const char *text, size_t len, const struct tok *t, size_t n
     return used;
 }
 
-char *kb_snippet(struct kb_fts *k, const char *text, const struct kb_query_tokens *q,
-                 size_t window, struct arena *a)
+char *kb_snippet(struct kb_fts *k, const char *text, const struct kb_query_tokens *q, size_t window,
+                 struct arena *a)
 {
     if (text == NULL) text = "";
     size_t len = strlen(text);

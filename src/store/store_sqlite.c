@@ -323,6 +323,15 @@ int store_open(const struct store_options *opt, struct store **out, struct parle
         goto fail;
     if ((rc = store_migrate(s->db, &s->schema_version, &s->migrations_applied, err)) != 0)
         goto fail;
+    /* knowledge-base lengths and champion lists a database from before them lacks (fast when
+     * there are none: two scans of small tables) */
+    if ((rc = exec_sql(s->db, "BEGIN IMMEDIATE", "starting a transaction", err)) != 0) goto fail;
+    rc = kb_lists_build_missing(s, err);
+    if (rc == 0) rc = exec_sql(s->db, "COMMIT", "building search lists", err);
+    if (rc != 0) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        goto fail;
+    }
     if ((rc = store_checkpointer_start(s, err)) != 0) goto fail;
     if (pthread_create(&s->thread, NULL, store_writer_main, s) != 0) {
         rc = parley_fail(err, PARLEY_EIO, NULL, "cannot start the store writer thread");

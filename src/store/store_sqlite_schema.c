@@ -415,13 +415,26 @@ static const char migration_kb[] =
     " INSERT INTO kb_fts(rowid, title, text, tags) VALUES (new.id, new.title, new.text, new.tags);"
     " END;";
 
-/* How many articles hold each token of kb_fts (all tenants, as FTS5's own bm25 counts), kept
- * by the writer with the articles (store_kb_fts.c): the search planner reads a word's count
- * in one lookup, where FTS5 would walk the word's whole doclist (docs/knowledge-base.md). */
+/* What the knowledge-base search planner reads instead of walking FTS5 doclists, kept by the
+ * writer with the articles (store_kb_terms.c, docs/knowledge-base.md "How search stays fast"):
+ * articles per token, the index's totals, each article's length, and per-tenant champion
+ * lists of the best articles for each common token. The counts start from the index itself;
+ * store_open builds the lists. */
 static const char migration_kb_terms[] =
     "CREATE TABLE kb_terms (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE kb_index (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " articles INTEGER NOT NULL, tokens INTEGER NOT NULL);"
+    "ALTER TABLE kb_articles ADD COLUMN tokens INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE kb_lists (term TEXT NOT NULL, tenant_id INTEGER NOT NULL,"
+    " size INTEGER NOT NULL, floor REAL NOT NULL, PRIMARY KEY (term, tenant_id)) WITHOUT ROWID;"
+    "CREATE TABLE kb_champions (term TEXT NOT NULL, tenant_id INTEGER NOT NULL,"
+    " article_id INTEGER NOT NULL, key REAL NOT NULL, freq REAL NOT NULL, length INTEGER NOT NULL,"
+    " PRIMARY KEY (term, tenant_id, article_id)) WITHOUT ROWID;"
+    "CREATE INDEX kb_champions_best ON kb_champions(term, tenant_id, key DESC);"
     "CREATE VIRTUAL TABLE temp.kb_terms_vocab USING fts5vocab(main, kb_fts, row);"
     "INSERT INTO kb_terms(term, docs) SELECT term, doc FROM temp.kb_terms_vocab;"
+    "INSERT INTO kb_index(id, articles, tokens) VALUES (1, (SELECT count(*) FROM kb_articles),"
+    " (SELECT coalesce(sum(cnt), 0) FROM temp.kb_terms_vocab));"
     "DROP TABLE temp.kb_terms_vocab;";
 
 const char *const store_migrations[] = {
