@@ -27,6 +27,23 @@ static int64_t json_id(const char *data, const char *key)
     return v;
 }
 
+/* The hottest event: every message. The writer's typed facts say who wrote it (core.h,
+ * struct event_facts); an event without them (another bus backend) falls back to its JSON. */
+static void message_event(struct route_service *s, struct rs_tenant *t, const struct event *ev)
+{
+    if (t->convs.n == 0) return; /* no SLA clock runs in this tenant */
+    int sender = ev->facts.sender;
+    bool internal = ev->facts.internal;
+    if (ev->facts.kind != EVENT_FACTS_MESSAGE) {
+        json_t *m = ev->data != NULL ? json_loads(ev->data, 0, NULL) : NULL;
+        sender = sender_parse(json_string_value(json_object_get(m, "sender")));
+        internal = json_is_true(json_object_get(m, "internal"));
+        json_decref(m);
+    }
+    if (sender >= 0)
+        rs_sla_message(s, t, ev->conversation_id, (enum sender)sender, internal, ev->at);
+}
+
 static void on_event(struct route_service *s, const struct event *ev)
 {
     const char *type = ev->type != NULL ? ev->type : "";
@@ -35,7 +52,7 @@ static void on_event(struct route_service *s, const struct event *ev)
     if (strcmp(type, "conversation.created") == 0 || strcmp(type, "conversation.updated") == 0) {
         rs_conv_sync(s, t, ev->conversation_id);
     } else if (strcmp(type, "message.created") == 0) {
-        rs_sla_message(s, t, ev->data);
+        message_event(s, t, ev);
     } else if (strcmp(type, "presence.updated") == 0) {
         rs_presence_event(s, t, ev->data);
     } else if (strcmp(type, "routing_profile.updated") == 0) {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "route.h"
+#include "deadline_heap.h"
 #include "route_engine.h"
 #include "sla_calendar.h"
 
@@ -47,13 +48,18 @@ struct rs_adviser {
     int64_t away_at; /* when the last stream closed + grace, 0 when not pending */
 };
 
-/* An open conversation with SLA targets being watched. */
+/* An open conversation with SLA targets being watched: the service's own copy of what it
+ * wrote to the conversation (it is the only writer of the SLA fields), kept in step by the
+ * conversation's events and messages, so a message needs no store read. */
 struct rs_conv {
     int64_t id;
     int64_t policy;
-    int64_t due[3];     /* first response, next response, resolution (0: none) */
-    int64_t warn_at[3]; /* when to warn (0: no warning) */
+    int64_t first_response_at; /* 0: none yet (read at sync, then stamped by agent messages) */
+    int64_t due[3];            /* first response, next response, resolution (0: none) */
+    int64_t warn_at[3];        /* when to warn (0: no warning) */
     unsigned warned, breached;
+    bool stale;              /* writing its deadlines failed: write them at the next change */
+    struct dheap_node timer; /* its next warning or breach in the tenant's sla_timers */
 };
 
 struct rs_callback {
@@ -72,8 +78,9 @@ struct rs_tenant {
     struct sla_policy *policies;
     size_t n_policies;
     int64_t sticky_window_ms;
-    struct imap advisers; /* user id → struct rs_adviser (kept across reloads) */
-    struct imap convs;    /* conversation id → struct rs_conv */
+    struct imap advisers;    /* user id → struct rs_adviser (kept across reloads) */
+    struct imap convs;       /* conversation id → struct rs_conv */
+    struct dheap sla_timers; /* the convs with a warning or breach to come, earliest first */
     struct rs_callback *callbacks;
     size_t n_callbacks, cap_callbacks;
 };
@@ -132,11 +139,15 @@ int rs_exec(struct route_service *s, struct store_cmd *cmd);
 /* Recomputes the conversation's SLA deadlines from its policy and writes them when they moved. */
 void rs_sla_sync(struct route_service *s, struct rs_tenant *t, const struct conversation *c,
                  bool vulnerable);
-/* A message was posted: next-response clock (customer waiting / answered). */
-void rs_sla_message(struct route_service *s, struct rs_tenant *t, const char *message_json);
-/* Warnings and breaches that fell due. */
+/* A message was posted (its facts from the event): first response met, next-response clock
+ * started (customer waiting) or stopped (answered). No store read, no parsing. */
+void rs_sla_message(struct route_service *s, struct rs_tenant *t, int64_t conversation_id,
+                    enum sender sender, bool internal, int64_t at);
+/* Warnings and breaches that fell due: O(due · log n) through t->sla_timers. */
 void rs_sla_tick(struct route_service *s, struct rs_tenant *t);
 void rs_sla_forget(struct rs_tenant *t, int64_t conversation_id);
+/* Forgets every watched conversation (tenant reload or free). */
+void rs_sla_clear(struct rs_tenant *t);
 
 /* route_service_presence.c */
 void rs_presence_event(struct route_service *s, struct rs_tenant *t, const char *presence_json);

@@ -5,8 +5,14 @@
  * conversation's creation; next response from the customer's first unanswered message after
  * the first response. Deadlines are written to the conversation (its API representation shows
  * them); the tick raises sla.warning once warning_pct of a target has elapsed and sla.breached
- * at the deadline, once each. */
-#include <jansson.h>
+ * at the deadline, once each.
+ *
+ * Costs: the service keeps each watched conversation's deadlines in memory (struct rs_conv:
+ * it is the only writer of them), so a message costs a map lookup and, when a clock starts or
+ * stops, one write; each watched conversation sits in the tenant's deadline heap at its next
+ * warning or breach, so a tick costs O(due · log n), not a scan. */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,16 +46,48 @@ static struct rs_conv *tracked(struct rs_tenant *t, int64_t id)
         return NULL;
     }
     c->id = id;
+    dheap_node_init(&c->timer);
     return c;
+}
+
+static struct rs_conv *conv_of_timer(struct dheap_node *x)
+{
+    return (struct rs_conv *)(void *)((char *)x - offsetof(struct rs_conv, timer));
+}
+
+/* Puts r in the tenant's heap at its next warning or breach (or takes it out: none left). */
+static void arm(struct rs_tenant *t, struct rs_conv *r)
+{
+    int64_t next = INT64_MAX;
+    for (unsigned k = 0; k < 3; k++) {
+        unsigned bit = 1u << k;
+        if (r->due[k] == 0 || (r->breached & bit)) continue;
+        if (r->due[k] < next) next = r->due[k];
+        if (!(r->warned & bit) && r->warn_at[k] != 0 && r->warn_at[k] < next) next = r->warn_at[k];
+    }
+    if (next == INT64_MAX)
+        dheap_remove(&t->sla_timers, &r->timer);
+    else if (!dheap_set(&t->sla_timers, &r->timer, next))
+        log_msg(LOG_ERROR, "route", "event=sla_timer_dropped conversation=%lld", (long long)r->id);
 }
 
 void rs_sla_forget(struct rs_tenant *t, int64_t conversation_id)
 {
-    free(imap_del(&t->convs, conversation_id));
+    struct rs_conv *r = imap_del(&t->convs, conversation_id);
+    if (r != NULL) dheap_remove(&t->sla_timers, &r->timer);
+    free(r);
 }
 
-static void write_sla(struct route_service *s, struct rs_tenant *t, int64_t conversation_id,
-                      const struct routing_update *u)
+void rs_sla_clear(struct rs_tenant *t)
+{
+    dheap_free(&t->sla_timers);
+    for (size_t i = 0; i < t->convs.cap; i++)
+        if (t->convs.keys[i] > 0) free(t->convs.vals[i]);
+    imap_free(&t->convs);
+}
+
+static int write_sla(struct route_service *s, struct rs_tenant *t, int64_t conversation_id,
+                     const struct routing_update *u)
 {
     struct store_cmd cmd;
     store_cmd_init(&cmd, STORE_ROUTE_DECISION);
@@ -57,8 +95,9 @@ static void write_sla(struct route_service *s, struct rs_tenant *t, int64_t conv
     cmd.in.routing_update = *u;
     cmd.in.routing_update.action = ROUTING_SLA;
     cmd.in.routing_update.conversation_id = conversation_id;
-    rs_exec(s, &cmd);
+    int rc = rs_exec(s, &cmd);
     store_cmd_release(&cmd);
+    return rc;
 }
 
 /* When warning_pct of the target running from start has elapsed (business time). */
@@ -88,6 +127,7 @@ void rs_sla_sync(struct route_service *s, struct rs_tenant *t, const struct conv
         }
     }
     int64_t policy = p != NULL ? p->id : 0;
+    int rc = 0;
     if (policy != c->sla_policy || due[0] != c->sla_first_response_due ||
         due[1] != c->sla_next_response_due || due[2] != c->sla_resolution_due) {
         struct routing_update u = {.sla_set = SLA_SET_DUES,
@@ -95,7 +135,7 @@ void rs_sla_sync(struct route_service *s, struct rs_tenant *t, const struct conv
                                    .first_response_due = due[0],
                                    .next_response_due = due[1],
                                    .resolution_due = due[2]};
-        write_sla(s, t, c->id, &u);
+        rc = write_sla(s, t, c->id, &u);
     }
     if (policy == 0) {
         rs_sla_forget(t, c->id);
@@ -111,74 +151,81 @@ void rs_sla_sync(struct route_service *s, struct rs_tenant *t, const struct conv
     r->warn_at[1] = next_warn;
     r->warned = c->sla_warned;
     r->breached = c->sla_breached;
+    r->first_response_at = c->first_response_at;
+    r->stale = rc != 0;
+    arm(t, r);
 }
 
-void rs_sla_message(struct route_service *s, struct rs_tenant *t, const char *message_json)
+static const struct sla_policy *policy_by_id(const struct rs_tenant *t, int64_t id)
 {
-    json_t *m = json_loads(message_json != NULL ? message_json : "", 0, NULL);
-    int64_t conv_id = (int64_t)json_integer_value(json_object_get(m, "conversation_id"));
-    const char *sender = json_string_value(json_object_get(m, "sender"));
-    bool internal = json_is_true(json_object_get(m, "internal"));
-    int64_t at = (int64_t)json_integer_value(json_object_get(m, "created_at"));
-    bool customer = sender != NULL && strcmp(sender, "customer") == 0;
-    bool agent = sender != NULL && strcmp(sender, "agent") == 0;
-    json_decref(m);
-    struct rs_conv *r = imap_get(&t->convs, conv_id);
+    for (size_t i = 0; i < t->n_policies; i++)
+        if (t->policies[i].id == id) return &t->policies[i];
+    return NULL;
+}
+
+void rs_sla_message(struct route_service *s, struct rs_tenant *t, int64_t conversation_id,
+                    enum sender sender, bool internal, int64_t at)
+{
+    bool customer = sender == SENDER_CUSTOMER, agent = sender == SENDER_AGENT;
+    struct rs_conv *r = imap_get(&t->convs, conversation_id);
     if (r == NULL || internal || (!customer && !agent)) return;
-    struct arena a;
-    arena_init(&a);
-    struct conversation c;
-    struct parley_err err = {0};
-    if (store_get_conversation(s->reader, t->id, conv_id, &c, &a, &err) == 0) {
-        const struct sla_policy *p = NULL;
-        for (size_t i = 0; i < t->n_policies && p == NULL; i++)
-            if (t->policies[i].id == r->policy) p = &t->policies[i];
+    /* the store stamps the first agent reply in the message's own transaction: the same here */
+    if (agent && r->first_response_at == 0) r->first_response_at = at;
+    const struct sla_policy *p = policy_by_id(t, r->policy);
+    int64_t first = r->first_response_at != 0 ? 0 : r->due[0];
+    int64_t next = r->due[1];
+    if (customer && p != NULL && p->next_response_ms > 0 && r->first_response_at != 0 &&
+        r->due[1] == 0) {
+        next = add_business(t, at, p->next_response_ms);
+        r->warn_at[1] = warn_time(t, p, at, p->next_response_ms);
+    } else if (agent) {
+        next = 0;
+        r->warn_at[1] = 0;
+    }
+    if (first != r->due[0] || next != r->due[1] || r->stale) {
         struct routing_update u = {.sla_set = SLA_SET_DUES,
                                    .sla_policy = r->policy,
-                                   .first_response_due =
-                                       c.first_response_at != 0 ? 0 : c.sla_first_response_due,
-                                   .next_response_due = c.sla_next_response_due,
-                                   .resolution_due = c.sla_resolution_due};
-        if (customer && p != NULL && p->next_response_ms > 0 && c.first_response_at != 0 &&
-            c.sla_next_response_due == 0) {
-            u.next_response_due = add_business(t, at, p->next_response_ms);
-            r->warn_at[1] = warn_time(t, p, at, p->next_response_ms);
-        } else if (agent) {
-            u.next_response_due = 0;
-            r->warn_at[1] = 0;
-        }
-        r->due[0] = u.first_response_due;
-        r->due[1] = u.next_response_due;
-        if (u.first_response_due != c.sla_first_response_due ||
-            u.next_response_due != c.sla_next_response_due)
-            write_sla(s, t, c.id, &u);
+                                   .first_response_due = first,
+                                   .next_response_due = next,
+                                   .resolution_due = r->due[2]};
+        r->stale = write_sla(s, t, r->id, &u) != 0;
     }
-    arena_free(&a);
+    r->due[0] = first;
+    r->due[1] = next;
+    arm(t, r);
+}
+
+/* r's warnings and breaches that fell due by now, each written once (with its event). */
+static void fire(struct route_service *s, struct rs_tenant *t, struct rs_conv *r)
+{
+    for (unsigned k = 0; k < 3; k++) {
+        unsigned bit = 1u << k;
+        if (r->due[k] == 0 || (r->breached & bit)) continue;
+        struct routing_update u = {.sla_event_kind = bit};
+        if (s->now >= r->due[k]) {
+            r->breached |= bit;
+            u.sla_set = SLA_SET_BREACHED;
+            u.breached = r->breached;
+            u.sla_event = "sla.breached";
+        } else if (!(r->warned & bit) && r->warn_at[k] != 0 && s->now >= r->warn_at[k]) {
+            r->warned |= bit;
+            u.sla_set = SLA_SET_WARNED;
+            u.warned = r->warned;
+            u.sla_event = "sla.warning";
+        } else {
+            continue;
+        }
+        write_sla(s, t, r->id, &u);
+    }
 }
 
 void rs_sla_tick(struct route_service *s, struct rs_tenant *t)
 {
-    for (size_t i = 0; i < t->convs.cap; i++) {
-        if (t->convs.keys[i] <= 0) continue;
-        struct rs_conv *r = t->convs.vals[i];
-        for (unsigned k = 0; k < 3; k++) {
-            unsigned bit = 1u << k;
-            if (r->due[k] == 0 || (r->breached & bit)) continue;
-            struct routing_update u = {.sla_event_kind = bit};
-            if (s->now >= r->due[k]) {
-                r->breached |= bit;
-                u.sla_set = SLA_SET_BREACHED;
-                u.breached = r->breached;
-                u.sla_event = "sla.breached";
-            } else if (!(r->warned & bit) && r->warn_at[k] != 0 && s->now >= r->warn_at[k]) {
-                r->warned |= bit;
-                u.sla_set = SLA_SET_WARNED;
-                u.warned = r->warned;
-                u.sla_event = "sla.warning";
-            } else {
-                continue;
-            }
-            write_sla(s, t, r->id, &u);
-        }
+    /* fire() marks everything due by now, so arm() moves r past now (or out): this ends */
+    struct dheap_node *x;
+    while ((x = dheap_peek(&t->sla_timers)) != NULL && x->at <= s->now) {
+        struct rs_conv *r = conv_of_timer(x);
+        fire(s, t, r);
+        arm(t, r);
     }
 }
