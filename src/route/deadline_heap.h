@@ -14,7 +14,8 @@
 
 struct dheap_node {
     int64_t at; /* the deadline (ms); valid while in the heap */
-    size_t pos; /* slot in the heap, DHEAP_ABSENT when not in it (initialise with dheap_node_init) */
+    size_t
+        pos; /* slot in the heap, DHEAP_ABSENT when not in it (initialise with dheap_node_init) */
 };
 
 struct dheap {

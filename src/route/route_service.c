@@ -65,6 +65,8 @@ static void on_event(struct route_service *s, const struct event *ev)
         rs_callback_add(t, (int64_t)json_integer_value(json_object_get(j, "id")),
                         (int64_t)json_integer_value(json_object_get(j, "at")));
         json_decref(j);
+    } else if (strcmp(type, "callback.cancelled") == 0) {
+        rs_callback_cancel(t, json_id(ev->data, "id"));
     } else if (strcmp(type, "queue.updated") == 0 || strcmp(type, "queue.deleted") == 0 ||
                strcmp(type, "route.settings.updated") == 0 ||
                strcmp(type, "sla.policies.updated") == 0) {

@@ -62,8 +62,10 @@ struct rs_conv {
     struct dheap_node timer; /* its next warning or breach in the tenant's sla_timers */
 };
 
+/* A scheduled call-back, in the tenant's callback_timers at its time. */
 struct rs_callback {
-    int64_t id, at;
+    int64_t id;
+    struct dheap_node timer; /* timer.at: when it falls due */
 };
 
 struct rs_tenant {
@@ -78,11 +80,11 @@ struct rs_tenant {
     struct sla_policy *policies;
     size_t n_policies;
     int64_t sticky_window_ms;
-    struct imap advisers;    /* user id → struct rs_adviser (kept across reloads) */
-    struct imap convs;       /* conversation id → struct rs_conv */
-    struct dheap sla_timers; /* the convs with a warning or breach to come, earliest first */
-    struct rs_callback *callbacks;
-    size_t n_callbacks, cap_callbacks;
+    struct imap advisers;         /* user id → struct rs_adviser (kept across reloads) */
+    struct imap convs;            /* conversation id → struct rs_conv */
+    struct dheap sla_timers;      /* the convs with a warning or breach to come, earliest first */
+    struct imap callbacks;        /* call-back id → struct rs_callback (scheduled ones) */
+    struct dheap callback_timers; /* the same, earliest first */
 };
 
 struct rs_stream_note {
@@ -132,6 +134,10 @@ void rs_flush_decisions(struct route_service *s, struct rs_tenant *t);
 void rs_engine_decided(void *ctx, const struct route_decision *d);
 void rs_callbacks_due(struct route_service *s, struct rs_tenant *t);
 void rs_callback_add(struct rs_tenant *t, int64_t id, int64_t at);
+/* A call-back was cancelled: it will not fall due (unknown ids are ignored). */
+void rs_callback_cancel(struct rs_tenant *t, int64_t id);
+/* Forgets every scheduled call-back (tenant reload or free). */
+void rs_callbacks_clear(struct rs_tenant *t);
 /* Runs a command synchronously as the routing service; logs failures. Returns cmd->status. */
 int rs_exec(struct route_service *s, struct store_cmd *cmd);
 

@@ -35,7 +35,7 @@ void rs_tenant_free(struct rs_tenant *t)
     for (size_t i = 0; i < t->advisers.cap; i++)
         if (t->advisers.keys[i] > 0) free(t->advisers.vals[i]);
     imap_free(&t->advisers);
-    free(t->callbacks);
+    rs_callbacks_clear(t);
     free(t);
 }
 
@@ -276,7 +276,7 @@ int rs_tenant_load(struct route_service *s, struct rs_tenant *t)
     arena_free(&t->arena);
     arena_init(&t->arena);
     rs_sla_clear(t);
-    t->n_callbacks = 0;
+    rs_callbacks_clear(t);
     t->queues = NULL;
     t->n_queues = 0;
     for (size_t i = 0; i < t->advisers.cap; i++)

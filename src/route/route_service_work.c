@@ -4,6 +4,7 @@
  * (each guarded against the state it was decided on) with a route.decision event for
  * supervisors. Transfers and call-backs falling due enter here too. */
 #include <jansson.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -295,33 +296,47 @@ void rs_flush_decisions(struct route_service *s, struct rs_tenant *t)
 
 void rs_callback_add(struct rs_tenant *t, int64_t id, int64_t at)
 {
-    if (id <= 0) return;
-    for (size_t i = 0; i < t->n_callbacks; i++)
-        if (t->callbacks[i].id == id) return;
-    if (t->n_callbacks == t->cap_callbacks) {
-        size_t cap = t->cap_callbacks == 0 ? 16 : t->cap_callbacks * 2;
-        struct rs_callback *grown = realloc(t->callbacks, cap * sizeof(*grown));
-        if (grown == NULL) return; /* found again at the next load */
-        t->callbacks = grown;
-        t->cap_callbacks = cap;
+    if (id <= 0 || imap_get(&t->callbacks, id) != NULL) return;
+    struct rs_callback *cb = calloc(1, sizeof(*cb));
+    if (cb == NULL) return; /* found again at the next load */
+    cb->id = id;
+    dheap_node_init(&cb->timer);
+    if (!imap_put(&t->callbacks, id, cb)) {
+        free(cb);
+        return;
     }
-    t->callbacks[t->n_callbacks++] = (struct rs_callback){id, at};
+    if (!dheap_set(&t->callback_timers, &cb->timer, at)) free(imap_del(&t->callbacks, id));
 }
 
+void rs_callback_cancel(struct rs_tenant *t, int64_t id)
+{
+    struct rs_callback *cb = imap_del(&t->callbacks, id);
+    if (cb != NULL) dheap_remove(&t->callback_timers, &cb->timer);
+    free(cb);
+}
+
+void rs_callbacks_clear(struct rs_tenant *t)
+{
+    dheap_free(&t->callback_timers);
+    for (size_t i = 0; i < t->callbacks.cap; i++)
+        if (t->callbacks.keys[i] > 0) free(t->callbacks.vals[i]);
+    imap_free(&t->callbacks);
+}
+
+/* Opens a conversation for each call-back whose time has come: O(due · log n). */
 void rs_callbacks_due(struct route_service *s, struct rs_tenant *t)
 {
-    for (size_t i = 0; i < t->n_callbacks;) {
-        if (t->callbacks[i].at > s->now) {
-            i++;
-            continue;
-        }
+    struct dheap_node *x;
+    while ((x = dheap_peek(&t->callback_timers)) != NULL && x->at <= s->now) {
+        struct rs_callback *cb =
+            (struct rs_callback *)(void *)((char *)x - offsetof(struct rs_callback, timer));
         struct store_cmd cmd;
         store_cmd_init(&cmd, STORE_CALLBACK_DUE);
         cmd.tenant_id = t->id;
-        cmd.in.callback_due_id = t->callbacks[i].id;
+        cmd.in.callback_due_id = cb->id;
         int rc = rs_exec(s, &cmd);
         store_cmd_release(&cmd);
         if (rc == PARLEY_EBUSY) return; /* the store is busy or closing: next tick */
-        t->callbacks[i] = t->callbacks[--t->n_callbacks];
+        rs_callback_cancel(t, cb->id);  /* queued, or cancelled meanwhile (conflict) */
     }
 }

@@ -106,6 +106,9 @@ enum store_cmd_kind {
     STORE_KB_PUT_ARTICLE,    /* in: kb_put → out: KbArticle (201 new; 200 upsert of a slug) */
     STORE_KB_UPDATE_ARTICLE, /* in: kb_update (id + KB_SET_* mask) → out: KbArticle */
     STORE_KB_DELETE_ARTICLE, /* in: kb_delete_id → (no result body) */
+    /* routing hot path (routehot): cancelling a scheduled call-back, audited, event
+     * callback.cancelled; cancelling a cancelled one changes nothing (result_id2 = 1) */
+    STORE_CANCEL_CALLBACK, /* in: cancel_callback_id → out: Callback */
     STORE_CMD__COUNT
 };
 
@@ -291,6 +294,7 @@ struct store_cmd {
             unsigned set;              /* KB_SET_* */
         } kb_update;
         int64_t kb_delete_id;
+        int64_t cancel_callback_id; /* routehot: STORE_CANCEL_CALLBACK */
     } in;
     enum receipt_kind receipt_kind;
 

@@ -57,6 +57,7 @@ static const cmd_handler_fn handlers[STORE_CMD__COUNT] = {
     [STORE_KB_PUT_ARTICLE] = cmd_kb_put_article, /* kb helper */
     [STORE_KB_UPDATE_ARTICLE] = cmd_kb_update_article,
     [STORE_KB_DELETE_ARTICLE] = cmd_kb_delete_article,
+    [STORE_CANCEL_CALLBACK] = cmd_cancel_callback, /* routehot */
 };
 
 /* ---- commands and the queue ------------------------------------------------------------- */

@@ -19,7 +19,7 @@ struct item {
     struct dheap_node node;
 };
 
-#define ITEM(n) ((struct item *)((char *)(n) - offsetof(struct item, node)))
+#define ITEM(n) ((struct item *)((char *)(n)-offsetof(struct item, node)))
 
 static void check_heap(const struct dheap *h)
 {
