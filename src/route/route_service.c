@@ -50,7 +50,7 @@ static void on_event(struct route_service *s, const struct event *ev)
     struct rs_tenant *t = rs_tenant(s, ev->tenant_id);
     if (t == NULL) return;
     if (strcmp(type, "conversation.created") == 0 || strcmp(type, "conversation.updated") == 0) {
-        rs_conv_sync(s, t, ev->conversation_id);
+        rs_conv_event(s, t, ev);
     } else if (strcmp(type, "message.created") == 0) {
         message_event(s, t, ev);
     } else if (strcmp(type, "presence.updated") == 0) {
@@ -83,6 +83,7 @@ static void on_batch(void *ud, const struct bus_batch *batch)
     for (size_t i = 0; i < batch->n; i++) {
         s->now = util_now_ms();
         on_event(s, &batch->events[i]);
+        if (batch->events[i].id > s->seen_id) s->seen_id = batch->events[i].id;
     }
 }
 
@@ -110,6 +111,7 @@ static void tick(struct route_service *s)
         rs_callbacks_due(s, t);
         rs_sla_tick(s, t);
         rs_presence_tick(s, t);
+        rs_notes_expire(s, t);
     }
 }
 

@@ -50,6 +50,38 @@ static struct rs_conv *tracked(struct rs_tenant *t, int64_t id)
     return c;
 }
 
+void rs_note(struct route_service *s, struct rs_tenant *t, int64_t conversation_id, int64_t hw)
+{
+    if (hw <= s->seen_id) return; /* every event it could outdate was already handled */
+    if (t->notes_n == t->notes_cap) {
+        if (t->notes_head > 0) { /* reuse the expired front */
+            memmove(t->notes, t->notes + t->notes_head,
+                    (t->notes_n - t->notes_head) * sizeof(*t->notes));
+            t->notes_n -= t->notes_head;
+            t->notes_head = 0;
+        }
+        if (t->notes_n == t->notes_cap) {
+            size_t cap = t->notes_cap == 0 ? 64 : t->notes_cap * 2;
+            struct rs_note *grown = realloc(t->notes, cap * sizeof(*grown));
+            if (grown == NULL) return; /* kept until the conversation's next event anyway */
+            t->notes = grown;
+            t->notes_cap = cap;
+        }
+    }
+    t->notes[t->notes_n++] = (struct rs_note){conversation_id, hw};
+}
+
+void rs_notes_expire(struct route_service *s, struct rs_tenant *t)
+{
+    while (t->notes_head < t->notes_n && t->notes[t->notes_head].hw <= s->seen_id) {
+        const struct rs_note *n = &t->notes[t->notes_head++];
+        if ((int64_t)(intptr_t)imap_get(&t->fresh, n->conv) == n->hw) imap_del(&t->fresh, n->conv);
+        struct rs_conv *r = imap_get(&t->convs, n->conv);
+        if (r != NULL && !r->watched && r->sla_hw <= s->seen_id) free(imap_del(&t->convs, n->conv));
+    }
+    if (t->notes_head == t->notes_n) t->notes_head = t->notes_n = 0;
+}
+
 static struct rs_conv *conv_of_timer(struct dheap_node *x)
 {
     return (struct rs_conv *)(void *)((char *)x - offsetof(struct rs_conv, timer));
@@ -71,11 +103,22 @@ static void arm(struct rs_tenant *t, struct rs_conv *r)
         log_msg(LOG_ERROR, "route", "event=sla_timer_dropped conversation=%lld", (long long)r->id);
 }
 
-void rs_sla_forget(struct rs_tenant *t, int64_t conversation_id)
+/* Stops watching r. Its copy of what the service last wrote stays (unwatched) while events
+ * from before that write may still arrive: their snapshots do not show it (rs_sla_sync). */
+static void unwatch(struct route_service *s, struct rs_tenant *t, struct rs_conv *r)
 {
-    struct rs_conv *r = imap_del(&t->convs, conversation_id);
-    if (r != NULL) dheap_remove(&t->sla_timers, &r->timer);
-    free(r);
+    dheap_remove(&t->sla_timers, &r->timer);
+    r->watched = false;
+    if (r->sla_hw <= s->seen_id)
+        free(imap_del(&t->convs, r->id));
+    else
+        rs_note(s, t, r->id, r->sla_hw);
+}
+
+void rs_sla_forget(struct route_service *s, struct rs_tenant *t, int64_t conversation_id)
+{
+    struct rs_conv *r = imap_get(&t->convs, conversation_id);
+    if (r != NULL) unwatch(s, t, r);
 }
 
 void rs_sla_clear(struct rs_tenant *t)
@@ -84,9 +127,15 @@ void rs_sla_clear(struct rs_tenant *t)
     for (size_t i = 0; i < t->convs.cap; i++)
         if (t->convs.keys[i] > 0) free(t->convs.vals[i]);
     imap_free(&t->convs);
+    imap_free(&t->fresh);
+    free(t->notes);
+    t->notes = NULL;
+    t->notes_head = t->notes_n = t->notes_cap = 0;
 }
 
-static int write_sla(struct route_service *s, struct rs_tenant *t, int64_t conversation_id,
+/* Writes u's SLA fields to r's conversation; r->sla_hw then says which events' snapshots
+ * predate the write. */
+static int write_sla(struct route_service *s, struct rs_tenant *t, struct rs_conv *r,
                      const struct routing_update *u)
 {
     struct store_cmd cmd;
@@ -94,8 +143,9 @@ static int write_sla(struct route_service *s, struct rs_tenant *t, int64_t conve
     cmd.tenant_id = t->id;
     cmd.in.routing_update = *u;
     cmd.in.routing_update.action = ROUTING_SLA;
-    cmd.in.routing_update.conversation_id = conversation_id;
+    cmd.in.routing_update.conversation_id = r->id;
     int rc = rs_exec(s, &cmd);
+    if (rc == 0 && cmd.event_hw > r->sla_hw) r->sla_hw = cmd.event_hw;
     store_cmd_release(&cmd);
     return rc;
 }
@@ -108,11 +158,26 @@ static int64_t warn_time(const struct rs_tenant *t, const struct sla_policy *p, 
 }
 
 void rs_sla_sync(struct route_service *s, struct rs_tenant *t, const struct conversation *c,
-                 bool vulnerable)
+                 bool vulnerable, int64_t seen)
 {
     /* no SLA while the bot has it; once staff have it, measured from the first contact */
     const struct sla_policy *p =
         c->status == CONV_BOT ? NULL : policy_for(t, c->priority, vulnerable);
+    if (p == NULL && c->sla_policy == 0 && c->sla_first_response_due == 0 &&
+        c->sla_next_response_due == 0 && c->sla_resolution_due == 0 &&
+        imap_get(&t->convs, c->id) == NULL)
+        return; /* no SLA, none stored, nothing of the service's in flight */
+    struct rs_conv *r = tracked(t, c->id);
+    if (r == NULL) return;
+    /* What is stored: the service's own copy while it watches c or its last write is newer
+     * than this snapshot (it is the only writer of these fields), else the snapshot's. */
+    bool mine = r->watched || r->sla_hw >= seen;
+    struct rs_conv stored = {
+        .policy = c->sla_policy,
+        .due = {c->sla_first_response_due, c->sla_next_response_due, c->sla_resolution_due},
+        .warned = c->sla_warned,
+        .breached = c->sla_breached};
+    if (mine) stored = *r;
     int64_t due[3] = {0, 0, 0}, warn[3] = {0, 0, 0};
     if (p != NULL) {
         if (c->first_response_at == 0 && p->first_response_ms > 0) {
@@ -120,7 +185,7 @@ void rs_sla_sync(struct route_service *s, struct rs_tenant *t, const struct conv
             warn[0] = warn_time(t, p, c->created_at, p->first_response_ms);
         }
         /* the next-response clock is set by messages (rs_sla_message); kept as it is */
-        if (p->next_response_ms > 0 && c->first_response_at != 0) due[1] = c->sla_next_response_due;
+        if (p->next_response_ms > 0 && c->first_response_at != 0) due[1] = stored.due[1];
         if (p->resolution_ms > 0) {
             due[2] = add_business(t, c->created_at, p->resolution_ms);
             warn[2] = warn_time(t, p, c->created_at, p->resolution_ms);
@@ -128,31 +193,30 @@ void rs_sla_sync(struct route_service *s, struct rs_tenant *t, const struct conv
     }
     int64_t policy = p != NULL ? p->id : 0;
     int rc = 0;
-    if (policy != c->sla_policy || due[0] != c->sla_first_response_due ||
-        due[1] != c->sla_next_response_due || due[2] != c->sla_resolution_due) {
+    if (policy != stored.policy || due[0] != stored.due[0] || due[1] != stored.due[1] ||
+        due[2] != stored.due[2] || (mine && r->stale)) {
         struct routing_update u = {.sla_set = SLA_SET_DUES,
                                    .sla_policy = policy,
                                    .first_response_due = due[0],
                                    .next_response_due = due[1],
                                    .resolution_due = due[2]};
-        rc = write_sla(s, t, c->id, &u);
+        rc = write_sla(s, t, r, &u);
     }
-    if (policy == 0) {
-        rs_sla_forget(t, c->id);
-        return;
-    }
-    struct rs_conv *r = tracked(t, c->id);
-    if (r == NULL) return;
     /* the next-response warning time is only known in memory; after a restart it is due */
-    int64_t next_warn = r->due[1] == due[1] ? r->warn_at[1] : due[1];
+    int64_t next_warn = r->watched && r->due[1] == due[1] ? r->warn_at[1] : due[1];
     r->policy = policy;
     memcpy(r->due, due, sizeof(due));
     memcpy(r->warn_at, warn, sizeof(warn));
     r->warn_at[1] = next_warn;
-    r->warned = c->sla_warned;
-    r->breached = c->sla_breached;
+    r->warned = stored.warned;
+    r->breached = stored.breached;
     r->first_response_at = c->first_response_at;
     r->stale = rc != 0;
+    if (policy == 0) {
+        unwatch(s, t, r);
+        return;
+    }
+    r->watched = true;
     arm(t, r);
 }
 
@@ -168,7 +232,7 @@ void rs_sla_message(struct route_service *s, struct rs_tenant *t, int64_t conver
 {
     bool customer = sender == SENDER_CUSTOMER, agent = sender == SENDER_AGENT;
     struct rs_conv *r = imap_get(&t->convs, conversation_id);
-    if (r == NULL || internal || (!customer && !agent)) return;
+    if (r == NULL || !r->watched || internal || (!customer && !agent)) return;
     /* the store stamps the first agent reply in the message's own transaction: the same here */
     if (agent && r->first_response_at == 0) r->first_response_at = at;
     const struct sla_policy *p = policy_by_id(t, r->policy);
@@ -188,7 +252,7 @@ void rs_sla_message(struct route_service *s, struct rs_tenant *t, int64_t conver
                                    .first_response_due = first,
                                    .next_response_due = next,
                                    .resolution_due = r->due[2]};
-        r->stale = write_sla(s, t, r->id, &u) != 0;
+        r->stale = write_sla(s, t, r, &u) != 0;
     }
     r->due[0] = first;
     r->due[1] = next;
@@ -215,7 +279,7 @@ static void fire(struct route_service *s, struct rs_tenant *t, struct rs_conv *r
         } else {
             continue;
         }
-        write_sla(s, t, r->id, &u);
+        write_sla(s, t, r, &u);
     }
 }
 

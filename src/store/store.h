@@ -307,6 +307,9 @@ struct store_cmd {
     int64_t result_id2;    /* secondary id: the conversation of a widget message, the admin user
                               of a new tenant, the customer merged away by ADD_IDENTITY */
     char *result_json;     /* API representation (UTF-8 JSON), allocated from arena */
+    /* routing hot path (routehot): events with ids <= event_hw were committed before this
+     * command, its own events (if any) have greater ids; 0 when it failed */
+    int64_t event_hw;
 
     struct arena arena; /* owned by the submitter; store allocates results from it */
     store_done_fn done;
@@ -412,6 +415,12 @@ int store_get_participant(struct store_reader *r, int64_t tenant_id, int64_t con
 /* Events after an id, oldest first, for one tenant (live-stream resume). */
 int store_list_events(struct store_reader *r, int64_t tenant_id, int64_t after_id, int limit,
                       struct event **out, size_t *n, struct arena *a, struct parley_err *err);
+/* routing hot path (routehot): the conversation as committed, with the id of the newest event
+ * committed when it was read (one statement, one snapshot), so a bus subscriber can tell the
+ * events this read already reflects (ids <= *event_hw). */
+int store_get_conversation_at(struct store_reader *r, int64_t tenant_id, int64_t id,
+                              struct conversation *out, int64_t *event_hw, struct arena *a,
+                              struct parley_err *err);
 /* ---- routing (issue 4, store_route_read.c) ------------------------------------------ */
 /* Whole lists (a tenant has tens of queues and policies, hundreds of advisers): no paging. */
 int store_list_queues(struct store_reader *r, int64_t tenant_id, struct route_queue **out,

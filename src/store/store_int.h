@@ -87,6 +87,7 @@ struct store {
     struct store_route_cache *route_cache; /* writer thread only (store_route_sla.c) */
 
     struct store_batch batch; /* writer thread only */
+    int64_t event_hw;         /* writer thread only: the newest committed event id (routehot) */
 
     /* WAL checkpoints off the writer's commit path (store_checkpoint.c): the writer's WAL hook
      * wakes a checkpointer thread with its own connection, which copies committed pages into
