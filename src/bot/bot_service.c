@@ -545,7 +545,9 @@ static void complete(struct bot_service *b, struct bot_job *j)
     struct inflight *f = NULL;
     for (size_t i = 0; i < INFLIGHT_MAX && f == NULL; i++)
         if (b->inflight[i].used && b->inflight[i].job_id == j->id) f = &b->inflight[i];
-    if (f == NULL || f->abandoned) {
+    if (f == NULL || f->abandoned) { /* handed off meanwhile (or stopping): dropped */
+        log_msg(LOG_INFO, "bot", "event=action_dropped conversation_id=%lld ok=%s",
+                (long long)j->conversation_id, j->rc == 0 ? "true" : "false");
         if (f != NULL) inflight_release(f);
         bot_job_free(j);
         return;

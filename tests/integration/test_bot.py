@@ -52,9 +52,9 @@ class Backend(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-def write_flows(backend_url):
+def write_flows(backend_url, flows_dir=None):
     """The demo flows, with the meter-reading flow pointed at the local back office."""
-    d = Path(FLOWS_DIR) / harness.DEMO_TENANT
+    d = Path(flows_dir or FLOWS_DIR) / harness.DEMO_TENANT
     d.mkdir(parents=True)
     for f in (REPO / "data" / "demo" / "flows" / harness.DEMO_TENANT).glob("*.json"):
         shutil.copy(f, d / f.name)
@@ -118,8 +118,8 @@ def have(what):
     return what in HELP
 
 
-class BotTest(harness.ParleyCase):
-    # ---- helpers --------------------------------------------------------------------------
+class BotCase(harness.ParleyCase):
+    """Helpers for whole bot conversations (test_bot_actions.py uses them too)."""
     def visitor(self, name=None):
         return self.widget_session(name=name)
 
@@ -191,6 +191,13 @@ class BotTest(harness.ParleyCase):
     def set_policy(self, **fields):
         return self.api("PUT", "/api/v1/bot/policy", fields, who="admin", expect=200).json
 
+    def need_nlu(self):
+        if not have("nlu train"):
+            self.skipTest("needs the NLU (parley nlu train)")
+
+
+class BotTest(BotCase):
+
     # ---- disclosure, explicit requests, low confidence (no model needed) -------------------
     def test_first_message_says_it_is_a_bot(self):
         v = self.visitor()
@@ -233,10 +240,6 @@ class BotTest(harness.ParleyCase):
         self.assert_handed_off(cid, "low_confidence")
 
     # ---- flows ------------------------------------------------------------------------------
-    def need_nlu(self):
-        if not have("nlu train"):
-            self.skipTest("needs the NLU (parley nlu train)")
-
     def test_meter_reading_flow_calls_the_back_office_and_resolves_on_yes(self):
         self.need_nlu()
         v = self.visitor()
