@@ -427,8 +427,8 @@ static int start_action(struct bot_service *b, int64_t tenant_id, int64_t conv_i
     const struct bot_action_req *r = &d->action;
     char key[BOT_ACTION_KEY_MAX];
     bot_action_key(conv_id, seq, r->step_id, key, sizeof(key));
-    struct bot_job *j = bot_job_new(tenant_id, conv_id, r->method, r->url, r->body, key,
-                                    r->timeout_ms, r->retries);
+    struct bot_job *j =
+        bot_job_new(tenant_id, conv_id, r->method, r->url, r->body, key, r->timeout_ms, r->retries);
     if (j == NULL) return PARLEY_ELIMIT;
     int rc = bot_pool_submit(b->pool, j);
     if (rc != 0) {
@@ -445,8 +445,8 @@ static int start_action(struct bot_service *b, int64_t tenant_id, int64_t conv_i
                            .s = *s,
                            .d = *d,
                            .a = *a};
-    log_msg(LOG_INFO, "bot", "event=action_queued conversation_id=%lld step=%s",
-            (long long)conv_id, r->step_id);
+    log_msg(LOG_INFO, "bot", "event=action_queued conversation_id=%lld step=%s", (long long)conv_id,
+            r->step_id);
     return 0;
 }
 

@@ -55,16 +55,16 @@ static void wake(void *ud)
 }
 
 /* Waits (W.mu held) until cond holds; fails the test after 20 s, which only a hang reaches. */
-#define WAIT_FOR(cond)                                                                            \
-    do {                                                                                          \
-        struct timespec ts_;                                                                      \
-        clock_gettime(CLOCK_REALTIME, &ts_);                                                      \
-        ts_.tv_sec += 20;                                                                         \
-        while (!(cond))                                                                           \
-            if (pthread_cond_timedwait(&W.cv, &W.mu, &ts_) != 0) {                                \
-                pthread_mutex_unlock(&W.mu);                                                      \
-                fail_msg("waited 20 s for " #cond);                                               \
-            }                                                                                     \
+#define WAIT_FOR(cond)                                                                             \
+    do {                                                                                           \
+        struct timespec ts_;                                                                       \
+        clock_gettime(CLOCK_REALTIME, &ts_);                                                       \
+        ts_.tv_sec += 20;                                                                          \
+        while (!(cond))                                                                            \
+            if (pthread_cond_timedwait(&W.cv, &W.mu, &ts_) != 0) {                                 \
+                pthread_mutex_unlock(&W.mu);                                                       \
+                fail_msg("waited 20 s for " #cond);                                                \
+            }                                                                                      \
     } while (0)
 
 static void release(int64_t id)
@@ -259,8 +259,8 @@ static void jobs_own_copies_of_their_request(void **state)
     assert_int_equal(j->timeout_ms, 500);
     assert_int_equal(j->retries, 2);
     bot_job_free(j);
-    struct bot_pool_limits bad = {.workers = 0, .queue_max = 1, .tenant_max = 1,
-                                  .tenant_running_max = 1};
+    struct bot_pool_limits bad = {
+        .workers = 0, .queue_max = 1, .tenant_max = 1, .tenant_running_max = 1};
     struct bot_pool *p = NULL;
     struct parley_err err = {0};
     assert_int_equal(bot_pool_start(&bad, run, free, wake, NULL, &p, &err), PARLEY_EINVAL);

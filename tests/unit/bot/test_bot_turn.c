@@ -207,7 +207,7 @@ static void a_turn_stops_at_its_action_with_the_request(void **state)
     assert_string_equal(d->action.body, "{\"account\":\"1234\"}");
     assert_int_equal(d->action.timeout_ms, 3000);
     assert_int_equal(d->action.retries, 1);
-    assert_int_equal(d->n_replies, 0);       /* nothing said yet: the answer needs the result */
+    assert_int_equal(d->n_replies, 0);      /* nothing said yet: the answer needs the result */
     assert_int_equal(f->w.action_calls, 0); /* the turn never calls out itself */
     assert_string_equal(json_string_value(json_object_get(f->s.slots, "account")), "1234");
 }
