@@ -28,6 +28,7 @@ objs = $(patsubst %.c,$(B)/$(1)/%.o,$(LIB_SRC)) $(patsubst %.S,$(B)/$(1)/%.o,$(L
 .PHONY: all build run run-now test test-now fuzz-now unit integration fuzz fuzz-build fuzz-replay-bin bench-core bench-wfm bench-bot kb-bench-bin crash-test lint format deps clean asan
 .PHONY: nlu-bench-bin bench-nlu
 .PHONY: bench-route
+.PHONY: eval
 all: build
 build: $(B)/release/parley
 asan: $(B)/asan/parley
@@ -170,6 +171,11 @@ bench-bot: deps
 kb-bench-bin: $(B)/release/kb_bench
 $(B)/release/kb_bench: bench/kb_bench.c $(B)/release/libparley.a
 	$(CC) $(BASE_CFLAGS) $(FLAVOUR_CFLAGS_release) -o $@ $< $(B)/release/libparley.a $(PKG_LIBS)
+
+# Quality figures (evals): NLU, sentiment and KB search on the tuning and the held-out demo
+# sets, clearly labelled (scripts/eval.sh, docs/benchmarks.md "Quality figures").
+eval: deps
+	@$(MAKE) --no-print-directory build && B=$(B) scripts/eval.sh
 
 # ---- hygiene ---------------------------------------------------------------------------------
 lint:

@@ -84,16 +84,52 @@ static bool word_char(unsigned cp)
 
 struct term {
     char w[KB_QUERY_MAX_TERM + 1];
-    bool stop;
 };
+
+/* An apostrophe: ASCII ' or U+2019 (the curly one phones type). */
+static size_t apostrophe_len(const unsigned char *s, size_t len)
+{
+    if (len >= 1 && s[0] == '\'') return 1;
+    if (len >= 3 && s[0] == 0xE2 && s[1] == 0x80 && s[2] == 0x99) return 3;
+    return 0;
+}
+
+/* The English clitic after an apostrophe at s (length of the apostrophe al), when one ends a
+ * word there: 't' for "n't", 'k' for 's 'm 'd 'll 're 've, 0 otherwise ("o'brien"). *skip is
+ * the bytes to step over (apostrophe and clitic). The FTS5 index splits "don't" into "don"
+ * and "t"; the query drops the clitic instead of searching for a one-letter word that every
+ * article with a contraction holds. */
+static char clitic(const unsigned char *s, size_t len, size_t al, size_t *skip)
+{
+    static const char *const kinds[] = {"t", "s", "m", "d", "ll", "re", "ve"};
+    size_t n = 0;
+    while (al + n < len && n < 3 && ((s[al + n] | 0x20) >= 'a' && (s[al + n] | 0x20) <= 'z')) n++;
+    if (al + n < len) {
+        unsigned cp = 0;
+        size_t cl = utf8_char(s + al + n, len - al - n, &cp);
+        if (cl != 0 && word_char(cp)) return 0; /* the word goes on: not a clitic */
+    }
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        if (strlen(kinds[k]) != n) continue;
+        bool same = true;
+        for (size_t j = 0; j < n && same; j++) same = (char)(s[al + j] | 0x20) == kinds[k][j];
+        if (same) {
+            *skip = al + n;
+            return k == 0 ? 't' : 'k';
+        }
+    }
+    return 0;
+}
 
 int kb_fts_query(const char *q, size_t len, enum kb_match how, char *out, size_t cap)
 {
     struct term terms[KB_QUERY_MAX_TERMS];
-    size_t n = 0, n_content = 0;
+    size_t n = 0;
     const unsigned char *s = (const unsigned char *)(q != NULL ? q : "");
     size_t i = 0;
     if (len > KB_MAX_QUERY) len = KB_MAX_QUERY;
+    /* Stop words are dropped as they are read, so they never use up the KB_QUERY_MAX_TERMS
+     * budget: a long question keeps its content words. */
     while (i < len && n < KB_QUERY_MAX_TERMS) {
         unsigned cp = 0;
         size_t cl = utf8_char(s + i, len - i, &cp);
@@ -103,9 +139,18 @@ int kb_fts_query(const char *q, size_t len, enum kb_match how, char *out, size_t
         }
         struct term *t = &terms[n];
         size_t tl = 0;
+        bool negated = false;
         while (i < len) {
             cl = utf8_char(s + i, len - i, &cp);
-            if (cl == 0 || !word_char(cp)) break;
+            if (cl == 0 || !word_char(cp)) {
+                size_t al = apostrophe_len(s + i, len - i), skip = 0;
+                char c = al > 0 && tl > 0 ? clitic(s + i, len - i, al, &skip) : 0;
+                if (c != 0) {
+                    negated = c == 't'; /* "didn't", "won't": an auxiliary, never a topic */
+                    i += skip;
+                }
+                break;
+            }
             if (tl + cl <= KB_QUERY_MAX_TERM) {
                 for (size_t k = 0; k < cl; k++) {
                     char c = (char)s[i + k];
@@ -115,18 +160,14 @@ int kb_fts_query(const char *q, size_t len, enum kb_match how, char *out, size_t
             i += cl;
         }
         t->w[tl] = '\0';
-        bool dup = false;
+        bool dup = negated || is_stopword(t->w);
         for (size_t k = 0; k < n && !dup; k++) dup = strcmp(terms[k].w, t->w) == 0;
-        if (dup) continue;
-        t->stop = is_stopword(t->w);
-        if (!t->stop) n_content++;
-        n++;
+        if (!dup) n++;
     }
     size_t used = 0, kept = 0;
     if (cap == 0) return 0;
     out[0] = '\0';
     for (size_t k = 0; k < n; k++) {
-        if (terms[k].stop) continue;
         const char *sep = kept == 0 ? "" : how == KB_MATCH_ALL ? " " : " OR ";
         size_t need = strlen(sep) + strlen(terms[k].w) + 2;
         if (used + need + 1 > cap) break;

@@ -199,6 +199,16 @@ static void query_builder_quotes_every_word(void **state)
     for (int i = 0; i < 30; i++) snprintf(many + strlen(many), 20, "w%d ", i);
     assert_int_equal(kb_fts_query(many, strlen(many), KB_MATCH_ANY, out, sizeof(out)),
                      KB_QUERY_MAX_TERMS);
+    /* contractions: the clitic goes, a negated auxiliary ("didn't", "won't") goes whole,
+     * straight or curly apostrophe; any other apostrophe separates, as in the index */
+    const char *c = "I didn\u2019t get it, it's my dad's account and I won't pay O'Brien";
+    assert_int_equal(kb_fts_query(c, strlen(c), KB_MATCH_ALL, out, sizeof(out)), 5);
+    assert_string_equal(out, "\"dad\" \"account\" \"pay\" \"o\" \"brien\"");
+    /* stop words do not use up the word budget: the content words of a long question stay */
+    const char *l = "hi there I was just wondering if you could please tell me how I would be "
+                    "able to get my refund";
+    assert_int_equal(kb_fts_query(l, strlen(l), KB_MATCH_ALL, out, sizeof(out)), 3);
+    assert_string_equal(out, "\"wondering\" \"able\" \"refund\"");
     /* a tiny buffer gets whole terms only */
     char small[12];
     assert_int_equal(kb_fts_query("alpha beta", 10, KB_MATCH_ALL, small, sizeof(small)), 1);
