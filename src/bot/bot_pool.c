@@ -2,6 +2,7 @@
  * worker threads, a completion list. No lock is held while a job runs. */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include "bot_pool.h"
+#include "../common/util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -229,13 +230,7 @@ bool bot_pool_stopping(struct bot_pool *p)
 bool bot_pool_sleep_ms(struct bot_pool *p, int ms)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    util_deadline_in(ms, &ts);
     pthread_mutex_lock(&p->mu);
     int rc = 0;
     while (!p->stopping && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&p->stop_cv, &p->mu, &ts);

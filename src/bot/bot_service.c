@@ -670,22 +670,25 @@ static void catch_up(struct bot_service *b)
 /* ---- the thread -------------------------------------------------------------------------------
  */
 
-static void on_wake(void *ud)
+/* The doorbell: sets one of the thread's flags and signals (never more, on other threads). */
+static void ring(struct bot_service *b, bool *flag)
 {
-    struct bot_service *b = ud;
     pthread_mutex_lock(&b->mu);
-    b->pending = true;
+    *flag = true;
     pthread_cond_signal(&b->cv);
     pthread_mutex_unlock(&b->mu);
 }
 
-static void on_actions_done(void *ud)
+static void on_wake(void *ud) /* bus events */
 {
     struct bot_service *b = ud;
-    pthread_mutex_lock(&b->mu);
-    b->actions_done = true;
-    pthread_cond_signal(&b->cv);
-    pthread_mutex_unlock(&b->mu);
+    ring(b, &b->pending);
+}
+
+static void on_actions_done(void *ud) /* finished actions */
+{
+    struct bot_service *b = ud;
+    ring(b, &b->actions_done);
 }
 
 static void *bot_main(void *arg)
@@ -700,13 +703,7 @@ static void *bot_main(void *arg)
             int64_t wait = next_sweep - util_now_ms();
             if (wait <= 0) break;
             struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += wait / 1000;
-            ts.tv_nsec += (long)(wait % 1000) * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            util_deadline_in(wait, &ts);
             pthread_cond_timedwait(&b->cv, &b->mu, &ts);
         }
         bool pending = b->pending, done = b->actions_done, stopping = b->stopping;

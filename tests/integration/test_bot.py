@@ -68,22 +68,34 @@ def write_flows(backend_url, flows_dir=None):
 
 
 def setUpModule():
-    global BACKEND, FLOWS_DIR, HELP
+    global BACKEND, FLOWS_DIR
     BACKEND = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Backend)
     threading.Thread(target=BACKEND.serve_forever, daemon=True).start()
     FLOWS_DIR = tempfile.mkdtemp(prefix="parley-flows-")
     write_flows(f"http://127.0.0.1:{BACKEND.server_address[1]}")
-    s = harness.Server(env={"PARLEY_BOT": "on", "PARLEY_BOT_FLOWS_DIR": FLOWS_DIR,
-                            "PARLEY_BOT_SWEEP_S": "1"})
-    try:
-        s.prepare()
-        HELP = s.cli("help").stdout
+
+    def import_articles(s):
         if "kb import" in HELP:
             kb = Path(FLOWS_DIR) / "kb"
             kb.mkdir()
             for slug, text in ARTICLES.items():
                 (kb / f"{slug}.md").write_text(text)
             s.cli("kb", "import", "--db", s.db, "--tenant", harness.DEMO_TENANT, "--dir", str(kb))
+
+    harness.SERVER = start_server({"PARLEY_BOT": "on", "PARLEY_BOT_FLOWS_DIR": FLOWS_DIR,
+                                   "PARLEY_BOT_SWEEP_S": "1"}, import_articles)
+
+
+def start_server(env, before_start=None):
+    """A prepared and started server with the bot on; HELP says what this build can do;
+    before_start(server) runs between preparing and starting."""
+    global HELP
+    s = harness.Server(env=env)
+    try:
+        s.prepare()
+        HELP = s.cli("help").stdout
+        if before_start is not None:
+            before_start(s)
         s.start()
     except BaseException:
         try:
@@ -91,7 +103,7 @@ def setUpModule():
         except AssertionError:
             pass
         raise
-    harness.SERVER = s
+    return s
 
 
 def tearDownModule():

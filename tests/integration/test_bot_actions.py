@@ -94,18 +94,8 @@ def setUpModule():
         if step["type"] == "action":
             step["timeout_ms"], step["retries"] = 10000, 0
     path.write_text(json.dumps(meter, indent=2))
-    s = harness.Server(env={"PARLEY_BOT": "on", "PARLEY_BOT_FLOWS_DIR": FLOWS_DIR})
-    try:
-        s.prepare()
-        test_bot.HELP = s.cli("help").stdout
-        s.start()
-    except BaseException:
-        try:
-            s.stop()
-        except AssertionError:
-            pass
-        raise
-    harness.SERVER = s
+    harness.SERVER = test_bot.start_server({"PARLEY_BOT": "on",
+                                            "PARLEY_BOT_FLOWS_DIR": FLOWS_DIR})
 
 
 def tearDownModule():
