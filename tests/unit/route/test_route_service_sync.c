@@ -94,8 +94,8 @@ static void feed(struct route_service *s, struct rs_tenant *t, const struct even
     s->now = util_now_ms();
     if (strcmp(ev->type, "message.created") == 0) {
         assert_int_equal(ev->facts.kind, EVENT_FACTS_MESSAGE);
-        rs_sla_message(s, t, ev->conversation_id, (enum sender)ev->facts.sender,
-                       ev->facts.internal, ev->at);
+        rs_sla_message(s, t, ev->conversation_id, (enum sender)ev->facts.sender, ev->facts.internal,
+                       ev->at);
     } else if (strncmp(ev->type, "conversation.", 13) == 0) {
         rs_conv_event(s, t, ev);
     }
@@ -352,8 +352,7 @@ static void messages_move_the_clocks_and_the_heap_fires_once(void **state)
     assert_int_equal(run(f, &note), 0);
     store_cmd_release(&note);
     feed(s, t, last_event("message.created", conv));
-    assert_int_equal(get_conv(f, tenant, conv).sla_first_response_due,
-                     c.created_at + 30 * MIN_MS);
+    assert_int_equal(get_conv(f, tenant, conv).sla_first_response_due, c.created_at + 30 * MIN_MS);
     /* the first reply meets the first response */
     assert_int_equal(post(f, tenant, conv, SENDER_AGENT, "Hi Jane", NULL), 0);
     feed(s, t, last_event("message.created", conv));
