@@ -276,17 +276,36 @@ static void an_event_older_than_a_read_is_skipped(void **state)
     service_free(s);
 }
 
+/* A tenant with the policies, one queued conversation (normal), and a service that has
+ * loaded it and handled every event so far. */
+struct scene {
+    int64_t tenant, conv;
+    struct route_service *s;
+    struct rs_tenant *t;
+};
+
+static struct scene caught_up(struct fixture *f)
+{
+    struct scene sc;
+    sc.tenant = new_tenant(f, "acme", NULL);
+    put_policies(f, sc.tenant);
+    sc.conv = new_conversation(f, sc.tenant, new_customer(f, sc.tenant, "Jane", "j@example.com"));
+    sc.s = service(f);
+    sc.t = rs_tenant(sc.s, sc.tenant);
+    assert_non_null(sc.t);
+    feed_all(sc.s, sc.t);
+    rs_notes_expire(sc.s, sc.t);
+    return sc;
+}
+
 static void an_unwatched_conversation_keeps_its_last_write_over_older_snapshots(void **state)
 {
     struct fixture *f = *state;
-    int64_t tenant = new_tenant(f, "acme", NULL);
-    put_policies(f, tenant);
-    int64_t conv = new_conversation(f, tenant, new_customer(f, tenant, "Jane", "j@example.com"));
-    struct route_service *s = service(f);
-    struct rs_tenant *t = rs_tenant(s, tenant);
-    feed_all(s, t); /* caught up */
+    struct scene sc = caught_up(f);
+    int64_t tenant = sc.tenant, conv = sc.conv;
+    struct route_service *s = sc.s;
+    struct rs_tenant *t = sc.t;
     clear_events();
-    rs_notes_expire(s, t);
 
     /* Two changes commit before the service sees the first: low (no policy), normal again. */
     set_priority(f, tenant, conv, PRIORITY_LOW);
@@ -329,12 +348,10 @@ static void an_unwatched_conversation_keeps_its_last_write_over_older_snapshots(
 static void messages_move_the_clocks_and_the_heap_fires_once(void **state)
 {
     struct fixture *f = *state;
-    int64_t tenant = new_tenant(f, "acme", NULL);
-    put_policies(f, tenant);
-    int64_t conv = new_conversation(f, tenant, new_customer(f, tenant, "Jane", "j@example.com"));
-    struct route_service *s = service(f);
-    struct rs_tenant *t = rs_tenant(s, tenant);
-    feed_all(s, t);
+    struct scene sc = caught_up(f);
+    int64_t tenant = sc.tenant, conv = sc.conv;
+    struct route_service *s = sc.s;
+    struct rs_tenant *t = sc.t;
     struct conversation c = get_conv(f, tenant, conv);
     struct rs_conv *r = imap_get(&t->convs, conv);
     assert_true(r != NULL && r->watched);
