@@ -450,14 +450,37 @@ static int start_action(struct bot_service *b, int64_t tenant_id, int64_t conv_i
     return 0;
 }
 
-/* Ends a turn: parks it when it waits for an action, else commits it. Takes s and a. */
-static void finish_turn(struct bot_service *b, int64_t tenant_id, int64_t conv_id, int64_t seq,
-                        const struct bot_env *env, struct bot_state *s, struct bot_decision *d,
-                        struct arena *a)
+/* Tells the conversation's live streams (the customer's and staff's) that the bot is busy on
+ * their behalf, as a person typing would: an ephemeral `typing` event, participant "bot". */
+static void typing(struct bot_service *b, const struct conversation *c)
 {
+    char data[96];
+    snprintf(data, sizeof(data), "{\"conversation_id\":%lld,\"participant\":\"bot\"}",
+             (long long)c->id);
+    struct event ev = {.tenant_id = c->tenant_id,
+                       .type = "typing",
+                       .conversation_id = c->id,
+                       .customer_id = c->customer_id,
+                       .assignee_id = c->n_assignees > 0 ? c->assignees[0] : 0,
+                       .audience = AUDIENCE_STAFF | AUDIENCE_CUSTOMER,
+                       .data = data,
+                       .at = util_now_ms()};
+    for (size_t i = 0; i < c->n_assignees && ev.n_assignees < 8; i++)
+        ev.assignees[ev.n_assignees++] = c->assignees[i];
+    bus_publish(b->bus, &ev, 1, BUS_EPHEMERAL); /* best effort, like any typing signal */
+}
+
+/* Ends a turn: parks it when it waits for an action, else commits it. Takes s and a. */
+static void finish_turn(struct bot_service *b, const struct turn_env *te, int64_t seq,
+                        struct bot_state *s, struct bot_decision *d, struct arena *a)
+{
+    int64_t tenant_id = te->c.tenant_id, conv_id = te->c.id;
     while (d->action.pending) {
-        if (start_action(b, tenant_id, conv_id, seq, s, d, a) == 0) return; /* parked */
-        bot_turn_resume(env, s, PARLEY_ELIMIT, NULL, d, a); /* "couldn't do that just now" */
+        if (start_action(b, tenant_id, conv_id, seq, s, d, a) == 0) { /* parked */
+            typing(b, &te->c);
+            return;
+        }
+        bot_turn_resume(&te->env, s, PARLEY_ELIMIT, NULL, d, a); /* "couldn't do that now" */
     }
     submit_turn(b, tenant_id, conv_id, seq, s, d);
     bot_state_release(s);
@@ -501,7 +524,7 @@ static void answer(struct bot_service *b, int64_t tenant_id, int64_t conv_id, in
     bot_state_load(&s, rc == 0 ? cs.state : NULL);
     struct bot_decision d;
     bot_turn(&te.env, &s, body, strlen(body), &d, &a);
-    finish_turn(b, tenant_id, conv_id, seq, &te.env, &s, &d, &a);
+    finish_turn(b, &te, seq, &s, &d, &a);
     return;
 out:
     arena_free(&a);
@@ -568,7 +591,7 @@ static void complete(struct bot_service *b, struct bot_job *j)
     }
     bot_turn_resume(&te.env, &s, j->rc, j->response, &d, &a);
     bot_job_free(j);
-    finish_turn(b, tenant_id, conv_id, seq, &te.env, &s, &d, &a);
+    finish_turn(b, &te, seq, &s, &d, &a);
     if (inflight_of(b, conv_id) == NULL) answer_unanswered(b, tenant_id, conv_id);
 }
 

@@ -123,9 +123,10 @@ class BotActionsTest(test_bot.BotCase):
     def bot_count(self, v, cid):
         return sum(m["sender"] == "bot" for m in self.messages(v, cid))
 
-    def reading_pending(self, account):
+    def reading_pending(self, account, stream=False):
         """A conversation whose meter reading is at the billing system, held there: the visitor,
-        the conversation id, the reading message's seq and the request's Idempotency-Key."""
+        the conversation id, the reading message's seq and the request's Idempotency-Key (and,
+        with stream, the visitor's live stream, opened before the reading was sent)."""
         Billing.hold(account)
         v = self.visitor()
         cid, replies = self.say(v, "I want to submit a meter reading")
@@ -134,12 +135,16 @@ class BotActionsTest(test_bot.BotCase):
         _, replies = self.say(v, "electricity", cid)
         self.assertIn("meter show", replies[-1])
         before = self.bot_count(v, cid)
+        live = None
+        if stream:
+            live = harness.SSE(self.srv, "/api/v1/widget/stream", v["token"])
+            self.addCleanup(live.close)
         self.send(v, "04521")
         key = Billing.wait_calls(account, 1)[0]
         seq = max(m["seq"] for m in self.messages(v, cid) if m["sender"] == "customer")
         # the action has not finished, so the reading has no answer yet
         self.assertEqual(self.bot_count(v, cid), before)
-        return v, cid, seq, key
+        return (v, cid, seq, key, live) if stream else (v, cid, seq, key)
 
     def other_conversation_answered(self):
         """Another visitor's message gets the bot's reply (the bot thread is free). The bot reads
@@ -150,7 +155,11 @@ class BotActionsTest(test_bot.BotCase):
         return cid
 
     def test_a_held_action_does_not_hold_up_other_conversations(self):
-        v, cid, seq, key = self.reading_pending("11110001")
+        v, cid, seq, key, live = self.reading_pending("11110001", stream=True)
+        # the customer sees the bot is busy on it
+        got = live.collect(until=lambda evs: any(e["event"] == "typing" for e in evs))
+        typing = [e["json"] for e in got if e["event"] == "typing"]
+        self.assertEqual(typing, [{"conversation_id": cid, "participant": "bot"}])
         before = self.bot_count(v, cid)
         # while A's request is held at the billing system, B is answered
         self.other_conversation_answered()
@@ -227,3 +236,42 @@ class BotActionsTest(test_bot.BotCase):
         # and the conversation goes on
         self.send(v, "yes thanks")
         self.assertEqual(self.wait_event("bot.resolved", cid)["how"], "confirmed")
+
+    def test_over_the_organisations_limit_the_bot_answers_at_once_and_offers_a_person(self):
+        # One organisation may have 16 actions waiting or running, 2 of them running: hold
+        # sixteen readings at (or on the way to) the billing system, then ask for a 17th.
+        accounts = [f"2222{i:04d}" for i in range(17)]
+        convs = []
+        for account in accounts:
+            Billing.hold(account)
+            v = self.visitor()
+            cid, _ = self.say(v, "I want to submit a meter reading")
+            self.say(v, account, cid)
+            self.say(v, "gas", cid)
+            convs.append((v, cid))
+        counts = [self.bot_count(v, cid) for v, cid in convs]
+        for v, cid in convs[:16]:
+            self.send(v, "123")
+        harness.wait_until(lambda: len(self.calls_for(accounts)) >= 2,
+                           what="two readings at the billing system")
+        self.other_conversation_answered()  # so the bot has taken all sixteen
+        self.assertEqual(len(self.calls_for(accounts)), 2)  # the rest wait their turn
+        v, cid = convs[16]
+        _, replies = self.say(v, "123", cid)
+        self.assertIn("Sorry, I couldn't do that just now.", replies[-1])
+        self.assertIn("pass you to a person?", replies[-1])
+        self.say(v, "yes please", cid)
+        self.assert_handed_off(cid, "action_busy")
+        note = [m for m in self.staff_messages(cid) if m["internal"]][-1]["body"]
+        self.assertIn(f"account: {accounts[16]}", note)
+        for account in accounts[:16]:
+            Billing.release(account)
+        # every one of the sixteen completes, and the 17th was never sent
+        for (v, cid), account, before in zip(convs[:16], accounts, counts):
+            msgs = self.wait_bot(v, cid, before + 1)
+            self.assertTrue(any(f"reference R-{account[-4:]}" in m["body"] for m in msgs))
+        self.assertNotIn(accounts[16], self.calls_for(accounts))
+
+    def calls_for(self, accounts):
+        with Billing.lock:
+            return [a for a, _ in Billing.calls if a in accounts]
