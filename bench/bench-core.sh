@@ -10,7 +10,8 @@
 # Ends with one `bench-core: …` line. Everything it starts it stops; temp files in one dir.
 # Knobs (environment): BENCH_SECONDS (20), BENCH_CONNS (64), BENCH_STORE_SECONDS (5),
 # BENCH_TOKENS (1000), FANOUT_STREAMS (10000), FANOUT_STAFF (100), FANOUT_RATE (200),
-# BENCH_BATCH (256), FANOUT_SECONDS (10), KEEP_TMP=1 to keep the temp dir. See docs/benchmarks.md.
+# BENCH_BATCH (256), FANOUT_SECONDS (10), KEEP_TMP=1 to keep the temp dir, BENCH_ONLY=ingest to
+# run only step 4 (Parley over HTTP, with the server's CPU per message). See docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${B:-build}
@@ -26,6 +27,7 @@ FANOUT_STAFF=${FANOUT_STAFF:-100}
 FANOUT_RATE=${FANOUT_RATE:-200}
 FANOUT_SECONDS=${FANOUT_SECONDS:-10}
 BATCH=${BENCH_BATCH:-256} # the store's default batch_max (store_options, config batch_max)
+ONLY=${BENCH_ONLY:-}
 
 for tool in wrk nginx curl; do
     command -v $tool >/dev/null || { echo "bench-core: $tool missing: run make deps" >&2; exit 1; }
@@ -113,6 +115,8 @@ fresh_db() { # copies the demo database to $1 (the CLI closed it: no WAL left to
 }
 
 # ---- 1. HTTP ceiling: nginx ------------------------------------------------------------
+NGINX_RPS=0 SQLITE_MPS=0 STORE_MPS=0
+if [ "$ONLY" != ingest ]; then
 NGX=$TMP/nginx
 mkdir -p "$NGX"
 NGX_PORT=$(free_port)
@@ -142,6 +146,7 @@ echo "$OUT"
 L=$(grep '^store_bench: msgs_per_s=' <<<"$OUT" | tail -n 1)
 STORE_MPS=$(field msgs_per_s "$L")
 echo "store vs raw SQLite: $(ratio "$STORE_MPS" "$SQLITE_MPS")"
+fi # BENCH_ONLY
 
 # ---- a Parley server on a fresh copy of the demo database ----------------------------------
 start_parley() { # db, log → sets PARLEY_PID, PARLEY_ADDR
@@ -157,6 +162,20 @@ rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 # CPU time (user + system, all threads) a process has used so far, in ms: the server's CPU
 # cost per request is steadier than its throughput when other work shares the machine.
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.0f", ($12 + $13) * 1000 / hz }' "/proc/$1/stat"; }
+# CPU ms per thread name (comm: "route", "bot", "h2o…", …), one "name ms" line each, summed
+# over threads of the same name: where the server's CPU per message goes.
+threads_cpu_ms() {
+    local f
+    for f in /proc/"$1"/task/*; do
+        awk -v hz="$(getconf CLK_TCK)" -v name="$(cat "$f/comm" 2>/dev/null)" \
+            '{ sub(/^.*\) /, ""); printf "%s %.0f\n", name, ($12 + $13) * 1000 / hz }' "$f/stat" 2>/dev/null
+    done | awk '{ gsub(/[^A-Za-z_-]/, "", $1); t[$1] += $2 } END { for (n in t) print n, t[n] }' | sort
+}
+# "name=µs/req …" from two threads_cpu_ms snapshots and a request count
+threads_per_req() {
+    awk -v n="$3" 'FNR == NR { a[$1] = $2; next } { d = $2 - a[$1]; if (n > 0 && d > 0) printf "%s=%.0f ", $1, d * 1000 / n }' \
+        <(echo "$1") <(echo "$2")
+}
 per_req_us() { awk -v ms="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.0f", ms * 1000 / n; else print 0 }'; }
 
 # ---- 4 + 6. Parley over HTTP, idle RSS first ----------------------------------------------
@@ -167,15 +186,18 @@ IDLE_RSS=$(rss_mb "$PARLEY_PID")
 echo "idle RSS: ${IDLE_RSS} MB (VmRSS after start-up with the demo data, before any load)"
 "$BB/fanout" sessions "$PARLEY_ADDR" "$NTOKENS" "$TMP/tokens-ingest.txt"
 CPU0=$(cpu_ms "$PARLEY_PID")
+TCPU0=$(threads_cpu_ms "$PARLEY_PID")
 wrk -t$WRK_THREADS -c"$CONNS" -d"${SECONDS_RUN}s" --latency -s bench/post_message.lua \
     "http://$PARLEY_ADDR" -- "$TMP/tokens-ingest.txt" "$$-$(date +%s)" >"$TMP/wrk-parley.txt" 2>"$TMP/wrk-parley.err" || true
 CPU1=$(cpu_ms "$PARLEY_PID")
+TCPU1=$(threads_cpu_ms "$PARLEY_PID")
 L=$(grep '^WRK ' "$TMP/wrk-parley.txt" || true)
 [ -n "$L" ] || { cat "$TMP/wrk-parley.txt" "$TMP/wrk-parley.err" >&2; exit 1; }
 INGEST_RPS=$(field rps "$L")
 INGEST_P99=$(field p99_ms "$L")
 NON2XX=$(field non2xx "$L")
 echo "parley ingest: rps=$INGEST_RPS p50_ms=$(field p50_ms "$L") p99_ms=$INGEST_P99 max_ms=$(field max_ms "$L") non2xx=$NON2XX errors=$(field errors "$L") statuses=$(field statuses "$L") tokens=$NTOKENS vs_nginx=$(ratio "$INGEST_RPS" "$NGINX_RPS") server_cpu_us_per_req=$(per_req_us $((CPU1 - CPU0)) "$(field requests "$L")") rss_after_mb=$(rss_mb "$PARLEY_PID")"
+echo "parley ingest: server CPU µs per request by thread: $(threads_per_req "$TCPU0" "$TCPU1" "$(field requests "$L")")"
 [ -s "$TMP/wrk-parley.err" ] && head -n 5 "$TMP/wrk-parley.err" >&2
 stop_pid "$PARLEY_PID"
 if command -v sqlite3 >/dev/null; then
@@ -185,6 +207,8 @@ if command -v sqlite3 >/dev/null; then
 fi
 
 # ---- 5. fan-out ---------------------------------------------------------------------------
+FANOUT_RC=0
+if [ "$ONLY" != ingest ]; then
 fresh_db "$TMP/fanout.db"
 start_parley "$TMP/fanout.db" "$TMP/parley-fanout.log"
 STAFF_TOKEN=$(curl -fsS "http://$PARLEY_ADDR/api/v1/auth/login" -H 'Content-Type: application/json' \
@@ -204,6 +228,7 @@ echo "fan-out server: rss_mb=$(rss_mb "$PARLEY_PID") with $FANOUT_STREAMS stream
 L=$(grep '^fanout: streams=' "$TMP/fanout.txt" || true)
 FANOUT_P99=$(field visitor_p99_ms "$L")
 stop_pid "$PARLEY_PID"
+fi # BENCH_ONLY
 
 echo "bench-core: ingest_rps=$(round "$INGEST_RPS") nginx_rps=$(round "$NGINX_RPS") ingest_vs_nginx=$(ratio "$INGEST_RPS" "$NGINX_RPS") ingest_p99_ms=$(round "$INGEST_P99") store_msgs_per_s=$(round "$STORE_MPS") sqlite_msgs_per_s=$(round "$SQLITE_MPS") store_vs_sqlite=$(ratio "$STORE_MPS" "$SQLITE_MPS") fanout_p99_ms=$(round "${FANOUT_P99:-0}") idle_rss_mb=$(round "$IDLE_RSS")"
 if [ "${NON2XX:-1}" != 0 ] || [ "$FANOUT_RC" != 0 ]; then

@@ -10,7 +10,9 @@ non-alphanumeric character into a space. A test row is reported when, for a trai
   - both have three words or more and one word inserted, deleted or replaced turns one
     into the other;
   - one is a run of words inside the other, at least two words long, with at most two
-    words added around it ("power cut" inside "power cut again").
+    words added around it ("power cut" inside "power cut again");
+  - both have three words or more and half or more of their character 4-grams are shared
+    (Jaccard >= 0.5: "what's my account number" ~ "What is my account number?").
 It also reports texts that occur twice in the test file. Exits 1 when anything is found.
 Standard library only; used by `make eval` before it measures anything.
 """
@@ -36,6 +38,11 @@ def inside(a, b):
     return any(b[i:i + len(a)] == a for i in range(len(b) - len(a) + 1))
 
 
+def grams(w):
+    t = " " + " ".join(w) + " "
+    return {t[i:i + 4] for i in range(len(t) - 3)}
+
+
 def near(a, b):
     if a == b:
         return "same"
@@ -44,6 +51,10 @@ def near(a, b):
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     if len(short) >= 2 and len(long_) - len(short) <= 2 and inside(short, long_):
         return "contained"
+    if min(len(a), len(b)) >= 3:
+        ga, gb = grams(a), grams(b)
+        if len(ga & gb) >= 0.5 * len(ga | gb):
+            return "similar wording"
     return None
 
 

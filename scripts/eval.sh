@@ -9,6 +9,9 @@
 #      sentiment_test.csv
 #   4. KB search: a fresh demo database (migrate + seed-demo imports the 49 articles), then
 #      kb_eval.csv (stop words and tags were tuned against it) and kb_eval_test.csv
+#   5. triage: of the negative messages of each sentiment set, how many the bot would hand to a
+#      person on the first message (distress, sentiment, a moment that matters; an
+#      approximation of the policy, scripts/triage-coverage.py)
 # Each command's own report is printed in full; a summary with one labelled line per set ends
 # the output. Timings are not measured here (see make bench-bot). KEEP_TMP=1 keeps the temp dir.
 set -euo pipefail
@@ -62,6 +65,16 @@ for set in "tuning:kb_eval.csv" "held-out:kb_eval_test.csv"; do
     SUMMARY+=("$(printf '%-10s %-9s %-20s mrr@10=%s recall@3=%s' kb "$label" "$file" \
         "$(last_value 'mrr@10' "$TMP/kb-$label.txt")" \
         "$(last_value 'recall@3' "$TMP/kb-$label.txt")")")
+done
+
+for set in "tuning:sentiment.csv" "held-out:sentiment_test.csv"; do
+    label=${set%%:*} file=${set#*:}
+    section "triage, $label set: negative messages that reach a person on the first message"
+    echo "(scripts/triage-coverage.py: the bot's first-message checks with the default policy)"
+    /usr/bin/python3 scripts/triage-coverage.py "$PARLEY" "$TMP/intents.model" "$D/$file" \
+        | tee "$TMP/triage-$label.txt"
+    SUMMARY+=("$(printf '%-10s %-9s %-20s %s' triage "$label" "$file" \
+        "$(sed -n 's/^triage: //p' "$TMP/triage-$label.txt")")")
 done
 
 section "summary (tuning/training: the set the method was built or tuned on, so optimistic;"

@@ -98,10 +98,15 @@ struct bot_env {
     /* best article for a query (0 and *out), ENOTFOUND when none; by slug for answer steps */
     int (*kb_search)(void *ud, const char *query, struct bot_kb_answer *out, struct arena *a);
     int (*kb_article)(void *ud, const char *slug, struct bot_kb_answer *out, struct arena *a);
-    /* runs an HTTP action: 0 with *response (a new reference, may be NULL for an empty body)
-     * on a 2xx, non-zero otherwise */
-    int (*action)(void *ud, const char *method, const char *url, const char *body, int timeout_ms,
-                  int retries, json_t **response);
+};
+
+/* An HTTP action the turn is waiting for (strings in the turn's arena). The service runs it on
+ * the action workers and continues the turn with bot_turn_resume. */
+struct bot_action_req {
+    bool pending;
+    const char *step_id;
+    const char *method, *url, *body; /* body: JSON text, or NULL */
+    int timeout_ms, retries;
 };
 
 struct bot_decision {
@@ -113,21 +118,48 @@ struct bot_decision {
     enum priority priority;
     const char *resolved_how;
     int64_t resolve_due_at;
+    struct bot_action_req action; /* pending: the flow reached an action step */
 };
 
-/* Decides the answer to one customer message and updates s. Strings in d live in a. */
+/* Decides the answer to one customer message and updates s. Strings in d live in a. When the
+ * running flow reaches an action step, the turn stops there with d->action.pending (s->step is
+ * the action step; d holds the replies so far): the caller runs the action and calls
+ * bot_turn_resume with the same s, d and a. */
 void bot_turn(const struct bot_env *env, struct bot_state *s, const char *text, size_t len,
               struct bot_decision *d, struct arena *a);
+/* Continues a turn after its action: rc 0 (response: the JSON object or NULL) goes to the step's
+ * `success` with the response's fields saved, PARLEY_ELIMIT (the action workers are full: it was
+ * never sent) says "I couldn't do that just now" and offers a person, anything else goes to
+ * `failure`. Appends to d's replies; d->action.pending again when the flow reaches another
+ * action. A flow that changed or went away meanwhile ends. */
+void bot_turn_resume(const struct bot_env *env, struct bot_state *s, int rc, json_t *response,
+                     struct bot_decision *d, struct arena *a);
+/* A customer message that arrives while the turn in (s, d) waits for its action: when it asks
+ * for a person (a phrase or the speak_to_person intent) or shows distress or a very negative
+ * sentiment, hands off at once (appending to d: the replies so far stay, the adviser's note says
+ * the action's outcome is unknown) and returns true; otherwise changes nothing and returns false
+ * (the message waits for the action, to be answered in order after it). */
+bool bot_turn_interrupt(const struct bot_env *env, struct bot_state *s, const char *text,
+                        size_t len, struct bot_decision *d, struct arena *a);
 /* The decision for a conversation whose confirmation window passed without a reply. */
 void bot_turn_timeout(struct bot_state *s, struct bot_decision *d);
 
-/* ---- HTTP actions (libcurl) ----------------------------------------------------------------- */
+/* ---- HTTP actions (libcurl, on the action workers: bot_pool.h) ------------------------------ */
 
 #define BOT_ACTION_MAX_RESPONSE (64 * 1024)
 #define BOT_ACTION_BUDGET_MS    12000 /* all attempts of one action */
-/* One request with retries (backoff 200 ms, 400 ms, …): 0 with *response (JSON object or NULL)
- * on a 2xx, PARLEY_EIO otherwise. */
-int bot_action_call(const char *method, const char *url, const char *body, int timeout_ms,
-                    int retries, json_t **response);
+#define BOT_ACTION_KEY_MAX      128
+struct bot_pool;
+struct bot_job;
+/* The pool's run callback: the job's request with retries (backoff 200 ms, 400 ms, …) on the
+ * worker's own curl handle (*local); j->rc 0 with j->response (JSON object or NULL) on a 2xx,
+ * PARLEY_EIO otherwise. */
+void bot_action_run(void *ud, struct bot_pool *pool, void **local, struct bot_job *j);
+void bot_action_local_free(void *local);
+/* The Idempotency-Key of an action: "parley-<conversation id>-<customer message seq>-<step id>"
+ * (step id characters other than letters, digits, '-', '_' and '.' become '_'). The same
+ * customer message reaching the same step gives the same key, also after a restart. */
+void bot_action_key(int64_t conversation_id, int64_t seq, const char *step_id, char *out,
+                    size_t outsize);
 
 #endif

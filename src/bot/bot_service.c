@@ -4,10 +4,20 @@
  * human reply after a hand-off, resolves conversations whose confirmation window passed (an
  * indexed sweep) and, at start, answers messages a restart left unanswered. It keeps a small
  * cache per tenant: flows (reloaded when their files change), the NLU model (reloaded when a
- * new version is stored) and the slug. */
+ * new version is stored) and the slug.
+ *
+ * A turn that reaches a flow's HTTP action is parked (its state, replies so far and arena in an
+ * `inflight` slot) while the action runs on the worker pool (bot_pool.c); the bot thread goes on
+ * with other conversations. The finished job comes back through the pool's completion list (the
+ * pool rings the same doorbell as the bus), the turn continues and commits as one STORE_BOT_TURN,
+ * then the conversation's messages that arrived meanwhile are answered in order from the
+ * database. Nothing is committed while an action runs, so a restart answers the message again
+ * and re-runs the action with the same Idempotency-Key. A message asking for a person (or in
+ * distress) does not wait: it hands off at once and the action's result is dropped. */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include "bot.h"
 #include "bot_int.h"
+#include "bot_pool.h"
 #include "bot_text.h"
 #include "../common/log.h"
 #include "../common/util.h"
@@ -26,6 +36,14 @@
 #define SWEEP_BATCH    100
 #define CATCH_UP_BATCH 500
 #define KB_SNIPPET_MAX 400
+/* the action workers (docs/bot.md, "HTTP actions") */
+#define ACTION_WORKERS        4
+#define ACTION_QUEUE_MAX      64 /* waiting for a worker, all tenants */
+#define ACTION_TENANT_MAX     16 /* one tenant's actions waiting or running */
+#define ACTION_TENANT_RUNNING 2  /* one tenant's actions running at once */
+#define INFLIGHT_MAX          128
+#define UNANSWERED_PAGE       50
+#define UNANSWERED_PAGES      20
 
 struct tenant_cache {
     int64_t id;
@@ -35,6 +53,17 @@ struct tenant_cache {
     int64_t flows_checked_ms;
     struct nlu_model *model;
     int64_t model_version;
+};
+
+/* A turn waiting for its action (owned by the bot thread). */
+struct inflight {
+    bool used;
+    bool abandoned; /* handed off meanwhile: the job's result is dropped when it comes back */
+    int64_t tenant_id, conversation_id, seq;
+    uint64_t job_id;
+    struct bot_state s;
+    struct bot_decision d;
+    struct arena a; /* d's strings */
 };
 
 struct bot_service {
@@ -48,7 +77,9 @@ struct bot_service {
     bool started;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool pending, stopping;
+    bool pending, actions_done, stopping;
+    struct bot_pool *pool;
+    struct inflight inflight[INFLIGHT_MAX];
     struct tenant_cache tenants[MAX_TENANTS];
     size_t n_tenants;
     int64_t sweep_every_ms;
@@ -279,13 +310,6 @@ static int env_kb_article(void *ud, const char *slug, struct bot_kb_answer *out,
 #endif
 }
 
-static int env_action(void *ud, const char *method, const char *url, const char *body,
-                      int timeout_ms, int retries, json_t **response)
-{
-    (void)ud;
-    return bot_action_call(method, url, body, timeout_ms, retries, response);
-}
-
 /* ---- turns ------------------------------------------------------------------------------------
  */
 
@@ -333,52 +357,252 @@ static int submit_turn(struct bot_service *b, int64_t tenant_id, int64_t conv_id
     return rc;
 }
 
+/* Everything a turn needs from outside, for a conversation still with the bot. */
+struct turn_env {
+    struct turn_ctx ctx;
+    struct bot_policy policy;
+    struct conversation c;
+    struct bot_env env;
+};
+
+static bool turn_env_build(struct bot_service *b, int64_t tenant_id, int64_t conv_id,
+                           struct turn_env *te, struct arena *a)
+{
+    int64_t now = util_now_ms();
+    if (store_get_conversation(b->reader, tenant_id, conv_id, &te->c, a, NULL) != 0 ||
+        te->c.status != CONV_BOT)
+        return false;
+    struct tenant_cache *t = tenant_get(b, tenant_id, now);
+    if (t == NULL) return false;
+    load_policy(b, tenant_id, &te->policy, a);
+    te->ctx = (struct turn_ctx){.b = b, .t = t};
+    struct customer cust;
+    const char *name = NULL;
+    if (store_get_customer(b->reader, tenant_id, te->c.customer_id, &cust, a, NULL) == 0)
+        name = cust.name;
+    te->env = (struct bot_env){.policy = &te->policy,
+                               .flows = t->flows,
+                               .now_ms = now,
+                               .parley_url = b->parley_url,
+                               .tenant = t->slug,
+                               .reference = te->c.reference,
+                               .customer_name = name != NULL ? name : "",
+                               .ud = &te->ctx,
+                               .predict = env_predict,
+                               .sentiment = env_sentiment,
+                               .kb_search = env_kb_search,
+                               .kb_article = env_kb_article};
+    return true;
+}
+
+/* ---- turns waiting for an action ----------------------------------------------------------- */
+
+static struct inflight *inflight_of(struct bot_service *b, int64_t conv_id)
+{
+    for (size_t i = 0; i < INFLIGHT_MAX; i++)
+        if (b->inflight[i].used && !b->inflight[i].abandoned &&
+            b->inflight[i].conversation_id == conv_id)
+            return &b->inflight[i];
+    return NULL;
+}
+
+static void inflight_release(struct inflight *f)
+{
+    if (!f->abandoned) {
+        bot_state_release(&f->s);
+        arena_free(&f->a);
+    }
+    memset(f, 0, sizeof(*f));
+}
+
+/* Parks the turn (s, d and a move into a slot) and queues its action. 0, or PARLEY_ELIMIT when
+ * the pool or the slots are full (the caller keeps s, d and a). */
+static int start_action(struct bot_service *b, int64_t tenant_id, int64_t conv_id, int64_t seq,
+                        struct bot_state *s, const struct bot_decision *d, struct arena *a)
+{
+    struct inflight *f = NULL;
+    for (size_t i = 0; i < INFLIGHT_MAX && f == NULL; i++)
+        if (!b->inflight[i].used) f = &b->inflight[i];
+    if (f == NULL) return PARLEY_ELIMIT;
+    const struct bot_action_req *r = &d->action;
+    char key[BOT_ACTION_KEY_MAX];
+    bot_action_key(conv_id, seq, r->step_id, key, sizeof(key));
+    struct bot_job *j =
+        bot_job_new(tenant_id, conv_id, r->method, r->url, r->body, key, r->timeout_ms, r->retries);
+    if (j == NULL) return PARLEY_ELIMIT;
+    int rc = bot_pool_submit(b->pool, j);
+    if (rc != 0) {
+        bot_job_free(j);
+        log_msg(LOG_WARN, "bot", "event=action_refused conversation_id=%lld step=%s reason=full",
+                (long long)conv_id, r->step_id);
+        return rc;
+    }
+    *f = (struct inflight){.used = true,
+                           .tenant_id = tenant_id,
+                           .conversation_id = conv_id,
+                           .seq = seq,
+                           .job_id = j->id, /* the pool does not free a job we have not taken */
+                           .s = *s,
+                           .d = *d,
+                           .a = *a};
+    log_msg(LOG_INFO, "bot", "event=action_queued conversation_id=%lld step=%s", (long long)conv_id,
+            r->step_id);
+    return 0;
+}
+
+/* Tells the conversation's live streams (the customer's and staff's) that the bot is busy on
+ * their behalf, as a person typing would: an ephemeral `typing` event, participant "bot". */
+static void typing(struct bot_service *b, const struct conversation *c)
+{
+    char data[96];
+    snprintf(data, sizeof(data), "{\"conversation_id\":%lld,\"participant\":\"bot\"}",
+             (long long)c->id);
+    struct event ev = {.tenant_id = c->tenant_id,
+                       .type = "typing",
+                       .conversation_id = c->id,
+                       .customer_id = c->customer_id,
+                       .assignee_id = c->n_assignees > 0 ? c->assignees[0] : 0,
+                       .audience = AUDIENCE_STAFF | AUDIENCE_CUSTOMER,
+                       .data = data,
+                       .at = util_now_ms()};
+    for (size_t i = 0; i < c->n_assignees && ev.n_assignees < 8; i++)
+        ev.assignees[ev.n_assignees++] = c->assignees[i];
+    bus_publish(b->bus, &ev, 1, BUS_EPHEMERAL); /* best effort, like any typing signal */
+}
+
+/* Ends a turn: parks it when it waits for an action, else commits it. Takes s and a. */
+static void finish_turn(struct bot_service *b, const struct turn_env *te, int64_t seq,
+                        struct bot_state *s, struct bot_decision *d, struct arena *a)
+{
+    int64_t tenant_id = te->c.tenant_id, conv_id = te->c.id;
+    while (d->action.pending) {
+        if (start_action(b, tenant_id, conv_id, seq, s, d, a) == 0) { /* parked */
+            typing(b, &te->c);
+            return;
+        }
+        bot_turn_resume(&te->env, s, PARLEY_ELIMIT, NULL, d, a); /* "couldn't do that now" */
+    }
+    submit_turn(b, tenant_id, conv_id, seq, s, d);
+    bot_state_release(s);
+    arena_free(a);
+}
+
+/* A customer message for a conversation whose turn waits for its action: a hand-off request is
+ * answered now (and the action's result will be dropped); anything else waits, and is answered
+ * from the database once the action's turn is committed. */
+static void interrupt(struct bot_service *b, struct inflight *f, int64_t seq, const char *body)
+{
+    struct turn_env te;
+    if (seq <= f->seq || !turn_env_build(b, f->tenant_id, f->conversation_id, &te, &f->a)) return;
+    if (!bot_turn_interrupt(&te.env, &f->s, body, strlen(body), &f->d, &f->a)) return;
+    submit_turn(b, f->tenant_id, f->conversation_id, seq, &f->s, &f->d);
+    log_msg(LOG_INFO, "bot", "event=action_abandoned conversation_id=%lld reason=handoff",
+            (long long)f->conversation_id);
+    bot_state_release(&f->s);
+    arena_free(&f->a);
+    f->abandoned = true; /* the slot stays until the job comes back */
+}
+
 /* Answers customer message seq (body) in a conversation, if it is still the bot's. */
 static void answer(struct bot_service *b, int64_t tenant_id, int64_t conv_id, int64_t seq,
                    const char *body)
 {
+    struct inflight *f = inflight_of(b, conv_id);
+    if (f != NULL) {
+        interrupt(b, f, seq, body);
+        return;
+    }
     struct arena a;
     arena_init(&a);
-    int64_t now = util_now_ms();
-    struct conversation c;
+    struct turn_env te;
     struct bot_conv_state cs;
-    struct tenant_cache *t = NULL;
-    if (store_get_conversation(b->reader, tenant_id, conv_id, &c, &a, NULL) != 0 ||
-        c.status != CONV_BOT)
-        goto out;
+    if (!turn_env_build(b, tenant_id, conv_id, &te, &a)) goto out;
     int rc = store_bot_get_state(b->reader, tenant_id, conv_id, &cs, &a, NULL);
     if (rc != 0 && rc != PARLEY_ENOTFOUND) goto out;
     if (rc == 0 && cs.handled_seq >= seq) goto out; /* answered already (catch-up overlap) */
-    t = tenant_get(b, tenant_id, now);
-    if (t == NULL) goto out;
-    struct bot_policy policy;
-    load_policy(b, tenant_id, &policy, &a);
     struct bot_state s;
     bot_state_load(&s, rc == 0 ? cs.state : NULL);
-    struct turn_ctx ctx = {.b = b, .t = t};
-    struct customer cust;
-    const char *name = NULL;
-    if (store_get_customer(b->reader, tenant_id, c.customer_id, &cust, &a, NULL) == 0)
-        name = cust.name;
-    struct bot_env env = {.policy = &policy,
-                          .flows = t->flows,
-                          .now_ms = now,
-                          .parley_url = b->parley_url,
-                          .tenant = t->slug,
-                          .reference = c.reference,
-                          .customer_name = name != NULL ? name : "",
-                          .ud = &ctx,
-                          .predict = env_predict,
-                          .sentiment = env_sentiment,
-                          .kb_search = env_kb_search,
-                          .kb_article = env_kb_article,
-                          .action = env_action};
     struct bot_decision d;
-    bot_turn(&env, &s, body, strlen(body), &d, &a);
-    submit_turn(b, tenant_id, conv_id, seq, &s, &d);
-    bot_state_release(&s);
+    bot_turn(&te.env, &s, body, strlen(body), &d, &a);
+    finish_turn(b, &te, seq, &s, &d, &a);
+    return;
 out:
     arena_free(&a);
+}
+
+/* Answers, in order, the customer messages of a conversation that have no turn yet (after a
+ * restart, or those that waited for an action). Stops at nothing: once one parks on an action
+ * the rest still go to answer(), where a hand-off request is taken at once. */
+static void answer_unanswered(struct bot_service *b, int64_t tenant_id, int64_t conv_id)
+{
+    struct arena a;
+    arena_init(&a);
+    struct bot_conv_state cs;
+    int64_t after = 0;
+    int rc = store_bot_get_state(b->reader, tenant_id, conv_id, &cs, &a, NULL);
+    if (rc == 0)
+        after = cs.handled_seq;
+    else if (rc != PARLEY_ENOTFOUND)
+        goto out;
+    for (int page_no = 0; page_no < UNANSWERED_PAGES && after >= 0; page_no++) {
+        struct store_page page = {.after = after, .limit = UNANSWERED_PAGE};
+        struct message *msgs;
+        size_t n;
+        int64_t next = 0;
+        if (store_list_messages(b->reader, tenant_id, conv_id, false, &page, &msgs, &n, &next, &a,
+                                NULL) != 0)
+            break;
+        for (size_t i = 0; i < n; i++)
+            if (msgs[i].sender == SENDER_CUSTOMER)
+                answer(b, tenant_id, conv_id, msgs[i].seq, msgs[i].body);
+        if (n == 0 || next == 0) break;
+        after = msgs[n - 1].seq;
+    }
+out:
+    arena_free(&a);
+}
+
+/* A finished action: the parked turn goes on (and commits), then what waited is answered. */
+static void complete(struct bot_service *b, struct bot_job *j)
+{
+    struct inflight *f = NULL;
+    for (size_t i = 0; i < INFLIGHT_MAX && f == NULL; i++)
+        if (b->inflight[i].used && b->inflight[i].job_id == j->id) f = &b->inflight[i];
+    if (f == NULL || f->abandoned) { /* handed off meanwhile (or stopping): dropped */
+        log_msg(LOG_INFO, "bot", "event=action_dropped conversation_id=%lld ok=%s",
+                (long long)j->conversation_id, j->rc == 0 ? "true" : "false");
+        if (f != NULL) inflight_release(f);
+        bot_job_free(j);
+        return;
+    }
+    int64_t tenant_id = f->tenant_id, conv_id = f->conversation_id, seq = f->seq;
+    struct bot_state s = f->s;
+    struct bot_decision d = f->d;
+    struct arena a = f->a;
+    memset(f, 0, sizeof(*f)); /* s, d and a are ours now */
+    log_msg(LOG_INFO, "bot", "event=action_done conversation_id=%lld ok=%s", (long long)conv_id,
+            j->rc == 0 ? "true" : "false");
+    struct turn_env te;
+    if (!turn_env_build(b, tenant_id, conv_id, &te, &a)) { /* a person took it over */
+        bot_state_release(&s);
+        arena_free(&a);
+        bot_job_free(j);
+        return;
+    }
+    bot_turn_resume(&te.env, &s, j->rc, j->response, &d, &a);
+    bot_job_free(j);
+    finish_turn(b, &te, seq, &s, &d, &a);
+    if (inflight_of(b, conv_id) == NULL) answer_unanswered(b, tenant_id, conv_id);
+}
+
+static void drain_actions(struct bot_service *b)
+{
+    struct bot_job *j = bot_pool_take_done(b->pool);
+    while (j != NULL) {
+        struct bot_job *next = j->next;
+        complete(b, j);
+        j = next;
+    }
 }
 
 static void first_reply(struct bot_service *b, const struct event *e, int64_t message_id,
@@ -459,20 +683,8 @@ static void catch_up(struct bot_service *b)
     struct bot_due *todo;
     size_t n;
     if (store_bot_list_unanswered(b->reader, CATCH_UP_BATCH, &todo, &n, &a, NULL) == 0) {
-        for (size_t i = 0; i < n; i++) {
-            struct conversation c;
-            if (store_get_conversation(b->reader, todo[i].tenant_id, todo[i].conversation_id, &c,
-                                       &a, NULL) != 0)
-                continue;
-            struct store_page page = {.after = c.last_seq - 1, .limit = 1};
-            struct message *msgs;
-            size_t nm;
-            int64_t next;
-            if (store_list_messages(b->reader, todo[i].tenant_id, c.id, false, &page, &msgs, &nm,
-                                    &next, &a, NULL) == 0 &&
-                nm == 1 && msgs[0].sender == SENDER_CUSTOMER)
-                answer(b, todo[i].tenant_id, c.id, msgs[0].seq, msgs[0].body);
-        }
+        for (size_t i = 0; i < n; i++)
+            answer_unanswered(b, todo[i].tenant_id, todo[i].conversation_id);
         if (n > 0) log_msg(LOG_INFO, "bot", "event=catch_up conversations=%zu", n);
     }
     arena_free(&a);
@@ -481,13 +693,25 @@ static void catch_up(struct bot_service *b)
 /* ---- the thread -------------------------------------------------------------------------------
  */
 
-static void on_wake(void *ud)
+/* The doorbell: sets one of the thread's flags and signals (never more, on other threads). */
+static void ring(struct bot_service *b, bool *flag)
 {
-    struct bot_service *b = ud;
     pthread_mutex_lock(&b->mu);
-    b->pending = true;
+    *flag = true;
     pthread_cond_signal(&b->cv);
     pthread_mutex_unlock(&b->mu);
+}
+
+static void on_wake(void *ud) /* bus events */
+{
+    struct bot_service *b = ud;
+    ring(b, &b->pending);
+}
+
+static void on_actions_done(void *ud) /* finished actions */
+{
+    struct bot_service *b = ud;
+    ring(b, &b->actions_done);
 }
 
 static void *bot_main(void *arg)
@@ -498,24 +722,20 @@ static void *bot_main(void *arg)
     int64_t next_sweep = util_now_ms();
     for (;;) {
         pthread_mutex_lock(&b->mu);
-        while (!b->pending && !b->stopping) {
+        while (!b->pending && !b->actions_done && !b->stopping) {
             int64_t wait = next_sweep - util_now_ms();
             if (wait <= 0) break;
             struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += wait / 1000;
-            ts.tv_nsec += (long)(wait % 1000) * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            util_deadline_in(wait, &ts);
             pthread_cond_timedwait(&b->cv, &b->mu, &ts);
         }
-        bool pending = b->pending, stopping = b->stopping;
+        bool pending = b->pending, done = b->actions_done, stopping = b->stopping;
         b->pending = false;
+        b->actions_done = false;
         pthread_mutex_unlock(&b->mu);
         if (stopping) break;
         if (pending) bus_drain(b->sub, on_batch, b);
+        if (done) drain_actions(b);
         if (util_now_ms() >= next_sweep) {
             sweep_due(b);
             next_sweep = util_now_ms() + b->sweep_every_ms;
@@ -555,12 +775,20 @@ int bot_service_start(const struct parley_config *cfg, struct store *store, stru
     b->sweep_every_ms = (int64_t)cfg->bot_sweep_s * 1000;
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
+    static const struct bot_pool_limits limits = {.workers = ACTION_WORKERS,
+                                                  .queue_max = ACTION_QUEUE_MAX,
+                                                  .tenant_max = ACTION_TENANT_MAX,
+                                                  .tenant_running_max = ACTION_TENANT_RUNNING};
     int rc = store_reader_open(store, &b->reader, err);
+    if (rc == 0)
+        rc = bot_pool_start(&limits, bot_action_run, bot_action_local_free, on_actions_done, b,
+                            &b->pool, err);
     if (rc == 0) rc = bus_subscribe(bus, on_wake, b, &b->sub, err);
     if (rc == 0 && pthread_create(&b->thread, NULL, bot_main, b) != 0)
         rc = parley_fail(err, PARLEY_EIO, NULL, "cannot start the bot thread");
     if (rc != 0) {
         bus_unsubscribe(b->sub);
+        bot_pool_stop(b->pool);
         store_reader_close(b->reader);
         pthread_mutex_destroy(&b->mu);
         pthread_cond_destroy(&b->cv);
@@ -568,7 +796,8 @@ int bot_service_start(const struct parley_config *cfg, struct store *store, stru
         return rc;
     }
     b->started = true;
-    log_msg(LOG_INFO, "bot", "event=start flows_dir=%s", cfg->bot_flows_dir);
+    log_msg(LOG_INFO, "bot", "event=start flows_dir=%s action_workers=%d", cfg->bot_flows_dir,
+            ACTION_WORKERS);
     *out = b;
     return 0;
 }
@@ -583,6 +812,9 @@ void bot_service_stop(struct bot_service *b)
         pthread_mutex_unlock(&b->mu);
         pthread_join(b->thread, NULL);
         bus_unsubscribe(b->sub);
+        bot_pool_stop(b->pool); /* aborts running actions: a restart re-runs them */
+        for (size_t i = 0; i < INFLIGHT_MAX; i++)
+            if (b->inflight[i].used) inflight_release(&b->inflight[i]);
         store_reader_close(b->reader);
         pthread_mutex_destroy(&b->mu);
         pthread_cond_destroy(&b->cv);

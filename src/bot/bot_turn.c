@@ -249,24 +249,32 @@ static json_t *render_body(struct turn *t, json_t *v)
     return json_deep_copy(v);
 }
 
-static int run_action(struct turn *t, const struct flow_step *s)
+/* Stops the turn at an action step: the request, rendered, for the caller to run. False when
+ * its URL cannot be rendered (out of memory): the step fails. */
+static bool request_action(struct turn *t, const struct flow_step *s)
 {
-    if (t->env->action == NULL) return -1;
     const char *url = render(t, s->url);
-    char *body = NULL;
+    const char *body = NULL;
+    if (url == NULL) return false;
     if (s->body != NULL) {
         json_t *b = render_body(t, s->body);
-        body = b != NULL ? json_dumps(b, JSON_COMPACT) : NULL;
+        char *text = b != NULL ? json_dumps(b, JSON_COMPACT) : NULL;
         json_decref(b);
+        body = text != NULL ? arena_strdup(t->a, text) : NULL;
+        free(text);
+        if (body == NULL) return false;
     }
-    json_t *resp = NULL;
-    int rc = url != NULL ? t->env->action(t->env->ud, s->method, url, body, s->timeout_ms,
-                                          s->retries, &resp)
-                         : -1;
-    free(body);
-    if (rc == 0) save_response(t, s, resp);
-    json_decref(resp);
-    return rc;
+    /* copies: the flow may be reloaded (and freed) while the action runs */
+    const char *id = arena_strdup(t->a, s->id), *method = arena_strdup(t->a, s->method);
+    if (id == NULL || method == NULL) return false;
+    t->d->action = (struct bot_action_req){.pending = true,
+                                           .step_id = id,
+                                           .method = method,
+                                           .url = url,
+                                           .body = body,
+                                           .timeout_ms = s->timeout_ms,
+                                           .retries = s->retries};
+    return true;
 }
 
 static int branch_target(struct turn *t, const struct flow_step *s)
@@ -298,7 +306,8 @@ static void run_from(struct turn *t, int idx)
             break;
         case STEP_ACTION:
             t->s->step = idx;
-            idx = run_action(t, s) == 0 ? s->success : s->failure;
+            if (request_action(t, s)) return; /* bot_turn_resume goes on from here */
+            idx = s->failure;
             break;
         case STEP_ANSWER: {
             say(t, render(t, s->say));
@@ -401,36 +410,66 @@ static void not_understood(struct turn *t)
 /* ---- the turn ---------------------------------------------------------------------------------
  */
 
-static bool triage_sentiment(struct turn *t)
+/* The message's sentiment (false when there is none to score). */
+static bool score(struct turn *t, struct sentiment *se)
+{
+    memset(se, 0, sizeof(*se));
+    if (t->env->sentiment == NULL) return false;
+    t->env->sentiment(t->env->ud, t->text, t->len, se);
+    return true;
+}
+
+static const char *join_note(struct turn *t, const char *a, const char *b)
+{
+    if (a == NULL) return b;
+    if (b == NULL) return a;
+    return arena_printf(t->a, "%s\n%s", a, b);
+}
+
+/* The hand-offs that come before anything else, whatever the conversation is doing: a distress
+ * cue, a very negative message (or trend, when check_trend), a request for a person. extra goes
+ * into the adviser's note. Returns true when it handed off. */
+static bool handoff_first(struct turn *t, const struct sentiment *se, bool check_trend,
+                          enum bot_phrase_kind phrase, const char *extra)
 {
     const struct bot_policy *p = t->env->policy;
-    if (t->env->sentiment == NULL) return false;
-    struct sentiment se;
-    memset(&se, 0, sizeof(se));
-    t->env->sentiment(t->env->ud, t->text, t->len, &se);
-#if BOT_HAVE_SENTIMENT
-    t->s->trend = t->s->scored > 0 ? sentiment_trend(t->s->trend, se.compound) : se.compound;
-#else
-    t->s->trend = t->s->scored > 0 ? (t->s->trend + se.compound) / 2 : se.compound;
-#endif
-    t->s->scored++;
-    if (p->distress_handoff && se.distress) {
-        const char *cue = se.distress_cue != NULL ? se.distress_cue : "distress";
+    if (se != NULL && p->distress_handoff && se->distress) {
+        const char *cue = se->distress_cue != NULL ? se->distress_cue : "distress";
         const char *intent = strcmp(cue, "bereavement") == 0 ? "bereavement" : NULL;
         /* A bereavement is a moment that matters whichever way it is noticed. */
         int moment = bot_policy_moment(p, intent);
         enum priority pr = moment > PRIORITY_HIGH ? (enum priority)moment : PRIORITY_HIGH;
         handoff(t, moment >= 0 ? "moment_that_matters" : "distress", intent, pr, NULL,
-                arena_printf(t->a, "Distress cue: %s.", cue));
+                join_note(t, arena_printf(t->a, "Distress cue: %s.", cue), extra));
         return true;
     }
-    if (se.compound <= p->sentiment_threshold ||
-        (t->s->scored >= 2 && t->s->trend <= p->trend_threshold)) {
+    if (se != NULL && (se->compound <= p->sentiment_threshold ||
+                       (check_trend && t->s->scored >= 2 && t->s->trend <= p->trend_threshold))) {
         handoff(t, "sentiment", NULL, PRIORITY_NORMAL, NULL,
-                arena_printf(t->a, "Message sentiment: %.2f.", se.compound));
+                join_note(t, arena_printf(t->a, "Message sentiment: %.2f.", se->compound), extra));
+        return true;
+    }
+    if (phrase == PHRASE_PERSON) {
+        handoff(t, "requested", NULL, PRIORITY_NORMAL, NULL, extra);
         return true;
     }
     return false;
+}
+
+/* Scores the message into the conversation's trend, then the hand-offs that come first. */
+static bool triage(struct turn *t, enum bot_phrase_kind phrase)
+{
+    struct sentiment se;
+    bool have = score(t, &se);
+    if (have) {
+#if BOT_HAVE_SENTIMENT
+        t->s->trend = t->s->scored > 0 ? sentiment_trend(t->s->trend, se.compound) : se.compound;
+#else
+        t->s->trend = t->s->scored > 0 ? (t->s->trend + se.compound) / 2 : se.compound;
+#endif
+        t->s->scored++;
+    }
+    return handoff_first(t, have ? &se : NULL, true, phrase, NULL);
 }
 
 /* cancel and start again, which work at every step. */
@@ -525,12 +564,8 @@ void bot_turn(const struct bot_env *env, struct bot_state *s, const char *text, 
         handoff(&t, "bot_disabled", NULL, PRIORITY_NORMAL, NULL, NULL);
         return;
     }
-    if (triage_sentiment(&t)) return;
     enum bot_phrase_kind phrase = bot_phrase_match(t.text, t.len);
-    if (phrase == PHRASE_PERSON) {
-        handoff(&t, "requested", NULL, PRIORITY_NORMAL, NULL, NULL);
-        return;
-    }
+    if (triage(&t, phrase)) return;
     if (commands(&t, phrase)) return;
     if (open_question(&t, phrase)) return; /* a bare "no" is an answer, whatever the NLU says */
     struct nlu_result nlu;
@@ -586,6 +621,58 @@ void bot_turn(const struct bot_env *env, struct bot_state *s, const char *text, 
     }
     if ((!have_model || nlu.out_of_scope) && try_kb(&t)) return;
     not_understood(&t);
+}
+
+void bot_turn_resume(const struct bot_env *env, struct bot_state *s, int rc, json_t *response,
+                     struct bot_decision *d, struct arena *a)
+{
+    struct turn t = {.env = env, .s = s, .d = d, .a = a, .text = "", .len = 0};
+    memset(&d->action, 0, sizeof(d->action));
+    t.flow = s->flow[0] != '\0' ? flow_by_name(env->flows, s->flow) : NULL;
+    if (t.flow == NULL || s->step < 0 || (size_t)s->step >= t.flow->n_steps ||
+        t.flow->steps[s->step].type != STEP_ACTION) {
+        end_flow(&t); /* the flow changed or went away while the action ran */
+        say(&t, reply_anything_else);
+        return;
+    }
+    const struct flow_step *st = &t.flow->steps[s->step];
+    if (rc == PARLEY_ELIMIT) {
+        end_flow(&t);
+        offer_person(&t, "action_busy", "Sorry, I couldn't do that just now.");
+        return;
+    }
+    if (rc == 0) save_response(&t, st, response);
+    run_from(&t, rc == 0 ? st->success : st->failure);
+}
+
+bool bot_turn_interrupt(const struct bot_env *env, struct bot_state *s, const char *text,
+                        size_t len, struct bot_decision *d, struct arena *a)
+{
+    struct turn t = {.env = env, .s = s, .d = d, .a = a, .text = text, .len = len};
+    if (len > BOT_TEXT_MAX) t.len = BOT_TEXT_MAX;
+    t.flow = s->flow[0] != '\0' ? flow_by_name(env->flows, s->flow) : NULL;
+    struct sentiment se;
+    bool have = score(&t, &se);
+    enum bot_phrase_kind phrase = bot_phrase_match(t.text, t.len);
+    struct nlu_result nlu;
+    memset(&nlu, 0, sizeof(nlu));
+    if (phrase != PHRASE_PERSON && env->predict != NULL &&
+        env->predict(env->ud, t.text, t.len, &nlu) == 0 && nlu.n > 0 && !nlu.out_of_scope &&
+        nlu.top[0].p >= env->policy->confidence_threshold &&
+        strcmp(nlu.top[0].label, "speak_to_person") == 0)
+        phrase = PHRASE_PERSON;
+    const char *step = t.flow != NULL && s->step >= 0 && (size_t)s->step < t.flow->n_steps
+                           ? t.flow->steps[s->step].id
+                           : "?";
+    const char *extra = arena_printf(a,
+                                     "The action at step \"%s\" was still running when the "
+                                     "customer asked for this: its outcome is not known, so check "
+                                     "the organisation's system before doing it again.",
+                                     step);
+    if (!handoff_first(&t, have ? &se : NULL, false, phrase, extra)) return false; /* untouched */
+    s->turns++;
+    memset(&d->action, 0, sizeof(d->action));
+    return true;
 }
 
 void bot_turn_timeout(struct bot_state *s, struct bot_decision *d)

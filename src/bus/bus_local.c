@@ -78,8 +78,8 @@ int bus_publish(struct bus *b, const struct event *events, size_t n, unsigned fl
     if (n == 0) return 0;
     size_t strings = 0;
     for (size_t i = 0; i < n; i++)
-        strings +=
-            str_size(events[i].type) + str_size(events[i].data) + str_size(events[i].data_customer);
+        strings += str_size(events[i].type) + str_size(events[i].data) +
+                   str_size(events[i].data_customer) + str_size(events[i].facts.contact_reason);
 
     pthread_mutex_lock(&b->mu);
     size_t nsubs = b->nsubs;
@@ -104,6 +104,7 @@ int bus_publish(struct bus *b, const struct event *events, size_t n, unsigned fl
         ev[i].data = copy_str(&cursor, events[i].data);
         /* the customer's payload too: the publisher's copy does not outlive this call */
         ev[i].data_customer = copy_str(&cursor, events[i].data_customer);
+        ev[i].facts.contact_reason = copy_str(&cursor, events[i].facts.contact_reason);
     }
     atomic_init(&bt->refs, nsubs);
     bt->view.flags = flags;

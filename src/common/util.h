@@ -11,6 +11,9 @@
 int64_t util_now_ms(void);
 /* Monotonic clock in nanoseconds, for durations. */
 int64_t util_mono_ns(void);
+/* The CLOCK_REALTIME instant ms milliseconds from now, for pthread_cond_timedwait. */
+struct timespec;
+void util_deadline_in(int64_t ms, struct timespec *ts);
 
 /* True when s[0..len) is well-formed UTF-8 with no NUL byte and no overlong forms,
  * surrogates or code points above U+10FFFF. */

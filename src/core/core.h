@@ -216,6 +216,25 @@ enum event_audience {
     AUDIENCE_SUPERVISORS = 1 << 2, /* admins and supervisors only (routing decisions, config) */
 };
 
+/* Routing hot path (docs/internals/route_service.md, "Events"): typed facts the writer adds
+ * to an event for in-process subscribers, so the routing service needs neither to parse the
+ * JSON payload nor to read the store for each message. Not stored: an event read back from
+ * the store has kind EVENT_FACTS_NONE. Plain values only (the bus copies events by value). */
+enum event_facts_kind { EVENT_FACTS_NONE, EVENT_FACTS_MESSAGE, EVENT_FACTS_CONVERSATION };
+struct event_facts {
+    unsigned char kind;   /* enum event_facts_kind */
+    unsigned char sender; /* MESSAGE: enum sender */
+    bool internal;        /* MESSAGE: an internal note */
+    /* CONVERSATION (conversation.created/updated): the committed row as of this event; the
+     * owner is the event's assignee_id, the customer its customer_id */
+    unsigned char status, priority, channel; /* enum conv_status, priority, channel */
+    bool vulnerable;            /* its customer has needs or prefers a person, at commit */
+    const char *contact_reason; /* NULL: none (the bus copies it with the event) */
+    int64_t created_at, first_response_at, queue_id, queued_at, offer_user;
+    int64_t sla_policy, sla_due[3]; /* first response, next response, resolution */
+    unsigned sla_warned, sla_breached;
+};
+
 struct event {
     int64_t id, tenant_id;
     const char *type; /* "message.created", "receipt.updated", "conversation.updated", … */
@@ -229,6 +248,7 @@ struct event {
      * staff fields), else NULL: use data. */
     const char *data_customer;
     int64_t at;
+    struct event_facts facts; /* routing hot path (above) */
 };
 
 /* Swarming (docs/swarming.md): someone invited into a conversation besides its owner. An

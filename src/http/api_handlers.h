@@ -110,6 +110,7 @@ void api_conversation_transfer(struct api_req *r);
 void api_callbacks_create(struct api_req *r);
 void api_callbacks_list(struct api_req *r);
 void api_widget_callbacks_create(struct api_req *r);
+void api_callbacks_cancel(struct api_req *r); /* routehot */
 /* api_kb.c: knowledge base (kb helper) */
 void api_kb_search(struct api_req *r);
 void api_widget_kb_search(struct api_req *r);

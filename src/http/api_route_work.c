@@ -116,6 +116,16 @@ void api_widget_callbacks_create(struct api_req *r)
     callback_create(r, false);
 }
 
+/* Scheduled → cancelled, 200 with the Callback; again: the same 200, nothing written. A
+ * call-back already queued is a conversation now: 409. Another tenant's id: 404. */
+void api_callbacks_cancel(struct api_req *r)
+{
+    struct store_cmd *cmd = api_cmd_new(r, STORE_CANCEL_CALLBACK);
+    if (cmd == NULL) return;
+    cmd->in.cancel_callback_id = r->ids[0];
+    api_submit(r, cmd, api_done_200);
+}
+
 static json_t *encode_callback(const void *item, const struct json_view *view)
 {
     return core_json_callback(item, view);

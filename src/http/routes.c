@@ -97,6 +97,8 @@ const struct api_route api_routes[] = {
     /* the demo organisation's stand-in back office, called by its flows (docs/bot.md) */
     {"POST",  "/demo/actions/meter-readings",                AUTH_NONE,    0,                 api_demo_meter_reading},
     {"POST",  "/demo/actions/power-cuts",                    AUTH_NONE,    0,                 api_demo_power_cut},
+    /* routing hot path (routehot): cancelling a scheduled call-back */
+    {"POST",  "/api/v1/callbacks/{id}/cancel",               AUTH_STAFF,   ROLES_ADVISERS,    api_callbacks_cancel},
 };
 /* clang-format on */
 

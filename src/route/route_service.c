@@ -27,15 +27,32 @@ static int64_t json_id(const char *data, const char *key)
     return v;
 }
 
+/* The hottest event: every message. The writer's typed facts say who wrote it (core.h,
+ * struct event_facts); an event without them (another bus backend) falls back to its JSON. */
+static void message_event(struct route_service *s, struct rs_tenant *t, const struct event *ev)
+{
+    if (t->convs.n == 0) return; /* no SLA clock runs in this tenant */
+    int sender = ev->facts.sender;
+    bool internal = ev->facts.internal;
+    if (ev->facts.kind != EVENT_FACTS_MESSAGE) {
+        json_t *m = ev->data != NULL ? json_loads(ev->data, 0, NULL) : NULL;
+        sender = sender_parse(json_string_value(json_object_get(m, "sender")));
+        internal = json_is_true(json_object_get(m, "internal"));
+        json_decref(m);
+    }
+    if (sender >= 0)
+        rs_sla_message(s, t, ev->conversation_id, (enum sender)sender, internal, ev->at);
+}
+
 static void on_event(struct route_service *s, const struct event *ev)
 {
     const char *type = ev->type != NULL ? ev->type : "";
     struct rs_tenant *t = rs_tenant(s, ev->tenant_id);
     if (t == NULL) return;
     if (strcmp(type, "conversation.created") == 0 || strcmp(type, "conversation.updated") == 0) {
-        rs_conv_sync(s, t, ev->conversation_id);
+        rs_conv_event(s, t, ev);
     } else if (strcmp(type, "message.created") == 0) {
-        rs_sla_message(s, t, ev->data);
+        message_event(s, t, ev);
     } else if (strcmp(type, "presence.updated") == 0) {
         rs_presence_event(s, t, ev->data);
     } else if (strcmp(type, "routing_profile.updated") == 0) {
@@ -48,6 +65,8 @@ static void on_event(struct route_service *s, const struct event *ev)
         rs_callback_add(t, (int64_t)json_integer_value(json_object_get(j, "id")),
                         (int64_t)json_integer_value(json_object_get(j, "at")));
         json_decref(j);
+    } else if (strcmp(type, "callback.cancelled") == 0) {
+        rs_callback_cancel(t, json_id(ev->data, "id"));
     } else if (strcmp(type, "queue.updated") == 0 || strcmp(type, "queue.deleted") == 0 ||
                strcmp(type, "route.settings.updated") == 0 ||
                strcmp(type, "sla.policies.updated") == 0) {
@@ -64,6 +83,7 @@ static void on_batch(void *ud, const struct bus_batch *batch)
     for (size_t i = 0; i < batch->n; i++) {
         s->now = util_now_ms();
         on_event(s, &batch->events[i]);
+        if (batch->events[i].id > s->seen_id) s->seen_id = batch->events[i].id;
     }
 }
 
@@ -91,6 +111,7 @@ static void tick(struct route_service *s)
         rs_callbacks_due(s, t);
         rs_sla_tick(s, t);
         rs_presence_tick(s, t);
+        rs_notes_expire(s, t);
     }
 }
 

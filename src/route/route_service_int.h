@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "route.h"
+#include "deadline_heap.h"
 #include "route_engine.h"
 #include "sla_calendar.h"
 
@@ -47,17 +48,32 @@ struct rs_adviser {
     int64_t away_at; /* when the last stream closed + grace, 0 when not pending */
 };
 
-/* An open conversation with SLA targets being watched. */
+/* An open conversation with SLA targets being watched: the service's own copy of what it
+ * wrote to the conversation (it is the only writer of the SLA fields), kept in step by the
+ * conversation's events and messages, so a message needs no store read. */
 struct rs_conv {
     int64_t id;
     int64_t policy;
-    int64_t due[3];     /* first response, next response, resolution (0: none) */
-    int64_t warn_at[3]; /* when to warn (0: no warning) */
+    int64_t first_response_at; /* 0: none yet (read at sync, then stamped by agent messages) */
+    int64_t due[3];            /* first response, next response, resolution (0: none) */
+    int64_t warn_at[3];        /* when to warn (0: no warning) */
     unsigned warned, breached;
+    bool stale;              /* writing its deadlines failed: write them at the next change */
+    bool watched;            /* false: kept only because sla_hw is ahead of the events seen */
+    int64_t sla_hw;          /* event_hw of the service's last SLA write to it (0: none) */
+    struct dheap_node timer; /* its next warning or breach in the tenant's sla_timers */
 };
 
+/* "Events about conv up to id hw may still arrive and are older than what the service knows":
+ * kept in order so the notes can be dropped once the service has seen past hw. */
+struct rs_note {
+    int64_t conv, hw;
+};
+
+/* A scheduled call-back, in the tenant's callback_timers at its time. */
 struct rs_callback {
-    int64_t id, at;
+    int64_t id;
+    struct dheap_node timer; /* timer.at: when it falls due */
 };
 
 struct rs_tenant {
@@ -72,10 +88,16 @@ struct rs_tenant {
     struct sla_policy *policies;
     size_t n_policies;
     int64_t sticky_window_ms;
-    struct imap advisers; /* user id → struct rs_adviser (kept across reloads) */
-    struct imap convs;    /* conversation id → struct rs_conv */
-    struct rs_callback *callbacks;
-    size_t n_callbacks, cap_callbacks;
+    struct imap advisers;    /* user id → struct rs_adviser (kept across reloads) */
+    struct imap convs;       /* conversation id → struct rs_conv */
+    struct dheap sla_timers; /* the convs with a warning or breach to come, earliest first */
+    /* conversation id → the event id up to which the service's own view (a store read, or a
+     * decision it wrote) is newer than what events say: older events about it are skipped */
+    struct imap fresh;
+    struct rs_note *notes; /* FIFO of fresh entries and unwatched convs to drop (rs_notes_expire) */
+    size_t notes_head, notes_n, notes_cap;
+    struct imap callbacks;        /* call-back id → struct rs_callback (scheduled ones) */
+    struct dheap callback_timers; /* the same, earliest first */
 };
 
 struct rs_stream_note {
@@ -102,7 +124,8 @@ struct route_service {
     struct route_decision *pending; /* decisions made during the current engine call */
     size_t n_pending, cap_pending;
     int64_t now;
-    int depth; /* rs_conv_sync nesting (a conflicted write re-syncs): bounded */
+    int64_t seen_id; /* the last committed event handled (events come in id order) */
+    int depth;       /* rs_conv_sync nesting (a conflicted write re-syncs): bounded */
 };
 
 /* route_service_tenant.c: (re)loads a tenant's configuration, advisers and work from the store
@@ -117,26 +140,43 @@ struct rs_adviser *rs_adviser_of(struct rs_tenant *t, int64_t user_id);
 int64_t rs_queue_for(const struct rs_tenant *t, const char *contact_reason);
 
 /* route_service_work.c */
-/* Brings the engine in line with the conversation's committed state (re-read from the store). */
+/* Brings the engine in line with the conversation's committed state (re-read from the store:
+ * the rare paths, a decision that lost a race, a transfer of work not routed yet, loading). */
 void rs_conv_sync(struct route_service *s, struct rs_tenant *t, int64_t conversation_id);
+/* The same from a conversation event's typed facts, without reading the store; an event older
+ * than the service's own view of the conversation is skipped. */
+void rs_conv_event(struct route_service *s, struct rs_tenant *t, const struct event *ev);
 void rs_transfer(struct route_service *s, struct rs_tenant *t, const char *transfer_json);
 /* Writes the decisions the last engine call made (s->pending), then clears them. */
 void rs_flush_decisions(struct route_service *s, struct rs_tenant *t);
 void rs_engine_decided(void *ctx, const struct route_decision *d);
 void rs_callbacks_due(struct route_service *s, struct rs_tenant *t);
 void rs_callback_add(struct rs_tenant *t, int64_t id, int64_t at);
+/* A call-back was cancelled: it will not fall due (unknown ids are ignored). */
+void rs_callback_cancel(struct rs_tenant *t, int64_t id);
+/* Forgets every scheduled call-back (tenant reload or free). */
+void rs_callbacks_clear(struct rs_tenant *t);
 /* Runs a command synchronously as the routing service; logs failures. Returns cmd->status. */
 int rs_exec(struct route_service *s, struct store_cmd *cmd);
 
 /* route_service_sla.c */
 /* Recomputes the conversation's SLA deadlines from its policy and writes them when they moved. */
+/* seen: the event c's state is from, or the event_hw of the read that gave it. */
 void rs_sla_sync(struct route_service *s, struct rs_tenant *t, const struct conversation *c,
-                 bool vulnerable);
-/* A message was posted: next-response clock (customer waiting / answered). */
-void rs_sla_message(struct route_service *s, struct rs_tenant *t, const char *message_json);
-/* Warnings and breaches that fell due. */
+                 bool vulnerable, int64_t seen);
+/* A message was posted (its facts from the event): first response met, next-response clock
+ * started (customer waiting) or stopped (answered). No store read, no parsing. */
+void rs_sla_message(struct route_service *s, struct rs_tenant *t, int64_t conversation_id,
+                    enum sender sender, bool internal, int64_t at);
+/* Warnings and breaches that fell due: O(due · log n) through t->sla_timers. */
 void rs_sla_tick(struct route_service *s, struct rs_tenant *t);
-void rs_sla_forget(struct rs_tenant *t, int64_t conversation_id);
+void rs_sla_forget(struct route_service *s, struct rs_tenant *t, int64_t conversation_id);
+/* Records that events about conv up to hw are outdated (for rs_notes_expire). */
+void rs_note(struct route_service *s, struct rs_tenant *t, int64_t conversation_id, int64_t hw);
+/* Drops fresh entries and unwatched convs no event still to come can concern. */
+void rs_notes_expire(struct route_service *s, struct rs_tenant *t);
+/* Forgets every watched conversation (tenant reload or free). */
+void rs_sla_clear(struct rs_tenant *t);
 
 /* route_service_presence.c */
 void rs_presence_event(struct route_service *s, struct rs_tenant *t, const char *presence_json);

@@ -25,24 +25,17 @@ struct rs_tenant *rs_tenant(struct route_service *s, int64_t tenant_id)
     return t;
 }
 
-static void clear_convs(struct rs_tenant *t)
-{
-    for (size_t i = 0; i < t->convs.cap; i++)
-        if (t->convs.keys[i] > 0) free(t->convs.vals[i]);
-    imap_free(&t->convs);
-}
-
 void rs_tenant_free(struct rs_tenant *t)
 {
     if (t == NULL) return;
     route_engine_free(t->eng);
     sla_calendar_free(t->cal);
     arena_free(&t->arena);
-    clear_convs(t);
+    rs_sla_clear(t);
     for (size_t i = 0; i < t->advisers.cap; i++)
         if (t->advisers.keys[i] > 0) free(t->advisers.vals[i]);
     imap_free(&t->advisers);
-    free(t->callbacks);
+    rs_callbacks_clear(t);
     free(t);
 }
 
@@ -282,8 +275,8 @@ int rs_tenant_load(struct route_service *s, struct rs_tenant *t)
     t->cal = NULL;
     arena_free(&t->arena);
     arena_init(&t->arena);
-    clear_convs(t);
-    t->n_callbacks = 0;
+    rs_sla_clear(t);
+    rs_callbacks_clear(t);
     t->queues = NULL;
     t->n_queues = 0;
     for (size_t i = 0; i < t->advisers.cap; i++)

@@ -4,6 +4,8 @@
  * (each guarded against the state it was decided on) with a route.decision event for
  * supervisors. Transfers and call-backs falling due enter here too. */
 #include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,8 +99,60 @@ static void note_sticky(struct route_service *s, struct rs_tenant *t, const stru
         route_sticky_note(t->eng, c->customer_id, user, at, &err);
 }
 
-static void rs_conv_sync_once(struct route_service *s, struct rs_tenant *t,
-                              int64_t conversation_id);
+/* The engine and the SLA clocks in line with c, the conversation as committed at event (or
+ * read) `seen`. */
+static void conv_apply(struct route_service *s, struct rs_tenant *t, const struct conversation *c,
+                       bool vulnerable, int64_t seen)
+{
+    bool open = c->status != CONV_RESOLVED && c->status != CONV_CLOSED;
+    struct route_conv_info info;
+    struct parley_err err = {0};
+    bool known = t->eng != NULL && route_conv_get(t->eng, c->id, &info) == 0;
+    int64_t owner = c->n_assignees > 0 ? c->assignees[0] : 0;
+    struct route_work w;
+    if (t->eng == NULL) {
+        /* not loaded: nothing to route */
+    } else if (!open || c->status == CONV_BOT) {
+        if (known && info.state != ROUTE_WAITING && !open)
+            route_complete(t->eng, c->id, s->now, &err);
+        else if (known)
+            route_withdraw(t->eng, c->id, s->now, &err);
+    } else if (owner == 0 && c->status == CONV_QUEUED) {
+        if (known && info.state != ROUTE_WAITING) {
+            /* taken off its adviser (declined, or unassigned by someone): back to the head */
+            route_decline(t->eng, c->id, info.adviser_id, s->now, &err);
+        } else if (!known && work_of(s, t, c, vulnerable, &w)) {
+            write_enqueue(s, t, c, w.queue_id);
+            note_sticky(s, t, c);
+            if (route_enqueue(t->eng, &w, s->now, &err) != 0)
+                log_msg(LOG_WARN, "route", "event=enqueue_refused conversation=%lld reason=\"%s\"",
+                        (long long)c->id, err.message);
+        }
+    } else if (owner != 0) {
+        bool accepted = c->offer_user == 0;
+        if (known && info.state != ROUTE_WAITING && info.adviser_id == owner) {
+            if (info.state == ROUTE_OFFERED && accepted)
+                route_accept(t->eng, c->id, owner, s->now, &err);
+        } else if (work_of(s, t, c, vulnerable, &w)) {
+            /* assigned by someone else (or restored after a restart): a fact, not a decision */
+            if (known) route_withdraw(t->eng, c->id, s->now, &err);
+            if (c->queue_id == 0) write_enqueue(s, t, c, w.queue_id);
+            route_restore_assignment(t->eng, &w, owner, accepted, s->now, &err);
+        }
+    }
+    rs_flush_decisions(s, t);
+    if (open)
+        rs_sla_sync(s, t, c, vulnerable, seen);
+    else
+        rs_sla_forget(s, t, c->id);
+}
+
+/* Events about the conversation up to hw are older than what the service now knows of it. */
+static void note_fresh(struct route_service *s, struct rs_tenant *t, int64_t id, int64_t hw)
+{
+    if (hw <= s->seen_id || hw <= (int64_t)(intptr_t)imap_get(&t->fresh, id)) return;
+    if (imap_put(&t->fresh, id, (void *)(intptr_t)hw)) rs_note(s, t, id, hw);
+}
 
 void rs_conv_sync(struct route_service *s, struct rs_tenant *t, int64_t conversation_id)
 {
@@ -109,62 +163,53 @@ void rs_conv_sync(struct route_service *s, struct rs_tenant *t, int64_t conversa
         return;
     }
     s->depth++;
-    rs_conv_sync_once(s, t, conversation_id);
-    s->depth--;
-}
-
-static void rs_conv_sync_once(struct route_service *s, struct rs_tenant *t, int64_t conversation_id)
-{
     struct arena a;
     arena_init(&a);
     struct conversation c;
+    int64_t hw = 0;
     struct parley_err err = {0};
-    if (store_get_conversation(s->reader, t->id, conversation_id, &c, &a, &err) != 0) {
-        arena_free(&a);
+    if (store_get_conversation_at(s->reader, t->id, conversation_id, &c, &hw, &a, &err) == 0) {
+        note_fresh(s, t, c.id, hw);
+        bool open = c.status != CONV_RESOLVED && c.status != CONV_CLOSED;
+        conv_apply(s, t, &c, open && customer_vulnerable(s, t->id, c.customer_id), hw);
+    }
+    arena_free(&a);
+    s->depth--;
+}
+
+void rs_conv_event(struct route_service *s, struct rs_tenant *t, const struct event *ev)
+{
+    const struct event_facts *f = &ev->facts;
+    if (f->kind != EVENT_FACTS_CONVERSATION) { /* another bus backend: read it */
+        rs_conv_sync(s, t, ev->conversation_id);
         return;
     }
-    bool open = c.status != CONV_RESOLVED && c.status != CONV_CLOSED;
-    bool vulnerable = open && customer_vulnerable(s, t->id, c.customer_id);
-    struct route_conv_info info;
-    bool known = t->eng != NULL && route_conv_get(t->eng, c.id, &info) == 0;
-    int64_t owner = c.n_assignees > 0 ? c.assignees[0] : 0;
-    struct route_work w;
-    if (t->eng == NULL) {
-        /* not loaded: nothing to route */
-    } else if (!open || c.status == CONV_BOT) {
-        if (known && info.state != ROUTE_WAITING && !open)
-            route_complete(t->eng, c.id, s->now, &err);
-        else if (known)
-            route_withdraw(t->eng, c.id, s->now, &err);
-    } else if (owner == 0 && c.status == CONV_QUEUED) {
-        if (known && info.state != ROUTE_WAITING) {
-            /* taken off its adviser (declined, or unassigned by someone): back to the head */
-            route_decline(t->eng, c.id, info.adviser_id, s->now, &err);
-        } else if (!known && work_of(s, t, &c, vulnerable, &w)) {
-            write_enqueue(s, t, &c, w.queue_id);
-            note_sticky(s, t, &c);
-            if (route_enqueue(t->eng, &w, s->now, &err) != 0)
-                log_msg(LOG_WARN, "route", "event=enqueue_refused conversation=%lld reason=\"%s\"",
-                        (long long)c.id, err.message);
-        }
-    } else if (owner != 0) {
-        bool accepted = c.offer_user == 0;
-        if (known && info.state != ROUTE_WAITING && info.adviser_id == owner) {
-            if (info.state == ROUTE_OFFERED && accepted)
-                route_accept(t->eng, c.id, owner, s->now, &err);
-        } else if (work_of(s, t, &c, vulnerable, &w)) {
-            /* assigned by someone else (or restored after a restart): a fact, not a decision */
-            if (known) route_withdraw(t->eng, c.id, s->now, &err);
-            if (c.queue_id == 0) write_enqueue(s, t, &c, w.queue_id);
-            route_restore_assignment(t->eng, &w, owner, accepted, s->now, &err);
-        }
-    }
-    rs_flush_decisions(s, t);
-    if (open)
-        rs_sla_sync(s, t, &c, vulnerable);
-    else
-        rs_sla_forget(t, c.id);
-    arena_free(&a);
+    if (ev->conversation_id <= 0 ||
+        ev->id <= (int64_t)(intptr_t)imap_get(&t->fresh, ev->conversation_id))
+        return; /* the service's own view is newer (it read or wrote the conversation since) */
+    struct conversation c = {
+        .id = ev->conversation_id,
+        .tenant_id = ev->tenant_id,
+        .customer_id = ev->customer_id,
+        .status = (enum conv_status)f->status,
+        .priority = (enum priority)f->priority,
+        .channel = (enum channel)f->channel,
+        .contact_reason = f->contact_reason,
+        .assignees = (int64_t *)ev->assignees,
+        .n_assignees = (size_t)ev->n_assignees,
+        .created_at = f->created_at,
+        .first_response_at = f->first_response_at,
+        .queue_id = f->queue_id,
+        .queued_at = f->queued_at,
+        .offer_user = f->offer_user,
+        .sla_policy = f->sla_policy,
+        .sla_first_response_due = f->sla_due[0],
+        .sla_next_response_due = f->sla_due[1],
+        .sla_resolution_due = f->sla_due[2],
+        .sla_warned = f->sla_warned,
+        .sla_breached = f->sla_breached,
+    };
+    conv_apply(s, t, &c, f->vulnerable, ev->id);
 }
 
 void rs_transfer(struct route_service *s, struct rs_tenant *t, const char *transfer_json)
@@ -238,6 +283,9 @@ static void write_decision(struct route_service *s, struct rs_tenant *t,
         u->expect_user = d->adviser_id;
     }
     int rc = rs_exec(s, &cmd);
+    /* the decision's own conversation.updated comes after event_hw; what came before it is
+     * older than the engine's view now */
+    if (rc == 0) note_fresh(s, t, d->conversation_id, cmd.event_hw);
     store_cmd_release(&cmd);
     if (rc != 0) {
         /* The conversation moved on (declined, assigned by hand, closed, transferred) or the
@@ -261,13 +309,15 @@ static bool already_applied(struct route_service *s, struct rs_tenant *t,
     struct conversation c;
     struct parley_err err = {0};
     bool done = false;
-    if (store_get_conversation(s->reader, t->id, d->conversation_id, &c, &a, &err) == 0) {
+    int64_t hw = 0;
+    if (store_get_conversation_at(s->reader, t->id, d->conversation_id, &c, &hw, &a, &err) == 0) {
         int64_t owner = c.n_assignees > 0 ? c.assignees[0] : 0;
         if (d->kind == ROUTE_ASSIGN)
             done = owner == d->adviser_id && c.status != CONV_QUEUED;
         else
             done = owner == 0 && c.status == CONV_QUEUED;
     }
+    if (done) note_fresh(s, t, d->conversation_id, hw); /* the engine agrees with this read */
     arena_free(&a);
     return done;
 }
@@ -295,33 +345,47 @@ void rs_flush_decisions(struct route_service *s, struct rs_tenant *t)
 
 void rs_callback_add(struct rs_tenant *t, int64_t id, int64_t at)
 {
-    if (id <= 0) return;
-    for (size_t i = 0; i < t->n_callbacks; i++)
-        if (t->callbacks[i].id == id) return;
-    if (t->n_callbacks == t->cap_callbacks) {
-        size_t cap = t->cap_callbacks == 0 ? 16 : t->cap_callbacks * 2;
-        struct rs_callback *grown = realloc(t->callbacks, cap * sizeof(*grown));
-        if (grown == NULL) return; /* found again at the next load */
-        t->callbacks = grown;
-        t->cap_callbacks = cap;
+    if (id <= 0 || imap_get(&t->callbacks, id) != NULL) return;
+    struct rs_callback *cb = calloc(1, sizeof(*cb));
+    if (cb == NULL) return; /* found again at the next load */
+    cb->id = id;
+    dheap_node_init(&cb->timer);
+    if (!imap_put(&t->callbacks, id, cb)) {
+        free(cb);
+        return;
     }
-    t->callbacks[t->n_callbacks++] = (struct rs_callback){id, at};
+    if (!dheap_set(&t->callback_timers, &cb->timer, at)) free(imap_del(&t->callbacks, id));
 }
 
+void rs_callback_cancel(struct rs_tenant *t, int64_t id)
+{
+    struct rs_callback *cb = imap_del(&t->callbacks, id);
+    if (cb != NULL) dheap_remove(&t->callback_timers, &cb->timer);
+    free(cb);
+}
+
+void rs_callbacks_clear(struct rs_tenant *t)
+{
+    dheap_free(&t->callback_timers);
+    for (size_t i = 0; i < t->callbacks.cap; i++)
+        if (t->callbacks.keys[i] > 0) free(t->callbacks.vals[i]);
+    imap_free(&t->callbacks);
+}
+
+/* Opens a conversation for each call-back whose time has come: O(due · log n). */
 void rs_callbacks_due(struct route_service *s, struct rs_tenant *t)
 {
-    for (size_t i = 0; i < t->n_callbacks;) {
-        if (t->callbacks[i].at > s->now) {
-            i++;
-            continue;
-        }
+    struct dheap_node *x;
+    while ((x = dheap_peek(&t->callback_timers)) != NULL && x->at <= s->now) {
+        struct rs_callback *cb =
+            (struct rs_callback *)(void *)((char *)x - offsetof(struct rs_callback, timer));
         struct store_cmd cmd;
         store_cmd_init(&cmd, STORE_CALLBACK_DUE);
         cmd.tenant_id = t->id;
-        cmd.in.callback_due_id = t->callbacks[i].id;
+        cmd.in.callback_due_id = cb->id;
         int rc = rs_exec(s, &cmd);
         store_cmd_release(&cmd);
         if (rc == PARLEY_EBUSY) return; /* the store is busy or closing: next tick */
-        t->callbacks[i] = t->callbacks[--t->n_callbacks];
+        rs_callback_cancel(t, cb->id);  /* queued, or cancelled meanwhile (conflict) */
     }
 }

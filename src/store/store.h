@@ -106,6 +106,9 @@ enum store_cmd_kind {
     STORE_KB_PUT_ARTICLE,    /* in: kb_put → out: KbArticle (201 new; 200 upsert of a slug) */
     STORE_KB_UPDATE_ARTICLE, /* in: kb_update (id + KB_SET_* mask) → out: KbArticle */
     STORE_KB_DELETE_ARTICLE, /* in: kb_delete_id → (no result body) */
+    /* routing hot path (routehot): cancelling a scheduled call-back, audited, event
+     * callback.cancelled; cancelling a cancelled one changes nothing (result_id2 = 1) */
+    STORE_CANCEL_CALLBACK, /* in: cancel_callback_id → out: Callback */
     STORE_CMD__COUNT
 };
 
@@ -291,6 +294,7 @@ struct store_cmd {
             unsigned set;              /* KB_SET_* */
         } kb_update;
         int64_t kb_delete_id;
+        int64_t cancel_callback_id; /* routehot: STORE_CANCEL_CALLBACK */
     } in;
     enum receipt_kind receipt_kind;
 
@@ -303,6 +307,9 @@ struct store_cmd {
     int64_t result_id2;    /* secondary id: the conversation of a widget message, the admin user
                               of a new tenant, the customer merged away by ADD_IDENTITY */
     char *result_json;     /* API representation (UTF-8 JSON), allocated from arena */
+    /* routing hot path (routehot): events with ids <= event_hw were committed before this
+     * command, its own events (if any) have greater ids; 0 when it failed */
+    int64_t event_hw;
 
     struct arena arena; /* owned by the submitter; store allocates results from it */
     store_done_fn done;
@@ -408,6 +415,12 @@ int store_get_participant(struct store_reader *r, int64_t tenant_id, int64_t con
 /* Events after an id, oldest first, for one tenant (live-stream resume). */
 int store_list_events(struct store_reader *r, int64_t tenant_id, int64_t after_id, int limit,
                       struct event **out, size_t *n, struct arena *a, struct parley_err *err);
+/* routing hot path (routehot): the conversation as committed, with the id of the newest event
+ * committed when it was read (one statement, one snapshot), so a bus subscriber can tell the
+ * events this read already reflects (ids <= *event_hw). */
+int store_get_conversation_at(struct store_reader *r, int64_t tenant_id, int64_t id,
+                              struct conversation *out, int64_t *event_hw, struct arena *a,
+                              struct parley_err *err);
 /* ---- routing (issue 4, store_route_read.c) ------------------------------------------ */
 /* Whole lists (a tenant has tens of queues and policies, hundreds of advisers): no paging. */
 int store_list_queues(struct store_reader *r, int64_t tenant_id, struct route_queue **out,

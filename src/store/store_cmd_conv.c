@@ -159,6 +159,42 @@ int w_insert_conversation(struct store *s, struct store_cmd *cmd, struct convers
                    c->created_at);
 }
 
+/* What the routing service needs of the conversation the last event is about, typed (core.h,
+ * struct event_facts): the row as committed, and whether its customer is vulnerable (needs, or
+ * prefers a person) — one primary-key probe, so the service reads nothing per event. */
+static int conversation_facts(struct store *s, struct store_cmd *cmd, const struct conversation *c)
+{
+    sqlite3_stmt *st = stmt_get(&s->cache,
+                                "SELECT needs <> 0 OR prefers_person <> 0 FROM customers"
+                                " WHERE id = ?1",
+                                &cmd->err);
+    if (st == NULL) return cmd->err.code;
+    sqlite3_bind_int64(st, 1, c->customer_id);
+    int step = sqlite3_step(st);
+    bool vulnerable = step == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return db_fail(&cmd->err, s->db, "reading a customer");
+    s->batch.events[s->batch.n_events - 1].facts = (struct event_facts){
+        .kind = EVENT_FACTS_CONVERSATION,
+        .status = (unsigned char)c->status,
+        .priority = (unsigned char)c->priority,
+        .channel = (unsigned char)c->channel,
+        .vulnerable = vulnerable,
+        .contact_reason = c->contact_reason,
+        .created_at = c->created_at,
+        .first_response_at = c->first_response_at,
+        .queue_id = c->queue_id,
+        .queued_at = c->queued_at,
+        .offer_user = c->offer_user,
+        .sla_policy = c->sla_policy,
+        .sla_due = {c->sla_first_response_due, c->sla_next_response_due, c->sla_resolution_due},
+        .sla_warned = c->sla_warned,
+        .sla_breached = c->sla_breached,
+    };
+    return 0;
+}
+
 int w_conversation_event(struct store *s, struct store_cmd *cmd, int64_t id, const char *type,
                          char **json)
 {
@@ -178,6 +214,7 @@ int w_conversation_event(struct store *s, struct store_cmd *cmd, int64_t id, con
                              .n_assignees = c.n_assignees};
     rc = w_event(s, cmd, type, &sc, AUDIENCE_STAFF | AUDIENCE_CUSTOMER, data, data_customer,
                  c.updated_at);
+    if (rc == 0) rc = conversation_facts(s, cmd, &c);
     if (rc == 0 && json != NULL) *json = cmd->viewer_is_customer ? data_customer : data;
     return rc;
 }

@@ -140,6 +140,9 @@ static int append(struct store *s, struct store_cmd *cmd, enum append_target tar
                  m->internal ? AUDIENCE_STAFF : AUDIENCE_STAFF | AUDIENCE_CUSTOMER, *json, NULL,
                  m->created_at);
     if (rc != 0) return rc;
+    /* what the routing service's SLA clocks need, typed (core.h, struct event_facts) */
+    s->batch.events[s->batch.n_events - 1].facts = (struct event_facts){
+        .kind = EVENT_FACTS_MESSAGE, .sender = (unsigned char)m->sender, .internal = m->internal};
 
     /* The customer wrote again: the case is live, back to its owner or the queue. */
     if (m->sender == SENDER_CUSTOMER &&

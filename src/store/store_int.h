@@ -87,6 +87,7 @@ struct store {
     struct store_route_cache *route_cache; /* writer thread only (store_route_sla.c) */
 
     struct store_batch batch; /* writer thread only */
+    int64_t event_hw;         /* writer thread only: the newest committed event id (routehot) */
 
     /* WAL checkpoints off the writer's commit path (store_checkpoint.c): the writer's WAL hook
      * wakes a checkpointer thread with its own connection, which copies committed pages into
@@ -283,6 +284,9 @@ int cmd_put_sla_policies(struct store *s, struct store_cmd *cmd);
 int cmd_put_route_settings(struct store *s, struct store_cmd *cmd);
 int cmd_create_callback(struct store *s, struct store_cmd *cmd);
 int cmd_callback_due(struct store *s, struct store_cmd *cmd);
+int cmd_cancel_callback(struct store *s, struct store_cmd *cmd);
+/* The tenant's call-back id (PARLEY_ENOTFOUND, field "id", when it is not theirs). */
+int w_load_callback(struct store *s, struct store_cmd *cmd, int64_t id, struct callback *out);
 int cmd_transfer(struct store *s, struct store_cmd *cmd);
 int cmd_route_decision(struct store *s, struct store_cmd *cmd);
 /* Queue and SLA deadlines of a conversation just inserted (store_route_sla.c). */

@@ -30,6 +30,30 @@ int store_get_conversation(struct store_reader *r, int64_t tenant_id, int64_t id
     return load_conversation(&r->cache, tenant_id, id, "id", out, a, err);
 }
 
+int store_get_conversation_at(struct store_reader *r, int64_t tenant_id, int64_t id,
+                              struct conversation *out, int64_t *event_hw, struct arena *a,
+                              struct parley_err *err)
+{
+    STORE_ERR(err);
+    sqlite3_stmt *st = stmt_get(&r->cache,
+                                "SELECT " CONV_COLS ", (SELECT coalesce(max(id), 0) FROM events)"
+                                " FROM conversations WHERE id = ?1 AND tenant_id = ?2",
+                                err);
+    if (st == NULL) return err->code;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, tenant_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        row_conversation(st, out, a);
+        *event_hw = sqlite3_column_int64(st, sqlite3_column_count(st) - 1);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return parley_fail(err, PARLEY_ENOTFOUND, "id", "conversation %lld does not exist",
+                           (long long)id);
+    return rc == SQLITE_ROW ? 0 : db_fail(err, r->db, "reading a conversation");
+}
+
 int store_list_conversations(struct store_reader *r, int64_t tenant_id,
                              const struct conversation_filter *f, const struct store_page *page,
                              struct conversation **out, size_t *n, int64_t *next, struct arena *a,

@@ -440,6 +440,36 @@ int cmd_put_route_settings(struct store *s, struct store_cmd *cmd)
     return config_event(s, cmd, "route.settings.updated", 0, cmd->result_json, now);
 }
 
+/* cb as the command's result (staff or customer view); data and data_customer, when given,
+ * receive both renderings. */
+static int callback_result(struct store_cmd *cmd, const struct callback *cb, char **data,
+                           char **data_customer)
+{
+    struct json_view staff = {.role = ROLE_ADMIN};
+    struct json_view self = {.customer_self = true, .role = ROLE_AGENT};
+    char *d, *dc;
+    int rc;
+    if ((rc = render(cmd, core_json_callback(cb, &staff), &d)) != 0 ||
+        (rc = render(cmd, core_json_callback(cb, &self), &dc)) != 0)
+        return rc;
+    cmd->result_json = cmd->viewer_is_customer ? dc : d;
+    if (data != NULL) *data = d;
+    if (data_customer != NULL) *data_customer = dc;
+    return 0;
+}
+
+/* callback.created / callback.cancelled: supervisors, and the customer (without the note). */
+static int callback_event(struct store *s, struct store_cmd *cmd, const struct callback *cb,
+                          const char *type, int64_t at)
+{
+    char *data, *data_customer;
+    int rc = callback_result(cmd, cb, &data, &data_customer);
+    if (rc != 0) return rc;
+    struct event_scope sc = {.customer_id = cb->customer_id};
+    return w_event(s, cmd, type, &sc, AUDIENCE_SUPERVISORS | AUDIENCE_CUSTOMER, data, data_customer,
+                   at);
+}
+
 int cmd_create_callback(struct store *s, struct store_cmd *cmd)
 {
     struct callback cb = cmd->in.create_callback;
@@ -474,22 +504,67 @@ int cmd_create_callback(struct store *s, struct store_cmd *cmd)
     sqlite3_bind_int64(st, 8, cb.created_at);
     if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "booking a call-back");
     cb.id = sqlite3_last_insert_rowid(s->db);
-    struct json_view staff = {.role = ROLE_ADMIN};
-    struct json_view self = {.customer_self = true, .role = ROLE_AGENT};
-    char *data, *data_customer;
-    if ((rc = render(cmd, core_json_callback(&cb, &staff), &data)) != 0 ||
-        (rc = render(cmd, core_json_callback(&cb, &self), &data_customer)) != 0)
-        return rc;
     cmd->result_id = cb.id;
     cmd->created = true;
-    cmd->result_json = cmd->viewer_is_customer ? data_customer : data;
     if ((rc =
              w_audit(s, cmd, "callback.create",
                      arena_printf(&cmd->arena, "callback:%lld", (long long)cb.id),
                      arena_printf(&cmd->arena, "{\"customer_id\":%lld}", (long long)cb.customer_id),
                      cb.created_at)) != 0)
         return rc;
-    struct event_scope sc = {.customer_id = cb.customer_id};
-    return w_event(s, cmd, "callback.created", &sc, AUDIENCE_SUPERVISORS | AUDIENCE_CUSTOMER, data,
-                   data_customer, cb.created_at);
+    return callback_event(s, cmd, &cb, "callback.created", cb.created_at);
+}
+
+int w_load_callback(struct store *s, struct store_cmd *cmd, int64_t id, struct callback *out)
+{
+    sqlite3_stmt *st = stmt_get(&s->cache,
+                                "SELECT " CALLBACK_COLS " FROM callbacks WHERE id = ?1"
+                                " AND tenant_id = ?2",
+                                &cmd->err);
+    if (st == NULL) return cmd->err.code;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, cmd->tenant_id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) row_callback(st, out, &cmd->arena);
+    sqlite3_reset(st);
+    if (step == SQLITE_DONE)
+        return parley_fail(&cmd->err, PARLEY_ENOTFOUND, "id", "call-back %lld does not exist",
+                           (long long)id);
+    return step == SQLITE_ROW ? 0 : db_fail(&cmd->err, s->db, "reading a call-back");
+}
+
+/* Scheduled → cancelled (audited, callback.cancelled for supervisors and the customer, which
+ * also takes it off the routing service's timers). Already cancelled: the same Callback and
+ * nothing written (result_id2 = 1). Already queued: 409, the conversation exists. */
+int cmd_cancel_callback(struct store *s, struct store_cmd *cmd)
+{
+    struct callback cb;
+    int rc = w_load_callback(s, cmd, cmd->in.cancel_callback_id, &cb);
+    if (rc != 0) return rc;
+    cmd->result_id = cb.id;
+    if (cb.status == CALLBACK_QUEUED)
+        return parley_fail(&cmd->err, PARLEY_ECONFLICT, "id",
+                           "call-back %lld is already queued as conversation %lld; close that "
+                           "conversation instead",
+                           (long long)cb.id, (long long)cb.conversation_id);
+    if (cb.status == CALLBACK_CANCELLED) {
+        cmd->result_id2 = 1;
+        return callback_result(cmd, &cb, NULL, NULL);
+    }
+    sqlite3_stmt *st = stmt_get(
+        &s->cache, "UPDATE callbacks SET status = 'cancelled' WHERE id = ?1 AND tenant_id = ?2",
+        &cmd->err);
+    if (st == NULL) return cmd->err.code;
+    sqlite3_bind_int64(st, 1, cb.id);
+    sqlite3_bind_int64(st, 2, cmd->tenant_id);
+    if (stmt_run(st) != SQLITE_DONE) return db_fail(&cmd->err, s->db, "cancelling a call-back");
+    cb.status = CALLBACK_CANCELLED;
+    int64_t now = w_time(0);
+    if ((rc =
+             w_audit(s, cmd, "callback.cancel",
+                     arena_printf(&cmd->arena, "callback:%lld", (long long)cb.id),
+                     arena_printf(&cmd->arena, "{\"customer_id\":%lld}", (long long)cb.customer_id),
+                     now)) != 0)
+        return rc;
+    return callback_event(s, cmd, &cb, "callback.cancelled", now);
 }

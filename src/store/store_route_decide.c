@@ -379,21 +379,9 @@ int cmd_transfer(struct store *s, struct store_cmd *cmd)
 
 int cmd_callback_due(struct store *s, struct store_cmd *cmd)
 {
-    sqlite3_stmt *st = stmt_get(&s->cache,
-                                "SELECT " CALLBACK_COLS " FROM callbacks WHERE id = ?1"
-                                " AND tenant_id = ?2",
-                                &cmd->err);
-    if (st == NULL) return cmd->err.code;
-    sqlite3_bind_int64(st, 1, cmd->in.callback_due_id);
-    sqlite3_bind_int64(st, 2, cmd->tenant_id);
     struct callback cb;
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) row_callback(st, &cb, &cmd->arena);
-    sqlite3_reset(st);
-    if (step == SQLITE_DONE)
-        return parley_fail(&cmd->err, PARLEY_ENOTFOUND, "id", "call-back %lld does not exist",
-                           (long long)cmd->in.callback_due_id);
-    if (step != SQLITE_ROW) return db_fail(&cmd->err, s->db, "reading a call-back");
+    int rc = w_load_callback(s, cmd, cmd->in.callback_due_id, &cb);
+    if (rc != 0) return rc;
     if (cb.status != CALLBACK_SCHEDULED)
         return parley_fail(&cmd->err, PARLEY_ECONFLICT, "id", "call-back %lld is already %s",
                            (long long)cb.id, callback_status_name(cb.status));
@@ -406,7 +394,7 @@ int cmd_callback_due(struct store *s, struct store_cmd *cmd)
                              .contact_reason = "callback",
                              .channel = cb.channel,
                              .created_at = now};
-    int rc = w_insert_conversation(s, cmd, &c);
+    rc = w_insert_conversation(s, cmd, &c);
     if (rc != 0) return rc;
     if (cb.note != NULL && cb.note[0] != '\0') {
         struct message m = {.conversation_id = c.id,
@@ -418,9 +406,9 @@ int cmd_callback_due(struct store *s, struct store_cmd *cmd)
         char *mj;
         if ((rc = w_append_message(s, cmd, &m, &mj)) != 0) return rc;
     }
-    st = stmt_get(&s->cache,
-                  "UPDATE callbacks SET status = 'queued', conversation_id = ?1 WHERE id = ?2",
-                  &cmd->err);
+    sqlite3_stmt *st = stmt_get(
+        &s->cache, "UPDATE callbacks SET status = 'queued', conversation_id = ?1 WHERE id = ?2",
+        &cmd->err);
     if (st == NULL) return cmd->err.code;
     sqlite3_bind_int64(st, 1, c.id);
     sqlite3_bind_int64(st, 2, cb.id);

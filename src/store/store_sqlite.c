@@ -288,6 +288,17 @@ fail:
     return rc;
 }
 
+/* The newest committed event (routehot: each command reports it as event_hw). */
+static int last_event_id(struct store *s, struct parley_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT coalesce(max(id), 0) FROM events", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        s->event_hw = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : db_fail(err, s->db, "reading the newest event");
+}
+
 int store_open(const struct store_options *opt, struct store **out, struct parley_err *err)
 {
     *out = NULL;
@@ -332,6 +343,7 @@ int store_open(const struct store_options *opt, struct store **out, struct parle
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         goto fail;
     }
+    if ((rc = last_event_id(s, err)) != 0) goto fail;
     if ((rc = store_checkpointer_start(s, err)) != 0) goto fail;
     if (pthread_create(&s->thread, NULL, store_writer_main, s) != 0) {
         rc = parley_fail(err, PARLEY_EIO, NULL, "cannot start the store writer thread");

@@ -57,6 +57,7 @@ static const cmd_handler_fn handlers[STORE_CMD__COUNT] = {
     [STORE_KB_PUT_ARTICLE] = cmd_kb_put_article, /* kb helper */
     [STORE_KB_UPDATE_ARTICLE] = cmd_kb_update_article,
     [STORE_KB_DELETE_ARTICLE] = cmd_kb_delete_article,
+    [STORE_CANCEL_CALLBACK] = cmd_cancel_callback, /* routehot */
 };
 
 /* ---- commands and the queue ------------------------------------------------------------- */
@@ -295,6 +296,7 @@ static void clear_results(struct store_cmd *cmd)
     cmd->result_id = 0;
     cmd->result_id2 = 0;
     cmd->result_json = NULL;
+    cmd->event_hw = 0;
 }
 
 /* How a batch runs its commands. OPTIMISTIC: no savepoints; a command that fails before it
@@ -342,6 +344,7 @@ static enum one_result run_one(struct store *s, struct store_cmd *cmd, enum batc
     }
     if (rc == 0 && (mode == OPTIMISTIC || exec_cached(s, "RELEASE cmd", &cmd->err) == 0)) {
         cmd->status = 0;
+        cmd->event_hw = mark > 0 ? b->events[mark - 1].id : s->event_hw;
         return ONE_DONE;
     }
     if (rc == 0) rc = cmd->err.code != 0 ? cmd->err.code : PARLEY_EIO;
@@ -413,6 +416,7 @@ static bool attempt_batch(struct store *s, enum batch_mode mode, store_event_sin
     enum one_result r = ONE_DONE;
     for (size_t i = 0; i < b->n && r == ONE_DONE; i++) r = run_one(s, b->cmds[i], mode);
     if (r == ONE_DONE && exec_cached(s, "COMMIT", &err) == 0) {
+        if (b->n_events > 0) s->event_hw = b->events[b->n_events - 1].id;
         if (sink != NULL && b->n_events > 0) sink(sink_ud, b->events, b->n_events);
         return true;
     }

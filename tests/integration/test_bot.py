@@ -52,9 +52,9 @@ class Backend(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-def write_flows(backend_url):
+def write_flows(backend_url, flows_dir=None):
     """The demo flows, with the meter-reading flow pointed at the local back office."""
-    d = Path(FLOWS_DIR) / harness.DEMO_TENANT
+    d = Path(flows_dir or FLOWS_DIR) / harness.DEMO_TENANT
     d.mkdir(parents=True)
     for f in (REPO / "data" / "demo" / "flows" / harness.DEMO_TENANT).glob("*.json"):
         shutil.copy(f, d / f.name)
@@ -68,22 +68,34 @@ def write_flows(backend_url):
 
 
 def setUpModule():
-    global BACKEND, FLOWS_DIR, HELP
+    global BACKEND, FLOWS_DIR
     BACKEND = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Backend)
     threading.Thread(target=BACKEND.serve_forever, daemon=True).start()
     FLOWS_DIR = tempfile.mkdtemp(prefix="parley-flows-")
     write_flows(f"http://127.0.0.1:{BACKEND.server_address[1]}")
-    s = harness.Server(env={"PARLEY_BOT": "on", "PARLEY_BOT_FLOWS_DIR": FLOWS_DIR,
-                            "PARLEY_BOT_SWEEP_S": "1"})
-    try:
-        s.prepare()
-        HELP = s.cli("help").stdout
+
+    def import_articles(s):
         if "kb import" in HELP:
             kb = Path(FLOWS_DIR) / "kb"
             kb.mkdir()
             for slug, text in ARTICLES.items():
                 (kb / f"{slug}.md").write_text(text)
             s.cli("kb", "import", "--db", s.db, "--tenant", harness.DEMO_TENANT, "--dir", str(kb))
+
+    harness.SERVER = start_server({"PARLEY_BOT": "on", "PARLEY_BOT_FLOWS_DIR": FLOWS_DIR,
+                                   "PARLEY_BOT_SWEEP_S": "1"}, import_articles)
+
+
+def start_server(env, before_start=None):
+    """A prepared and started server with the bot on; HELP says what this build can do;
+    before_start(server) runs between preparing and starting."""
+    global HELP
+    s = harness.Server(env=env)
+    try:
+        s.prepare()
+        HELP = s.cli("help").stdout
+        if before_start is not None:
+            before_start(s)
         s.start()
     except BaseException:
         try:
@@ -91,7 +103,7 @@ def setUpModule():
         except AssertionError:
             pass
         raise
-    harness.SERVER = s
+    return s
 
 
 def tearDownModule():
@@ -118,8 +130,8 @@ def have(what):
     return what in HELP
 
 
-class BotTest(harness.ParleyCase):
-    # ---- helpers --------------------------------------------------------------------------
+class BotCase(harness.ParleyCase):
+    """Helpers for whole bot conversations (test_bot_actions.py uses them too)."""
     def visitor(self, name=None):
         return self.widget_session(name=name)
 
@@ -191,6 +203,13 @@ class BotTest(harness.ParleyCase):
     def set_policy(self, **fields):
         return self.api("PUT", "/api/v1/bot/policy", fields, who="admin", expect=200).json
 
+    def need_nlu(self):
+        if not have("nlu train"):
+            self.skipTest("needs the NLU (parley nlu train)")
+
+
+class BotTest(BotCase):
+
     # ---- disclosure, explicit requests, low confidence (no model needed) -------------------
     def test_first_message_says_it_is_a_bot(self):
         v = self.visitor()
@@ -233,10 +252,6 @@ class BotTest(harness.ParleyCase):
         self.assert_handed_off(cid, "low_confidence")
 
     # ---- flows ------------------------------------------------------------------------------
-    def need_nlu(self):
-        if not have("nlu train"):
-            self.skipTest("needs the NLU (parley nlu train)")
-
     def test_meter_reading_flow_calls_the_back_office_and_resolves_on_yes(self):
         self.need_nlu()
         v = self.visitor()

@@ -25,6 +25,9 @@ def setUpModule():
     global SERVER
     SERVER = harness.Server()  # a migrated and seeded database; no `serve` is needed
     SERVER.prepare()
+    SERVER.model = str(SERVER.dir / "intents.model")
+    SERVER.cli("nlu", "train", "--csv", str(DEMO / "intents.csv"), "--out", SERVER.model,
+               timeout=300)
 
 
 def tearDownModule():
@@ -69,15 +72,8 @@ class HeldOutEvalTest(unittest.TestCase):
             shutil.rmtree(d, ignore_errors=True)
 
     def test_nlu_eval_on_the_held_out_split(self):
-        d = Path(tempfile.mkdtemp(prefix="parley-eval-"))
-        try:
-            model = str(d / "intents.model")
-            SERVER.cli("nlu", "train", "--csv", str(DEMO / "intents.csv"), "--out", model,
-                       timeout=300)
-            p = SERVER.cli("nlu", "eval", "--model", model, "--csv",
-                           str(DEMO / "intents_test.csv"), timeout=120)
-        finally:
-            shutil.rmtree(d, ignore_errors=True)
+        p = SERVER.cli("nlu", "eval", "--model", SERVER.model, "--csv",
+                       str(DEMO / "intents_test.csv"), timeout=120)
         f = figures(self, p.stdout, ["accuracy", "macro_f1", "oos_recall"])
         self.assertRegex(p.stdout, r"(?m)^examples: 374$")
         self.assertGreater(f["accuracy"], 0.6)  # measured 0.86; 29 labels, chance ~0.25 (oos)
@@ -98,6 +94,24 @@ class HeldOutEvalTest(unittest.TestCase):
         self.assertIn("queries: 146 (0 name a missing article)", p.stdout)
         self.assertGreater(f["mrr@10"], 0.4)  # measured 0.65; 49 articles, chance ~0.09
         self.assertGreater(f["recall@3"], 0.4)
+
+    def test_triage_coverage_counts_each_route_to_a_person(self):
+        f = SERVER.dir / "triage.csv"
+        f.write_text("text,label\n"
+                     "I can't cope with any of this any more,negative\n"
+                     "my dad passed away last week,negative\n"
+                     "what time do you open on saturday,negative\n"
+                     "thank you so much,positive\n")
+        p = subprocess.run(["/usr/bin/python3", str(harness.REPO / "scripts" / "triage-coverage.py"),
+                            harness.BIN, SERVER.model, str(f), "--show", "5"],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIsNone(harness.sanitizer_report(p.stderr), p.stderr)
+        self.assertRegex(p.stdout, r"(?m)^distress +2$")
+        self.assertRegex(p.stdout, r"(?m)^bot +1$")
+        self.assertIn("stays with the bot: intent=opening_hours", p.stdout)
+        self.assertEqual(p.stdout.strip().splitlines()[-1],
+                         "triage: negative=3 first_message_handoff=2 bot=1")
 
 
 if __name__ == "__main__":

@@ -402,6 +402,58 @@ class CallbackTest(RoutingCase):
                                   token=v["token"]), 400, "invalid_argument")
 
 
+    def test_a_scheduled_callback_is_cancelled_once_and_never_falls_due(self):
+        cust = self.new_customer()["id"]
+        at = int(time.time() * 1000) + 1500
+        cb = self.api("POST", "/api/v1/callbacks",
+                      {"customer_id": cust, "at": at, "note": "never mind", "channel": "api"},
+                      who="agent", expect=201).json
+        sup = self.stream(self.srv.token("supervisor"))
+        path = f"/api/v1/callbacks/{cb['id']}/cancel"
+        # a crowd expert may not; another organisation does not see it at all
+        self.assertError(self.api("POST", path, who="expert"), 403)
+        self.assertError(self.api("POST", path, token=self.srv.token("other")), 404, "not_found")
+        self.assertError(self.api("POST", "/api/v1/callbacks/999999999/cancel", who="agent"),
+                         404, "not_found")
+        got = self.api("POST", path, who="agent", expect=200).json
+        self.assertEqual((got["id"], got["status"], got["conversation_id"]),
+                         (cb["id"], "cancelled", None))
+        again = self.api("POST", path, who="supervisor", expect=200).json
+        self.assertEqual(again, got)
+        # audited once, one event
+        audits = self.srv.db_query("SELECT count(*) FROM audit WHERE action = 'callback.cancel'"
+                                   " AND object = ?", (f"callback:{cb['id']}",))
+        self.assertEqual(audits[0][0], 1)
+        seen = sup.collect(until=lambda e: any(x["event"] == "callback.cancelled" for x in e))
+        mine = [e for e in seen if e["event"] == "callback.cancelled"
+                and e["json"]["id"] == cb["id"]]
+        self.assertEqual(len(mine), 1)
+        self.assertEqual(mine[0]["json"]["status"], "cancelled")
+        # its time passes: no conversation is opened for it
+        while int(time.time() * 1000) < at + 1000:
+            time.sleep(0.1)
+        items = self.walk(f"/api/v1/callbacks?customer={cust}", who="agent")
+        self.assertEqual([(x["status"], x["conversation_id"]) for x in items],
+                         [("cancelled", None)])
+        convs = self.srv.db_query("SELECT count(*) FROM conversations WHERE customer_id = ?",
+                                  (cust,))
+        self.assertEqual(convs[0][0], 0)
+
+    def test_a_callback_already_queued_cannot_be_cancelled(self):
+        cust = self.new_customer()["id"]
+        cb = self.api("POST", "/api/v1/callbacks",
+                      {"customer_id": cust, "at": int(time.time() * 1000) + 200,
+                       "channel": "api"}, who="agent", expect=201).json
+
+        def queued():
+            items = self.walk(f"/api/v1/callbacks?customer={cust}", who="agent")
+            return items[0] if items and items[0]["status"] == "queued" else None
+        done = harness.wait_until(queued, 10, "the call-back to fall due")
+        self.addCleanup(self.close_conv, done["conversation_id"])
+        self.assertError(self.api("POST", f"/api/v1/callbacks/{cb['id']}/cancel", who="agent"),
+                         409, "conflict")
+        self.assertEqual(queued()["conversation_id"], done["conversation_id"])
+
 class SlaTest(RoutingCase):
     def test_deadlines_in_the_representation_and_a_breach_event(self):
         before = self.api("GET", "/api/v1/sla/policies", who="supervisor", expect=200).json

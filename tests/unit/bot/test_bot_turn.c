@@ -74,13 +74,12 @@ static int kb_search(void *ud, const char *query, struct bot_kb_answer *out, str
     return 0;
 }
 
-static int action(void *ud, const char *method, const char *url, const char *body, int timeout_ms,
-                  int retries, json_t **response)
+/* The organisation's system: records the request the turn stopped at, answers it. */
+static int action(struct world *w, const struct bot_action_req *r, json_t **response)
 {
-    struct world *w = ud;
     w->action_calls++;
-    snprintf(w->action_url, sizeof(w->action_url), "%s", url);
-    snprintf(w->action_body, sizeof(w->action_body), "%s", body != NULL ? body : "");
+    snprintf(w->action_url, sizeof(w->action_url), "%s", r->url);
+    snprintf(w->action_body, sizeof(w->action_body), "%s", r->body != NULL ? r->body : "");
     *response = w->action_ok ? json_pack("{ss}", "reference", "MR-42") : NULL;
     return w->action_ok ? 0 : PARLEY_EIO;
 }
@@ -128,8 +127,7 @@ static int setup(void **state)
                              .ud = &f.w,
                              .predict = predict,
                              .sentiment = sentiment,
-                             .kb_search = kb_search,
-                             .action = action};
+                             .kb_search = kb_search};
     bot_state_init(&f.s);
     arena_init(&f.a);
     *state = &f;
@@ -145,15 +143,28 @@ static int teardown(void **state)
     return 0;
 }
 
-/* One customer message; the decision lands in f->d. The state goes through its stored JSON
- * form each turn, as it does in the service. */
-static struct bot_decision *say(struct fixture *f, const char *text)
+/* One customer message up to any action it reaches (left pending in f->d). The state goes
+ * through its stored JSON form each turn, as it does in the service. */
+static struct bot_decision *say_until_action(struct fixture *f, const char *text)
 {
     char *stored = bot_state_dump(&f->s, &f->a);
     assert_non_null(stored);
     bot_state_release(&f->s);
     bot_state_load(&f->s, stored);
     bot_turn(&f->env, &f->s, text, strlen(text), &f->d, &f->a);
+    return &f->d;
+}
+
+/* One customer message, its actions run as the service runs them (then the turn resumes). */
+static struct bot_decision *say(struct fixture *f, const char *text)
+{
+    say_until_action(f, text);
+    while (f->d.action.pending) {
+        json_t *resp = NULL;
+        int rc = action(&f->w, &f->d.action, &resp);
+        bot_turn_resume(&f->env, &f->s, rc, resp, &f->d, &f->a);
+        json_decref(resp);
+    }
     return &f->d;
 }
 
@@ -182,6 +193,102 @@ static void discloses_once_then_runs_a_flow_with_an_action(void **state)
     d = say(f, "yes thanks");
     assert_int_equal(d->outcome, BOT_OUTCOME_RESOLVED);
     assert_string_equal(d->resolved_how, "confirmed");
+}
+
+static void a_turn_stops_at_its_action_with_the_request(void **state)
+{
+    struct fixture *f = *state;
+    say(f, "meter reading");
+    struct bot_decision *d = say_until_action(f, "1234");
+    assert_true(d->action.pending);
+    assert_string_equal(d->action.step_id, "submit");
+    assert_string_equal(d->action.method, "POST");
+    assert_string_equal(d->action.url, "http://127.0.0.1:1/readings");
+    assert_string_equal(d->action.body, "{\"account\":\"1234\"}");
+    assert_int_equal(d->action.timeout_ms, 3000);
+    assert_int_equal(d->action.retries, 1);
+    assert_int_equal(d->n_replies, 0);      /* nothing said yet: the answer needs the result */
+    assert_int_equal(f->w.action_calls, 0); /* the turn never calls out itself */
+    assert_string_equal(json_string_value(json_object_get(f->s.slots, "account")), "1234");
+}
+
+static void a_full_action_queue_offers_a_person(void **state)
+{
+    struct fixture *f = *state;
+    say(f, "meter reading");
+    struct bot_decision *d = say_until_action(f, "1234");
+    bot_turn_resume(&f->env, &f->s, PARLEY_ELIMIT, NULL, d, &f->a);
+    assert_false(d->action.pending);
+    assert_int_equal(d->outcome, BOT_OUTCOME_ACTIVE);
+    assert_true(replied(d, "couldn't do that just now"));
+    assert_true(replied(d, "pass you to a person?"));
+    assert_int_equal(f->s.flow[0], '\0');
+    d = say(f, "yes please");
+    assert_int_equal(d->outcome, BOT_OUTCOME_HANDOFF);
+    assert_string_equal(d->reason, "action_busy");
+    assert_non_null(strstr(d->note, "account: 1234")); /* the answers still reach the adviser */
+}
+
+static void a_request_for_a_person_does_not_wait_for_the_action(void **state)
+{
+    struct fixture *f = *state;
+    say(f, "meter reading");
+    struct bot_decision *d = say_until_action(f, "1234");
+    assert_true(d->action.pending);
+    /* an ordinary message waits: nothing changes */
+    assert_false(bot_turn_interrupt(&f->env, &f->s, "gas", 3, d, &f->a));
+    assert_true(d->action.pending);
+    assert_int_equal(d->n_replies, 0);
+    assert_int_equal(f->s.turns, 2);
+    /* a request for a person is answered at once */
+    const char *ask = "can I talk to someone";
+    assert_true(bot_turn_interrupt(&f->env, &f->s, ask, strlen(ask), d, &f->a));
+    assert_false(d->action.pending);
+    assert_int_equal(d->outcome, BOT_OUTCOME_HANDOFF);
+    assert_string_equal(d->reason, "requested");
+    assert_true(replied(d, "passing you to a person"));
+    assert_non_null(strstr(d->note, "step \"submit\" was still running"));
+    assert_non_null(strstr(d->note, "Flow: meter, stopped at submit."));
+    assert_non_null(strstr(d->note, "account: 1234"));
+}
+
+static void distress_does_not_wait_for_the_action(void **state)
+{
+    struct fixture *f = *state;
+    say(f, "meter reading");
+    struct bot_decision *d = say_until_action(f, "1234");
+    f->w.distress = true;
+    const char *text = "I can't cope";
+    assert_true(bot_turn_interrupt(&f->env, &f->s, text, strlen(text), d, &f->a));
+    assert_string_equal(d->reason, "distress");
+    assert_int_equal(d->priority, PRIORITY_HIGH);
+}
+
+static void a_flow_removed_during_the_action_ends_politely(void **state)
+{
+    struct fixture *f = *state;
+    say(f, "meter reading");
+    struct bot_decision *d = say_until_action(f, "1234");
+    struct flow_set empty = {0};
+    f->env.flows = &empty;
+    bot_turn_resume(&f->env, &f->s, 0, NULL, d, &f->a);
+    f->env.flows = &f->set;
+    assert_false(d->action.pending);
+    assert_int_equal(f->s.flow[0], '\0');
+    assert_true(replied(d, "anything else"));
+}
+
+static void idempotency_keys_name_the_conversation_message_and_step(void **state)
+{
+    (void)state;
+    char key[BOT_ACTION_KEY_MAX];
+    bot_action_key(42, 7, "submit", key, sizeof(key));
+    assert_string_equal(key, "parley-42-7-submit");
+    bot_action_key(42, 7, "sub mit\r\n:x", key, sizeof(key));
+    assert_string_equal(key, "parley-42-7-sub_mit___x"); /* safe in a header */
+    char small[16];
+    bot_action_key(123456, 789, "submit", small, sizeof(small));
+    assert_int_equal(strlen(small), sizeof(small) - 1);
 }
 
 static void a_failed_action_hands_off_with_the_answers(void **state)
@@ -386,6 +493,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(discloses_once_then_runs_a_flow_with_an_action),
         T(a_failed_action_hands_off_with_the_answers),
+        T(a_turn_stops_at_its_action_with_the_request),
+        T(a_full_action_queue_offers_a_person),
+        T(a_request_for_a_person_does_not_wait_for_the_action),
+        T(distress_does_not_wait_for_the_action),
+        T(a_flow_removed_during_the_action_ends_politely),
+        T(idempotency_keys_name_the_conversation_message_and_step),
         T(bad_answers_are_re_asked_twice_then_a_person_is_offered),
         T(cancel_and_start_again_work_inside_a_flow),
         T(cancelling_a_contract_is_a_moment_that_matters),
