@@ -1,8 +1,11 @@
 /* libFuzzer target for the knowledge-base query sanitiser (kb_fts_query) and the search
  * behind it: arbitrary bytes as what a person typed. The built query may only be quoted words
  * joined by spaces or " OR ", and running it through store_kb_search on a real SQLite FTS5
- * index must never fail (no input is a syntax error). The store lives in a temporary
- * directory for the whole run. */
+ * index must never fail (no input is a syntax error); snippets must be valid UTF-8 whose only
+ * markup is <mark>. Valid UTF-8 inputs also become the body of one article, rewritten each
+ * time (the writer's token counts and champion lists, store_kb_terms.c). The planner's
+ * thresholds are turned down so that a handful of articles reach every path (common words,
+ * champion lists, finalists). The store lives in a temporary directory for the whole run. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +40,7 @@ static void cleanup(void)
     rmdir(dir);
 }
 
-static void add_article(const char *slug, const char *title, const char *body)
+static int add_article(const char *slug, const char *title, const char *body)
 {
     struct store_cmd c;
     store_cmd_init(&c, STORE_KB_PUT_ARTICLE);
@@ -48,8 +51,10 @@ static void add_article(const char *slug, const char *title, const char *body)
     k->title = title;
     k->body = body;
     must(kb_md_render(body, strlen(body), &k->html, &k->text, &c.arena, NULL) == 0);
-    must(store_exec(store, &c) == 0);
+    c.in.kb_put.upsert = true;
+    int rc = store_exec(store, &c);
     store_cmd_release(&c);
+    return rc;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -73,10 +78,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     must(store_exec(store, &c) == 0);
     tenant = c.result_id;
     store_cmd_release(&c);
-    add_article("power-cut", "Power cut", "Call 105 in a power cut. Check the fuse box.");
-    add_article("direct-debit", "Direct Debit", "Change the date of your Direct Debit online.");
-    add_article("cafe", "Caf\xc3\xa9 r\xc3\xa9sum\xc3\xa9",
-                "Na\xc3\xafve \xe2\x80\x9cquotes\xe2\x80\x9d and NEAR AND OR NOT.");
+    kb_rank_budget = 2;
+    kb_common_docs = 1;
+    kb_list_size = 2;
+    must(add_article("power-cut", "Power cut", "Call 105 in a power cut. Check the fuse box.") ==
+         0);
+    must(add_article("direct-debit", "Direct Debit",
+                     "Change the date of your Direct Debit online. Check the date.") == 0);
+    must(add_article("cafe", "Caf\xc3\xa9 r\xc3\xa9sum\xc3\xa9",
+                     "Na\xc3\xafve \xe2\x80\x9cquotes\xe2\x80\x9d and NEAR AND OR NOT.") == 0);
+    must(add_article("meter", "Meter readings", "Check the meter and send the reading.") == 0);
     return 0;
 }
 
@@ -125,6 +136,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     must(z != NULL);
     memcpy(z, data, size);
     z[size] = '\0';
+    if (size > 0 && memchr(z, '\0', size) == NULL && util_utf8_valid(z, size)) {
+        int put = add_article("fuzz", "Fuzz check", z); /* a blank body is refused, cleanly */
+        must(put == 0 || put == PARLEY_EINVAL);
+    }
     struct arena a;
     arena_init(&a);
     struct kb_hit *hits;
@@ -134,8 +149,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc != 0) fprintf(stderr, "search failed: %s\n", err.message);
     must(rc == 0);
     must(n <= 5);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         must(hits[i].slug != NULL && hits[i].snippet != NULL && hits[i].score > -1e9);
+        const char *sn = hits[i].snippet;
+        must(util_utf8_valid(sn, strlen(sn)));
+        for (const char *lt = strchr(sn, '<'); lt != NULL; lt = strchr(lt + 1, '<'))
+            must(strncmp(lt, "<mark>", 6) == 0 || strncmp(lt, "</mark>", 7) == 0);
+    }
     arena_free(&a);
     free(z);
     return 0;

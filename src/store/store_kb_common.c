@@ -17,11 +17,11 @@
 
 struct cand {
     int64_t id;
-    double rare;     /* the informative words' part (FTS5) */
-    bool rare_all;   /* holds every informative word (n_and > 0): ranks first */
-    double known;    /* common words' parts known from the lists */
-    unsigned seen;   /* bit i: common word i's part is known */
-    double upper;    /* known + bounds of the unknown parts */
+    double rare;   /* the informative words' part (FTS5) */
+    bool rare_all; /* holds every informative word (n_and > 0): ranks first */
+    double known;  /* common words' parts known from the lists */
+    unsigned seen; /* bit i: common word i's part is known */
+    double upper;  /* known + bounds of the unknown parts */
 };
 
 struct cands {
@@ -83,8 +83,8 @@ static int read_list(struct store_reader *r, int64_t tenant_id, const struct kb_
     int step, got = 0;
     double last = 0.0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        double key = kb_fts_key(sqlite3_column_double(st, 1),
-                                (double)sqlite3_column_int64(st, 2), avgdl);
+        double key =
+            kb_fts_key(sqlite3_column_double(st, 1), (double)sqlite3_column_int64(st, 2), avgdl);
         last = kb_fts_part(rows, (double)w->docs, key);
         got++;
         struct cand *c = cand_get(t, sqlite3_column_int64(st, 0));
@@ -137,7 +137,8 @@ int kb_search_common(struct store_reader *r, int64_t tenant_id, const struct kb_
 {
     *got = 0;
     double rows = 0, avgdl = 1;
-    sqlite3_stmt *st = stmt_get(&r->cache, "SELECT articles, tokens FROM kb_index WHERE id = 1", err);
+    sqlite3_stmt *st =
+        stmt_get(&r->cache, "SELECT articles, tokens FROM kb_index WHERE id = 1", err);
     if (st == NULL) return err->code;
     if (sqlite3_step(st) == SQLITE_ROW) {
         rows = (double)sqlite3_column_int64(st, 0);
@@ -145,11 +146,12 @@ int kb_search_common(struct store_reader *r, int64_t tenant_id, const struct kb_
     }
     sqlite3_reset(st);
     struct cands t = {.cap = 64};
-    while (t.cap < 2 * ((size_t)kb_rank_budget + (size_t)p->n_common * KB_LIST_READ + 1)) t.cap *= 2;
+    while (t.cap < 2 * ((size_t)kb_rank_budget + (size_t)p->n_common * KB_LIST_READ + 1))
+        t.cap *= 2;
     t.c = arena_alloc(a, t.cap * sizeof(*t.c));
     if (t.c == NULL) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory searching");
-    int rc = p->rare_expr[0] != '\0' ? read_rare(r, p->rare_expr, p->rare_counts, p->n_and, &t, err)
-                                     : 0;
+    int rc =
+        p->rare_expr[0] != '\0' ? read_rare(r, p->rare_expr, p->rare_counts, p->n_and, &t, err) : 0;
     double bound[KB_QUERY_MAX_TERMS] = {0};
     for (int i = 0; rc == 0 && i < p->n_common; i++)
         if (p->common[i].listed)
@@ -203,7 +205,8 @@ int kb_search_common(struct store_reader *r, int64_t tenant_id, const struct kb_
             if (x->hit.slug == NULL || x->hit.title == NULL) rc = PARLEY_ENOMEM;
         }
         sqlite3_reset(st);
-        if (step != SQLITE_ROW && step != SQLITE_DONE) return db_fail(err, r->db, "scoring articles");
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            return db_fail(err, r->db, "scoring articles");
         if (rc != 0) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory searching");
     }
     qsort(f, nf, sizeof(*f), cmp_final);

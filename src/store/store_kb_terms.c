@@ -100,7 +100,8 @@ static int tokset_fill(struct kb_fts *k, struct tokset *t, const char *const col
 {
     for (int c = 0; c < 3; c++) {
         t->weight = kb_column_weight[c];
-        if (cols[c] != NULL && kb_fts_tokens(k, false, cols[c], strlen(cols[c]), tokset_add, t) != 0)
+        if (cols[c] != NULL &&
+            kb_fts_tokens(k, false, cols[c], strlen(cols[c]), tokset_add, t) != 0)
             return -1;
     }
     return 0;
@@ -142,9 +143,9 @@ static int write_list(struct store *s, const char *term, const struct champion *
                                  "INSERT INTO kb_champions(term, tenant_id, article_id, key, freq,"
                                  " length) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                                  err);
-    sqlite3_stmt *list = stmt_get(
-        &s->cache, "INSERT INTO kb_lists(term, tenant_id, size, floor) VALUES (?1, ?2, ?3, ?4)",
-        err);
+    sqlite3_stmt *list =
+        stmt_get(&s->cache,
+                 "INSERT INTO kb_lists(term, tenant_id, size, floor) VALUES (?1, ?2, ?3, ?4)", err);
     if (ins == NULL || list == NULL) return err->code;
     size_t keep = n < (size_t)kb_list_size ? n : (size_t)kb_list_size;
     for (size_t i = 0; i < keep; i++) {
@@ -191,7 +192,7 @@ static int build_lists(struct store *s, struct arena *a, const char *term, struc
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
         const char *col = (const char *)sqlite3_column_text(st, 1);
-        double w = col == NULL                  ? 1.0
+        double w = col == NULL                 ? 1.0
                    : strcmp(col, "title") == 0 ? KB_WEIGHT_TITLE
                    : strcmp(col, "tags") == 0  ? KB_WEIGHT_TAGS
                                                : KB_WEIGHT_TEXT;
@@ -247,9 +248,9 @@ static int open_tokenizer(struct store *s, struct parley_err *err)
 static int list_offer(struct store *s, struct store_cmd *cmd, const char *term, int64_t id,
                       double freq, int64_t length, double avgdl)
 {
-    sqlite3_stmt *st = stmt_get(
-        &s->cache, "SELECT size, floor FROM kb_lists WHERE term = ?1 AND tenant_id = ?2",
-        &cmd->err);
+    sqlite3_stmt *st =
+        stmt_get(&s->cache, "SELECT size, floor FROM kb_lists WHERE term = ?1 AND tenant_id = ?2",
+                 &cmd->err);
     if (st == NULL) return cmd->err.code;
     bind_text(st, 1, term);
     sqlite3_bind_int64(st, 2, cmd->tenant_id);
@@ -316,10 +317,10 @@ static int list_offer(struct store *s, struct store_cmd *cmd, const char *term, 
 /* Takes article id out of its tenant's list for term, if it is there. */
 static int list_leave(struct store *s, struct store_cmd *cmd, const char *term, int64_t id)
 {
-    sqlite3_stmt *st = stmt_get(
-        &s->cache,
-        "DELETE FROM kb_champions WHERE term = ?1 AND tenant_id = ?2 AND article_id = ?3",
-        &cmd->err);
+    sqlite3_stmt *st =
+        stmt_get(&s->cache,
+                 "DELETE FROM kb_champions WHERE term = ?1 AND tenant_id = ?2 AND article_id = ?3",
+                 &cmd->err);
     if (st == NULL) return cmd->err.code;
     bind_text(st, 1, term);
     sqlite3_bind_int64(st, 2, cmd->tenant_id);
@@ -364,16 +365,18 @@ static int term_docs(struct store *s, struct store_cmd *cmd, const char *term, i
     int step = sqlite3_step(st);
     *docs = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE) return db_fail(&cmd->err, s->db, "counting terms");
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return db_fail(&cmd->err, s->db, "counting terms");
     return 0;
 }
 
 static int update_totals(struct store *s, struct store_cmd *cmd, int64_t id, int articles,
                          int64_t tokens, const struct tokset *after)
 {
-    sqlite3_stmt *st = stmt_get(
-        &s->cache, "UPDATE kb_index SET articles = articles + ?1, tokens = tokens + ?2 WHERE id = 1",
-        &cmd->err);
+    sqlite3_stmt *st =
+        stmt_get(&s->cache,
+                 "UPDATE kb_index SET articles = articles + ?1, tokens = tokens + ?2 WHERE id = 1",
+                 &cmd->err);
     if (st == NULL) return cmd->err.code;
     sqlite3_bind_int(st, 1, articles);
     sqlite3_bind_int64(st, 2, tokens);
@@ -441,9 +444,9 @@ int kb_lists_build_missing(struct store *s, struct parley_err *err)
                                           " WHERE tokens = 0",
                                           err)
                                : NULL;
-    sqlite3_stmt *set = rc == 0 ? stmt_get(&s->cache,
-                                           "UPDATE kb_articles SET tokens = ?2 WHERE id = ?1", err)
-                                : NULL;
+    sqlite3_stmt *set =
+        rc == 0 ? stmt_get(&s->cache, "UPDATE kb_articles SET tokens = ?2 WHERE id = ?1", err)
+                : NULL;
     if (rc == 0 && (st == NULL || set == NULL)) rc = err->code;
     int step = SQLITE_DONE;
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -484,8 +487,10 @@ int kb_lists_build_missing(struct store *s, struct parley_err *err)
             terms = nt;
         }
         terms[n] = strdup((const char *)sqlite3_column_text(st, 0));
-        if (terms[n] == NULL) rc = parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
-        else n++;
+        if (terms[n] == NULL)
+            rc = parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory");
+        else
+            n++;
     }
     if (st != NULL) sqlite3_reset(st);
     for (size_t i = 0; rc == 0 && i < n; i++) {

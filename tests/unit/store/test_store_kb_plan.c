@@ -21,11 +21,11 @@ static uint64_t rnd(void)
 /* A small vocabulary with a few very common words, some middling and a long tail, and forms
  * that stem together (reading/readings, move/moving). */
 static const char *const vocab[] = {
-    "meter",  "reading", "readings", "bill",    "payment", "tariff", "smart",   "display",
-    "moving", "move",    "home",     "debit",   "direct",  "credit", "refund",  "gas",
-    "power",  "cut",     "engineer", "visit",   "account", "online", "app",     "password",
-    "solar",  "export",  "warm",     "discount", "winter", "boiler", "heating", "storage",
-    "night",  "rate",    "economy",  "seven",   "fault",   "blank",  "screen",  "usage",
+    "meter",  "reading", "readings", "bill",     "payment", "tariff", "smart",   "display",
+    "moving", "move",    "home",     "debit",    "direct",  "credit", "refund",  "gas",
+    "power",  "cut",     "engineer", "visit",    "account", "online", "app",     "password",
+    "solar",  "export",  "warm",     "discount", "winter",  "boiler", "heating", "storage",
+    "night",  "rate",    "economy",  "seven",    "fault",   "blank",  "screen",  "usage",
 };
 #define N_VOCAB (sizeof(vocab) / sizeof(vocab[0]))
 
@@ -230,9 +230,9 @@ static size_t reference(struct fixture *f, sqlite3 *db, int64_t tenant, const ch
     struct parley_err err;
     char expr[KB_QUERY_CAP * 2], counts[KB_QUERY_MAX_TERMS * 21 + 1];
     int n_words = 0;
-    assert_int_equal(kb_plan_query(f->r, query, &p, &n_words, expr, sizeof(expr), counts,
-                                   sizeof(counts), &err),
-                     0);
+    assert_int_equal(
+        kb_plan_query(f->r, query, &p, &n_words, expr, sizeof(expr), counts, sizeof(counts), &err),
+        0);
     if (expr[0] == '\0') return 0;
     sqlite3_stmt *st;
     assert_int_equal(
@@ -285,8 +285,7 @@ static void plan_finds_what_ranking_everything_finds(void **state)
         struct kb_plan p;
         char e[KB_QUERY_CAP * 2], c[300];
         int n_words;
-        assert_int_equal(
-            kb_plan_query(f->r, q, &p, &n_words, e, sizeof(e), c, sizeof(c), &err), 0);
+        assert_int_equal(kb_plan_query(f->r, q, &p, &n_words, e, sizeof(e), c, sizeof(c), &err), 0);
         paths[p.n_common == 0 ? 0 : p.rare_n > 0 ? 1 : 2]++;
         for (int tn = 0; tn < 2; tn++) {
             double want[10];
@@ -294,11 +293,12 @@ static void plan_finds_what_ranking_everything_finds(void **state)
             struct kb_hit *h;
             size_t n = 0;
             assert_int_equal(store_kb_search(f->r, t[tn], q, 10, &h, &n, &f->a, &err), 0);
-            if (n != nw_) fail_msg("'%s' tenant %d: %zu hits, ranking everything gives %zu", q, tn, n, nw_);
+            if (n != nw_)
+                fail_msg("'%s' tenant %d: %zu hits, ranking everything gives %zu", q, tn, n, nw_);
             for (size_t j = 0; j < n; j++)
                 if (fabs(h[j].score - want[j]) > 1e-9 * (1 + fabs(want[j])))
-                    fail_msg("'%s' tenant %d hit %zu: score %.12f, ranking everything %.12f", q,
-                             tn, j, h[j].score, want[j]);
+                    fail_msg("'%s' tenant %d hit %zu: score %.12f, ranking everything %.12f", q, tn,
+                             j, h[j].score, want[j]);
         }
     }
     if (paths[0] == 0 || paths[1] == 0 || paths[2] == 0)
@@ -352,10 +352,9 @@ static void lists_are_built_at_open_and_hold_the_best(void **state)
                            -1, &st, NULL),
         SQLITE_OK);
     sqlite3_stmt *lst;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT term, tenant_id, floor FROM kb_lists", -1, &lst,
-                                        NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT term, tenant_id, floor FROM kb_lists", -1, &lst, NULL),
+        SQLITE_OK);
     int checked = 0;
     while (sqlite3_step(lst) == SQLITE_ROW) {
         const char *term = (const char *)sqlite3_column_text(lst, 0);
@@ -372,8 +371,8 @@ static void lists_are_built_at_open_and_hold_the_best(void **state)
         /* those above the floor are exactly the list */
         char sql[256];
         snprintf(sql, sizeof(sql),
-                 "SELECT count(*) FROM kb_champions WHERE term = '%s' AND tenant_id = %lld",
-                 term, (long long)tenant);
+                 "SELECT count(*) FROM kb_champions WHERE term = '%s' AND tenant_id = %lld", term,
+                 (long long)tenant);
         int64_t in_list = one_int(db, sql);
         size_t above = 0;
         for (size_t j = 0; j < n; j++) above += keys[j] > floor + 1e-12;
