@@ -339,6 +339,7 @@ int main(int argc, char **argv)
                 "usage: kb_bench --db FILE [--articles N] [--rounds N] [--kb DIR] [--eval CSV]\n");
         return 2;
     }
+    if (getenv("KB_BENCH_BUDGET")) kb_rank_budget = atoi(getenv("KB_BENCH_BUDGET")); /* trials */
     build_vocab(kb_dir);
     bool have = reuse && load_titles(db, n_articles) == n_articles;
     struct store_options opt = {.path = db, .synchronous_full = false};

@@ -7,7 +7,7 @@
  * comes from its champion list for the tenant: exactly for the KB_LIST_READ best articles read,
  * and at most `bound` (the part of the last one read, or of the list's floor) for every other
  * article. Candidates are the articles met either way, each with an upper score; the
- * 2 * limit + 8 best of them are scored exactly (their text tokenized as the index did). */
+ * limit + 8 best of them are scored exactly (their text tokenized as the index did). */
 #include "store_int.h"
 
 #include <stdlib.h>
@@ -170,7 +170,7 @@ int kb_search_common(struct store_reader *r, int64_t tenant_id, const struct kb_
     qsort(t.c, n, sizeof(*t.c), cmp_upper);
     /* the finalists: the first of them that are the tenant's published articles, scored
      * exactly */
-    size_t finalists = (size_t)limit * 2 + 8;
+    size_t finalists = (size_t)limit + 8;
     struct final *f = arena_alloc(a, (finalists > 0 ? finalists : 1) * sizeof(*f));
     if (f == NULL) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory searching");
     const char *tok[KB_QUERY_MAX_TERMS];

@@ -243,9 +243,12 @@ static int count_token(void *ud, const char *t, size_t n, size_t start, size_t e
     (void)end;
     struct count_ctx *c = ud;
     c->n_tok++;
-    for (int i = 0; i < c->n; i++)
-        if (c->tok[i] != NULL && strncmp(c->tok[i], t, n) == 0 && c->tok[i][n] == '\0')
+    if (n == 0) return 0;
+    for (int i = 0; i < c->n; i++) {
+        const char *w = c->tok[i];
+        if (w != NULL && w[0] == t[0] && strncmp(w, t, n) == 0 && w[n] == '\0')
             c->f[i] += c->weight;
+    }
     return 0;
 }
 
