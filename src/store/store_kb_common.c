@@ -4,16 +4,17 @@
  * The score of an article is a sum over the words. The informative (rare) words' part comes
  * exactly from FTS5 for every article holding one of them (at most kb_rank_budget articles),
  * and with it whether the article holds all of them (it then ranks first). A common word's part
- * comes from its champion list for the tenant: exactly for the KB_LIST_READ best articles read,
- * and at most `bound` (the part of the last one read, or of the list's floor) for every other
- * article. Candidates are the articles met either way, each with an upper score; the
+ * comes from its champion list for the tenant: exactly for the articles read (best first, a
+ * chunk at a time, until no article left unread could make the best `limit`: Fagin's threshold
+ * test), and at most `bound` (the part of the last one read, or of the list's floor) for every
+ * other article. Candidates are the articles met either way, each with an upper score; the
  * limit + 8 best of them are scored exactly (their text tokenized as the index did). */
 #include "store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define KB_LIST_READ 48 /* champions read per common word */
+#define KB_LIST_READ 32 /* champions read at a time per common word */
 
 struct cand {
     int64_t id;
@@ -66,20 +67,23 @@ static int read_rare(struct store_reader *r, const char *expr, const char *count
     return 0;
 }
 
-/* The best KB_LIST_READ champions of common word i: their exact part; *bound: the most any
- * other article of the tenant can get from the word. */
+/* The next KB_LIST_READ champions of common word i (after the *read already read): their
+ * exact part; *bound: the most any article not read yet can get from the word; *done: the whole
+ * list is read (then *bound comes from its floor). */
 static int read_list(struct store_reader *r, int64_t tenant_id, const struct kb_common *w, int i,
-                     double rows, double avgdl, struct cands *t, double *bound,
-                     struct parley_err *err)
+                     double rows, double avgdl, struct cands *t, int *read, double *bound,
+                     bool *done, struct parley_err *err)
 {
     sqlite3_stmt *st = stmt_get(&r->cache,
                                 "SELECT article_id, freq, length FROM kb_champions"
-                                " WHERE term = ?1 AND tenant_id = ?2 ORDER BY key DESC LIMIT ?3",
+                                " WHERE term = ?1 AND tenant_id = ?2 ORDER BY key DESC"
+                                " LIMIT ?3 OFFSET ?4",
                                 err);
     if (st == NULL) return err->code;
     bind_text(st, 1, w->tok);
     sqlite3_bind_int64(st, 2, tenant_id);
     sqlite3_bind_int(st, 3, KB_LIST_READ);
+    sqlite3_bind_int(st, 4, *read);
     int step, got = 0;
     double last = 0.0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -94,11 +98,13 @@ static int read_list(struct store_reader *r, int64_t tenant_id, const struct kb_
     }
     sqlite3_reset(st);
     if (step != SQLITE_ROW && step != SQLITE_DONE) return db_fail(err, r->db, "reading a list");
+    *read += got;
     if (got == KB_LIST_READ) {
         *bound = last;
         return 0;
     }
     /* the whole list was read: what is not in it is at or below its floor */
+    *done = true;
     st = stmt_get(&r->cache, "SELECT floor FROM kb_lists WHERE term = ?1 AND tenant_id = ?2", err);
     if (st == NULL) return err->code;
     bind_text(st, 1, w->tok);
@@ -109,6 +115,33 @@ static int read_list(struct store_reader *r, int64_t tenant_id, const struct kb_
     if (step != SQLITE_ROW && step != SQLITE_DONE) return db_fail(err, r->db, "reading a list");
     *bound = floor > 0.0 ? kb_fts_part(rows, (double)w->docs, floor) : 0.0;
     return 0;
+}
+
+static int cmp_double_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x > y ? -1 : x < y;
+}
+
+/* Whether an article no list has shown yet could still be among the best limit (Fagin's
+ * threshold test): not when limit candidates hold every informative word (they rank first),
+ * nor when the candidates' sure scores already reach what an unseen article can get at most. */
+static bool unseen_may_win(const struct cands *t, int limit, double unseen_max, double *lower)
+{
+    size_t first = 0, n = 0;
+    for (size_t j = 0; j < t->cap; j++) {
+        const struct cand *c = &t->c[j];
+        if (c->id == 0) continue;
+        if (c->rare_all)
+            first++;
+        else
+            lower[n++] = c->rare + c->known;
+    }
+    if (first >= (size_t)limit) return false;
+    size_t need = (size_t)limit - first;
+    if (n < need) return true;
+    qsort(lower, n, sizeof(*lower), cmp_double_desc);
+    return lower[need - 1] < unseen_max;
 }
 
 static int cmp_upper(const void *a, const void *b)
@@ -132,6 +165,16 @@ static int cmp_final(const void *a, const void *b)
     return x->hit.article_id < y->hit.article_id ? -1 : x->hit.article_id > y->hit.article_id;
 }
 
+/* Whether the limit-th best of the nf finalists already ranks at or above all that candidate c
+ * could reach (its group, its upper score). */
+static bool settled(struct final *f, size_t nf, size_t limit, const struct cand *c)
+{
+    qsort(f, nf, sizeof(*f), cmp_final);
+    const struct final *k = &f[limit - 1];
+    if (k->all != c->rare_all) return k->all;
+    return k->hit.score >= c->upper;
+}
+
 int kb_search_common(struct store_reader *r, int64_t tenant_id, const struct kb_plan *p, int limit,
                      struct kb_hit *hits, size_t *got, struct arena *a, struct parley_err *err)
 {
@@ -146,16 +189,32 @@ int kb_search_common(struct store_reader *r, int64_t tenant_id, const struct kb_
     }
     sqlite3_reset(st);
     struct cands t = {.cap = 64};
-    while (t.cap < 2 * ((size_t)kb_rank_budget + (size_t)p->n_common * KB_LIST_READ + 1))
-        t.cap *= 2;
+    size_t most = (size_t)kb_rank_budget + (size_t)p->n_common * (size_t)kb_list_size + 1;
+    while (t.cap < 2 * most) t.cap *= 2;
     t.c = arena_alloc(a, t.cap * sizeof(*t.c));
-    if (t.c == NULL) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory searching");
+    double *lower = arena_alloc(a, most * sizeof(*lower));
+    if (t.c == NULL || lower == NULL)
+        return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory searching");
     int rc =
         p->rare_expr[0] != '\0' ? read_rare(r, p->rare_expr, p->rare_counts, p->n_and, &t, err) : 0;
     double bound[KB_QUERY_MAX_TERMS] = {0};
-    for (int i = 0; rc == 0 && i < p->n_common; i++)
-        if (p->common[i].listed)
-            rc = read_list(r, tenant_id, &p->common[i], i, rows, avgdl, &t, &bound[i], err);
+    int read[KB_QUERY_MAX_TERMS] = {0};
+    bool done[KB_QUERY_MAX_TERMS] = {false};
+    for (int i = 0; i < p->n_common; i++) done[i] = !p->common[i].listed;
+    /* the lists a chunk at a time, until no unseen article can make the best limit */
+    for (bool more = true; rc == 0 && more;) {
+        for (int i = 0; rc == 0 && i < p->n_common; i++)
+            if (!done[i])
+                rc = read_list(r, tenant_id, &p->common[i], i, rows, avgdl, &t, &read[i], &bound[i],
+                               &done[i], err);
+        double unseen = 0;
+        more = false;
+        for (int i = 0; i < p->n_common; i++) {
+            unseen += bound[i];
+            more = more || !done[i];
+        }
+        more = more && unseen_may_win(&t, limit, unseen, lower);
+    }
     if (rc != 0) return rc;
     /* compact, bound, order */
     size_t n = 0;
@@ -168,9 +227,10 @@ int kb_search_common(struct store_reader *r, int64_t tenant_id, const struct kb_
         t.c[n++] = c;
     }
     qsort(t.c, n, sizeof(*t.c), cmp_upper);
-    /* the finalists: the first of them that are the tenant's published articles, scored
-     * exactly */
-    size_t finalists = (size_t)limit + 8;
+    /* the finalists, best upper score first, scored exactly, until the limit-th best exact
+     * score is at least the next candidate's upper score (nothing after it can win) or
+     * 3 · limit + 10 of them; other tenants' articles and drafts are passed over */
+    size_t finalists = (size_t)limit * 3 + 10;
     struct final *f = arena_alloc(a, (finalists > 0 ? finalists : 1) * sizeof(*f));
     if (f == NULL) return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory searching");
     const char *tok[KB_QUERY_MAX_TERMS];
@@ -186,6 +246,7 @@ int kb_search_common(struct store_reader *r, int64_t tenant_id, const struct kb_
     if (st == NULL) return err->code;
     size_t nf = 0;
     for (size_t j = 0; j < n && nf < finalists; j++) {
+        if (nf >= (size_t)limit && settled(f, nf, (size_t)limit, &t.c[j])) break;
         sqlite3_bind_int64(st, 1, t.c[j].id);
         sqlite3_bind_int64(st, 2, tenant_id);
         int step = sqlite3_step(st);

@@ -46,15 +46,16 @@ static int collect(struct store_reader *r, sqlite3_stmt *st, int limit, struct k
  * seek). A question with a word found in 15,000 of 100,000 articles took 15–30 ms that way.
  * With each word's article count from kb_terms (one lookup), the search instead:
  * - drops words no article holds (then no article holds every word: no AND group);
- * - ranks with FTS5 only the rarest words whose counts add up to at most kb_rank_budget (the
+ * - ranks with FTS5 only the rarest words whose counts add up to at most KB_RANK_BUDGET (the
  *   "informative" words), in one OR, with parley_rank(): no doclist walk for idf, and the AND
  *   preference built into the rank;
  * - when no other word is left, that is the whole answer, exactly as FTS5 would rank it;
  * - otherwise the common words are scored from their champion lists and the finalists from
  *   their own text (store_kb_common.c).
- * No search ranks more than kb_rank_budget articles with FTS5 or walks a common word's doclist;
- * a knowledge base under kb_rank_budget articles is always ranked exactly. `make bench-bot`
- * prints how often the top 10 agree with FTS5's exhaustive ranking. */
+ * No search ranks more than KB_RANK_BUDGET articles with FTS5 or walks a common word's doclist;
+ * a query whose words are held by at most KB_RANK_BUDGET articles between them is ranked
+ * exactly as before. `make bench-bot` prints how often the top 10 agree with ranking every
+ * match. */
 
 struct qword {
     const char *w;
