@@ -173,7 +173,7 @@ threads_cpu_ms() {
 }
 # "name=µs/req …" from two threads_cpu_ms snapshots and a request count
 threads_per_req() {
-    awk -v n="$3" 'FNR == NR { a[$1] = $2; next } { d = $2 - a[$1]; if (n > 0 && d > 0) printf "%s=%.0f ", $1, d * 1000 / n }' \
+    awk -v n="$3" 'FNR == NR { a[$1] = $2; next } { d = $2 - a[$1]; if (n > 0 && d > 0) printf "%s=%.1f ", $1, d * 1000 / n }' \
         <(echo "$1") <(echo "$2")
 }
 per_req_us() { awk -v ms="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.0f", ms * 1000 / n; else print 0 }'; }

@@ -143,20 +143,27 @@ static void put_policies(struct fixture *f, int64_t tenant)
     assert_true(policy_normal > 0 && policy_high > 0);
 }
 
-/* Sets the priority; returns the command's event_hw. */
-static int64_t set_priority(struct fixture *f, int64_t tenant, int64_t conv, enum priority p)
+/* Updates the fields named in set (SET_STATUS, SET_PRIORITY); returns the command's event_hw. */
+static int64_t update_conv(struct fixture *f, int64_t tenant, int64_t conv, unsigned set,
+                           enum conv_status status, enum priority p)
 {
     struct store_cmd c;
     store_cmd_init(&c, STORE_UPDATE_CONVERSATION);
     c.tenant_id = tenant;
     c.actor = "user:1";
     c.in.update_conversation.conversation.id = conv;
+    c.in.update_conversation.conversation.status = status;
     c.in.update_conversation.conversation.priority = p;
-    c.in.update_conversation.set = SET_PRIORITY;
+    c.in.update_conversation.set = set;
     assert_int_equal(run(f, &c), 0);
     int64_t hw = c.event_hw;
     store_cmd_release(&c);
     return hw;
+}
+
+static int64_t set_priority(struct fixture *f, int64_t tenant, int64_t conv, enum priority p)
+{
+    return update_conv(f, tenant, conv, SET_PRIORITY, CONV_BOT, p);
 }
 
 static int64_t vulnerable_customer(struct fixture *f, int64_t tenant)
@@ -329,15 +336,7 @@ static void an_unwatched_conversation_keeps_its_last_write_over_older_snapshots(
     assert_true(r != NULL && r->watched);
 
     /* closed: unwatched and, once caught up, gone */
-    struct store_cmd cmd;
-    store_cmd_init(&cmd, STORE_UPDATE_CONVERSATION);
-    cmd.tenant_id = tenant;
-    cmd.actor = "user:1";
-    cmd.in.update_conversation.conversation.id = conv;
-    cmd.in.update_conversation.conversation.status = CONV_CLOSED;
-    cmd.in.update_conversation.set = SET_STATUS;
-    assert_int_equal(run(f, &cmd), 0);
-    store_cmd_release(&cmd);
+    update_conv(f, tenant, conv, SET_STATUS, CONV_CLOSED, PRIORITY_LOW);
     feed_all(s, t);
     rs_notes_expire(s, t);
     assert_null(imap_get(&t->convs, conv));
