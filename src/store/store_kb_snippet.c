@@ -49,8 +49,8 @@ static int scan_token(void *ud, const char *t, size_t n, size_t start, size_t en
 }
 
 /* The first token of the best window of w tokens: most distinct query tokens, then most
- * matches, then earliest; then moved back to give its first match up to three words of
- * context, as long as its last match stays inside. */
+ * matches, then earliest; then moved so that its matches sit in the middle, with as much
+ * context before the first as after the last. */
 static size_t best_window(const struct tok *t, size_t n, size_t w)
 {
     if (n <= w) return 0;
@@ -79,8 +79,10 @@ static size_t best_window(const struct tok *t, size_t n, size_t w)
             if (first == n) first = i;
             last = i;
         }
-    while (first < n && best > 0 && first - best < 3 && last + 1 < best + w) best--;
-    return best;
+    if (first == n) return best; /* no match anywhere: the start of the text */
+    size_t span = last - first + 1, before = (w - span) / 2;
+    size_t start = first > before ? first - before : 0;
+    return start + w > n ? n - w : start;
 }
 
 /* Appends text[from, to) HTML-escaped to out (NULL: only counts); returns the bytes. */

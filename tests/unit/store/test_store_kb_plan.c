@@ -422,6 +422,10 @@ static void snippets_pick_the_window_with_the_words(void **state)
     assert_true(strncmp(h[0].snippet, "\xE2\x80\xA6", 3) == 0);
     assert_non_null(strstr(h[0].snippet + strlen(h[0].snippet) - 3, "\xE2\x80\xA6"));
     assert_null(strstr(h[0].snippet, "Keep your details"));
+    /* the matches sit in the middle: words of context after the last one too */
+    const char *last = h[0].snippet, *m;
+    while ((m = strstr(last, "</mark>")) != NULL) last = m + 7;
+    assert_true(strlen(last) > 12);
 }
 
 int main(void)
