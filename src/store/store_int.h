@@ -411,7 +411,7 @@ void kb_fts_stats(const struct kb_fts *k, double *rows, double *avgdl);
  * more than KB_COMMON_DOCS articles, a champion list per tenant: kb_champions holds every
  * article of the tenant whose key for the token (kb_fts_key) is above the list's floor, at
  * most KB_LIST_SIZE of them, best first (docs/knowledge-base.md, "How search stays fast"). */
-#define KB_RANK_BUDGET 700 /* most articles one search ranks with FTS5 */
+#define KB_RANK_BUDGET 500 /* most articles one search ranks with FTS5 */
 #define KB_COMMON_DOCS 400
 #define KB_LIST_SIZE   128
 /* The values in use: the constants, which tests turn down to reach every path with a few
