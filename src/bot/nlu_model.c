@@ -359,12 +359,14 @@ static bool get_f64(struct rbuf *r, double *d)
     return true;
 }
 
-/* A length-prefixed string (1..max bytes) copied NUL-terminated into dst[max + 1]. */
+/* A length-prefixed string (1..max bytes, none of them NUL: a NUL inside would make the
+ * string shorter than its length, and the model different when saved again) copied
+ * NUL-terminated into dst[max + 1]. */
 static bool get_str8(struct rbuf *r, char *dst, size_t max)
 {
     unsigned char n;
     if (!take(r, &n, 1) || n == 0 || n > max) return false;
-    if (!take(r, dst, n)) return false;
+    if (!take(r, dst, n) || memchr(dst, '\0', n) != NULL) return false;
     dst[n] = '\0';
     return true;
 }
