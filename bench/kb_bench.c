@@ -339,7 +339,8 @@ int main(int argc, char **argv)
                 "usage: kb_bench --db FILE [--articles N] [--rounds N] [--kb DIR] [--eval CSV]\n");
         return 2;
     }
-    if (getenv("KB_BENCH_BUDGET")) kb_rank_budget = atoi(getenv("KB_BENCH_BUDGET")); /* trials */
+    if (getenv("KB_BENCH_BUDGET")) /* trying other ranking budgets (docs/benchmarks.md) */
+        kb_rank_budget = atoi(getenv("KB_BENCH_BUDGET"));
     build_vocab(kb_dir);
     bool have = reuse && load_titles(db, n_articles) == n_articles;
     struct store_options opt = {.path = db, .synchronous_full = false};
@@ -415,8 +416,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "kb_bench: %s\n", sqlite3_errmsg(raw));
         return 1;
     }
-    if (getenv("DUMPQ"))
-        for (size_t i = 0; i < nq; i++) printf("%s\n", queries[i]);
     struct kb_fts *raw_fts;
     sqlite3_stmt *ref;
     if (kb_fts_open(raw, true, &raw_fts, &err) != 0 ||
@@ -469,8 +468,7 @@ int main(int argc, char **argv)
             int64_t seen[LIMIT];
             t0 = now_ms();
             size_t ql = strlen(queries[i]);
-            int terms =
-                getenv("NORAW") ? 0 : kb_fts_query(queries[i], ql, KB_MATCH_ALL, all, sizeof(all));
+            int terms = kb_fts_query(queries[i], ql, KB_MATCH_ALL, all, sizeof(all));
             int got = terms > 0 ? raw_run(st, all, seen, 0) : 0;
             if (terms > 1 && got < LIMIT) {
                 kb_fts_query(queries[i], ql, KB_MATCH_ANY, any, sizeof(any));

@@ -3,6 +3,8 @@
  * The stemmer and the buffers live in a per-thread scratch so nlu_predict allocates nothing. */
 #include "nlu_int.h"
 
+#include "common/util.h"
+
 #include <libstemmer.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -204,10 +206,7 @@ uint64_t nlu_mix64(uint64_t x)
 /* FNV-1a over a kind byte and the feature's bytes. */
 static uint64_t hash_bytes(unsigned char kind, const char *p, size_t n)
 {
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    h = (h ^ kind) * UINT64_C(0x100000001b3);
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * UINT64_C(0x100000001b3);
-    return nlu_mix64(h);
+    return nlu_mix64(util_fnv1a(util_fnv1a(UTIL_FNV1A_BASIS, &kind, 1), p, n));
 }
 
 static const char NUM_TOKEN[] = "<num>";

@@ -34,6 +34,16 @@ void util_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size
 /* Constant-time comparison of two NUL-terminated strings. */
 bool util_ct_equal(const char *a, const char *b);
 
+/* FNV-1a: folds n bytes at p into h (start from UTIL_FNV1A_BASIS). Not for anything an
+ * attacker chooses to collide: for in-memory tables and feature hashing. */
+#define UTIL_FNV1A_BASIS UINT64_C(0xcbf29ce484222325)
+static inline uint64_t util_fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
 /* Lower-case in place (ASCII only). */
 void util_ascii_lower(char *s);
 

@@ -5,6 +5,7 @@
 #define PARLEY_STORE_INT_H
 
 #include <pthread.h>
+#include <string.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -360,6 +361,10 @@ int kb_fts_query(const char *q, size_t len, enum kb_match how, char *out, size_t
 /* The same words, unquoted, for the search planner: fills words[] (each NUL-terminated) and
  * returns how many (at most KB_QUERY_MAX_TERMS). */
 int kb_fts_words(const char *q, size_t len, char words[][KB_QUERY_MAX_TERM + 1]);
+/* Appends word w (one of kb_fts_words') to the NUL-terminated MATCH expression out as a quoted
+ * phrase, after sep (NULL: " OR ") unless out is empty. false, out unchanged, when it would
+ * not fit in cap. With kb_fts_query the only code that writes FTS5 syntax. */
+bool kb_fts_append(char *out, size_t cap, const char *sep, const char *w);
 
 /* ---- kb_fts's tokenizer, kb_terms and parley_rank() (store_kb_fts.c) ------------------------ */
 
@@ -393,6 +398,18 @@ struct kb_query_tokens {
     char tok[KB_QUERY_MAX_TOKENS][KB_QUERY_MAX_TERM + 1];
     int n;
 };
+/* Whether the NUL-terminated w is the token t[0..n). */
+static inline bool kb_token_eq(const char *w, const char *t, size_t n)
+{
+    return n > 0 && w[0] == t[0] && strncmp(w, t, n) == 0 && w[n] == '\0';
+}
+/* The index of token t[0..n) in q, or -1. */
+static inline int kb_query_token_find(const struct kb_query_tokens *q, const char *t, size_t n)
+{
+    for (int i = 0; n <= KB_QUERY_MAX_TERM && i < q->n; i++)
+        if (kb_token_eq(q->tok[i], t, n)) return i;
+    return -1;
+}
 /* The best window of `window` tokens of text for the query (store_kb_snippet.c) as HTML:
  * escaped, <mark> around the query's tokens, "…" where text was cut. In a; NULL: no memory. */
 char *kb_snippet(struct kb_fts *k, const char *text, const struct kb_query_tokens *q, size_t window,
@@ -402,8 +419,6 @@ extern const double kb_column_weight[3]; /* KB_WEIGHT_TITLE, _TEXT, _TAGS */
  * word in a score is kb_fts_part(rows, docs, key) = idf(rows, docs) * (k1 + 1) * key. */
 double kb_fts_key(double f, double n_tok, double avgdl);
 double kb_fts_part(double rows, double docs, double key);
-/* The index's size and average article length seen by the last parley_rank() statement. */
-void kb_fts_stats(const struct kb_fts *k, double *rows, double *avgdl);
 
 /* ---- what the writer keeps beside kb_fts (store_kb_terms.c) --------------------------------
  * kb_terms: articles per token (all tenants, as FTS5's bm25 counts them); kb_index: articles
@@ -417,6 +432,9 @@ void kb_fts_stats(const struct kb_fts *k, double *rows, double *avgdl);
 /* The values in use: the constants, which tests turn down to reach every path with a few
  * dozen articles (store_kb_terms.c). */
 extern int kb_rank_budget, kb_common_docs, kb_list_size;
+/* The index's articles (all tenants) and their average length in tokens, from kb_index: what
+ * FTS5's bm25 uses, read in one lookup by the writer and by searches. */
+int kb_index_totals(struct stmt_cache *c, double *rows, double *avgdl, struct parley_err *err);
 /* Keeps all of that in step with article id of the command's tenant, whose indexed columns
  * (title, text, tags as stored) change from before to after (NULL: none, for a create or a
  * delete). Runs inside the command's transaction. */
@@ -431,6 +449,7 @@ struct kb_common {
     bool listed; /* held by more than KB_COMMON_DOCS articles: it has champion lists */
 };
 struct kb_plan {
+    char words[KB_QUERY_MAX_TERMS][KB_QUERY_MAX_TERM + 1]; /* the query's, in its order */
     char rare_expr[KB_QUERY_CAP];
     char rare_counts[KB_QUERY_MAX_TERMS * 21 + 1];
     int rare_n;

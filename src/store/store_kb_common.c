@@ -179,15 +179,8 @@ int kb_search_common(struct store_reader *r, int64_t tenant_id, const struct kb_
                      struct kb_hit *hits, size_t *got, struct arena *a, struct parley_err *err)
 {
     *got = 0;
-    double rows = 0, avgdl = 1;
-    sqlite3_stmt *st =
-        stmt_get(&r->cache, "SELECT articles, tokens FROM kb_index WHERE id = 1", err);
-    if (st == NULL) return err->code;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        rows = (double)sqlite3_column_int64(st, 0);
-        avgdl = rows > 0 ? (double)sqlite3_column_int64(st, 1) / rows : 1.0;
-    }
-    sqlite3_reset(st);
+    double rows, avgdl;
+    if (kb_index_totals(&r->cache, &rows, &avgdl, err) != 0) return err->code;
     struct cands t = {.cap = 64};
     size_t most = (size_t)kb_rank_budget + (size_t)p->n_common * (size_t)kb_list_size + 1;
     while (t.cap < 2 * most) t.cap *= 2;
@@ -239,10 +232,10 @@ int kb_search_common(struct store_reader *r, int64_t tenant_id, const struct kb_
         tok[i] = p->common[i].tok;
         docs[i] = p->common[i].docs;
     }
-    st = stmt_get(&r->cache,
-                  "SELECT slug, title, text, tags FROM kb_articles"
-                  " WHERE id = ?1 AND tenant_id = ?2 AND status = 'published'",
-                  err);
+    sqlite3_stmt *st = stmt_get(&r->cache,
+                                "SELECT slug, title, text, tags FROM kb_articles"
+                                " WHERE id = ?1 AND tenant_id = ?2 AND status = 'published'",
+                                err);
     if (st == NULL) return err->code;
     size_t nf = 0;
     for (size_t j = 0; j < n && nf < finalists; j++) {

@@ -22,8 +22,6 @@ struct kb_fts {
     fts5_api *api;
     fts5_tokenizer tok;
     Fts5Tokenizer *inst;
-    /* the index's statistics as the last parley_rank() statement saw them (kb_fts_score) */
-    double rows, avgdl;
 };
 
 static fts5_api *fts5_api_of(sqlite3 *db)
@@ -104,9 +102,6 @@ static struct rank_data *rank_data(const Fts5ExtensionApi *api, Fts5Context *fts
     if ((*rc = api->xRowCount(fts, &n_row)) == SQLITE_OK)
         *rc = api->xColumnTotalSize(fts, -1, &n_tok);
     d->avgdl = n_row > 0 ? (double)n_tok / (double)n_row : 1.0;
-    struct kb_fts *k = api->xUserData(fts);
-    k->rows = (double)n_row;
-    k->avgdl = d->avgdl;
     for (int i = 0; *rc == SQLITE_OK && i < n_phrase; i++) {
         sqlite3_int64 hits = -1;
         if (counts != NULL && *counts != '\0') { /* "12,4031": the next count */
@@ -189,7 +184,8 @@ int kb_fts_open(sqlite3 *db, bool rank, struct kb_fts **out, struct parley_err *
         return parley_fail(err, PARLEY_EINTERNAL, NULL,
                            "this SQLite has no FTS5 " KB_TOKENIZER " tokenizer");
     }
-    if (rank && k->api->xCreateFunction(k->api, "parley_rank", k, parley_rank, NULL) != SQLITE_OK) {
+    if (rank &&
+        k->api->xCreateFunction(k->api, "parley_rank", NULL, parley_rank, NULL) != SQLITE_OK) {
         kb_fts_close(k);
         return parley_fail(err, PARLEY_EINTERNAL, NULL, "could not register parley_rank");
     }
@@ -243,19 +239,9 @@ static int count_token(void *ud, const char *t, size_t n, size_t start, size_t e
     (void)end;
     struct count_ctx *c = ud;
     c->n_tok++;
-    if (n == 0) return 0;
-    for (int i = 0; i < c->n; i++) {
-        const char *w = c->tok[i];
-        if (w != NULL && w[0] == t[0] && strncmp(w, t, n) == 0 && w[n] == '\0')
-            c->f[i] += c->weight;
-    }
+    for (int i = 0; i < c->n; i++)
+        if (c->tok[i] != NULL && kb_token_eq(c->tok[i], t, n)) c->f[i] += c->weight;
     return 0;
-}
-
-void kb_fts_stats(const struct kb_fts *k, double *rows, double *avgdl)
-{
-    *rows = k->rows;
-    *avgdl = k->avgdl > 0.0 ? k->avgdl : 1.0;
 }
 
 double kb_fts_score(struct kb_fts *k, double rows, double avgdl, const char *const cols[3],

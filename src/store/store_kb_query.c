@@ -176,20 +176,24 @@ int kb_fts_words(const char *q, size_t len, char words[][KB_QUERY_MAX_TERM + 1])
     return (int)n;
 }
 
+bool kb_fts_append(char *out, size_t cap, const char *sep, const char *w)
+{
+    size_t used = strlen(out);
+    if (used > 0 && sep == NULL) sep = " OR ";
+    if (used == 0) sep = "";
+    if (used + strlen(sep) + strlen(w) + 3 > cap) return false;
+    snprintf(out + used, cap - used, "%s\"%s\"", sep, w);
+    return true;
+}
+
 int kb_fts_query(const char *q, size_t len, enum kb_match how, char *out, size_t cap)
 {
     char words[KB_QUERY_MAX_TERMS][KB_QUERY_MAX_TERM + 1];
     int n = kb_fts_words(q, len, words);
-    size_t used = 0;
     int kept = 0;
     if (cap == 0) return 0;
     out[0] = '\0';
-    for (int k = 0; k < n; k++) {
-        const char *sep = kept == 0 ? "" : how == KB_MATCH_ALL ? " " : " OR ";
-        size_t need = strlen(sep) + strlen(words[k]) + 2;
-        if (used + need + 1 > cap) break;
-        used += (size_t)snprintf(out + used, cap - used, "%s\"%s\"", sep, words[k]);
+    while (kept < n && kb_fts_append(out, cap, how == KB_MATCH_ALL ? " " : " OR ", words[kept]))
         kept++;
-    }
     return kept;
 }

@@ -147,9 +147,7 @@ static int token_docs(void *ud, const char *tok, size_t n, size_t start, size_t 
     struct docs_ctx *c = ud;
     struct kb_query_tokens *q = c->tokens;
     c->n_tok++;
-    c->last = -1;
-    for (int i = 0; i < q->n && c->last < 0 && n <= KB_QUERY_MAX_TERM; i++)
-        if (strncmp(q->tok[i], tok, n) == 0 && q->tok[i][n] == '\0') c->last = i;
+    c->last = kb_query_token_find(q, tok, n);
     if (c->last < 0 && n <= KB_QUERY_MAX_TERM && q->n < KB_QUERY_MAX_TOKENS) {
         memcpy(q->tok[q->n], tok, n);
         q->tok[q->n][n] = '\0';
@@ -187,23 +185,27 @@ static int cmp_docs(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Splits the words into informative and common ones (see "the plan"). */
+/* Appends a word's article count to counts ("12,40"). */
+static void append_count(char *counts, size_t cap, int64_t docs)
+{
+    size_t used = strlen(counts);
+    snprintf(counts + used, cap - used, "%s%lld", used ? "," : "", (long long)docs);
+}
+
+/* Splits the words into informative and common ones (see "the plan"). q comes out rarest
+ * first, so the informative words are the first ones held by some article. */
 static void plan_words(struct qword *q, int nq, struct kb_plan *p)
 {
-    memset(p, 0, sizeof(*p));
     bool none = false;
     for (int i = 0; i < nq; i++) none = none || q[i].docs == 0;
     qsort(q, (size_t)nq, sizeof(*q), cmp_docs); /* rarest first */
     int64_t sum = 0;
-    size_t used = 0, cused = 0;
     for (int i = 0; i < nq; i++) {
         if (q[i].docs == 0) continue;
         if (p->n_common == 0 && sum + q[i].docs <= kb_rank_budget) {
             sum += q[i].docs;
-            used += (size_t)snprintf(p->rare_expr + used, sizeof(p->rare_expr) - used, "%s\"%s\"",
-                                     p->rare_n ? " OR " : "", q[i].w);
-            cused += (size_t)snprintf(p->rare_counts + cused, sizeof(p->rare_counts) - cused,
-                                      "%s%lld", p->rare_n ? "," : "", (long long)q[i].docs);
+            kb_fts_append(p->rare_expr, sizeof(p->rare_expr), NULL, q[i].w);
+            append_count(p->rare_counts, sizeof(p->rare_counts), q[i].docs);
             p->rare_n++;
         } else if (q[i].tok != NULL) { /* a common word of several tokens is left out */
             struct kb_common *c = &p->common[p->n_common++];
@@ -238,17 +240,18 @@ static int add_snippet(struct store_reader *r, int64_t tenant_id,
     return 0;
 }
 
-/* The words of query with their article counts, tokens (for snippets) and plan; *nq = 0 when
- * it has no word to search. */
-static int plan_query(struct store_reader *r, const char *query, size_t qlen,
-                      char words[][KB_QUERY_MAX_TERM + 1], struct qword *q, int *nq,
-                      struct kb_query_tokens *tokens, struct kb_plan *plan, struct parley_err *err)
+/* The words of query (into plan->words) with their article counts, tokens (for snippets) and
+ * plan; *nq = 0 when it has no word to search. */
+static int plan_query(struct store_reader *r, const char *query, size_t qlen, struct qword *q,
+                      int *nq, struct kb_query_tokens *tokens, struct kb_plan *plan,
+                      struct parley_err *err)
 {
-    *nq = kb_fts_words(query, qlen, words);
+    memset(plan, 0, sizeof(*plan));
+    *nq = kb_fts_words(query, qlen, plan->words);
     if (*nq == 0) return 0;
     if (r->kb_fts == NULL && kb_fts_open(r->db, true, &r->kb_fts, err) != 0) return err->code;
     for (int i = 0; i < *nq; i++) {
-        q[i].w = words[i];
+        q[i].w = plan->words[i];
         if (word_docs(r, &q[i], tokens, err) != 0) return err->code;
     }
     plan_words(q, *nq, plan);
@@ -260,21 +263,14 @@ int kb_plan_query(struct store_reader *r, const char *query, struct kb_plan *p, 
                   struct parley_err *err)
 {
     STORE_ERR(err);
-    static char words[KB_QUERY_MAX_TERMS][KB_QUERY_MAX_TERM + 1]; /* p points into them */
     struct qword q[KB_QUERY_MAX_TERMS];
     struct kb_query_tokens tokens = {.n = 0};
     size_t qlen = query != NULL ? strlen(query) : 0;
-    if (plan_query(r, query, qlen, words, q, n_words, &tokens, p, err) != 0) return err->code;
-    snprintf(all_expr, expr_cap, "%s", p->rare_expr);
-    snprintf(all_counts, counts_cap, "%s", p->rare_counts);
-    for (int i = 0; i < *n_words; i++) { /* q is rarest first: the informative words lead */
-        char quoted[KB_QUERY_MAX_TERM + 3];
-        snprintf(quoted, sizeof(quoted), "\"%s\"", q[i].w);
-        if (q[i].docs == 0 || strstr(p->rare_expr, quoted) != NULL) continue;
-        size_t e = strlen(all_expr), c = strlen(all_counts);
-        snprintf(all_expr + e, expr_cap - e, "%s\"%s\"", e ? " OR " : "", q[i].w);
-        snprintf(all_counts + c, counts_cap - c, "%s%lld", c ? "," : "", (long long)q[i].docs);
-    }
+    if (plan_query(r, query, qlen, q, n_words, &tokens, p, err) != 0) return err->code;
+    all_expr[0] = all_counts[0] = '\0';
+    for (int i = 0; i < *n_words; i++) /* rarest first: the informative words lead */
+        if (q[i].docs > 0 && kb_fts_append(all_expr, expr_cap, NULL, q[i].w))
+            append_count(all_counts, counts_cap, q[i].docs);
     return 0;
 }
 
@@ -290,14 +286,13 @@ int store_kb_search(struct store_reader *r, int64_t tenant_id, const char *query
                            "the query is %zu bytes; at most %d are accepted", qlen, KB_MAX_QUERY);
     if (limit < 1 || limit > 50)
         return parley_fail(err, PARLEY_EINVAL, "limit", "limit must be 1 to 50");
-    char words[KB_QUERY_MAX_TERMS][KB_QUERY_MAX_TERM + 1];
     struct qword q[KB_QUERY_MAX_TERMS];
     struct kb_query_tokens tokens = {.n = 0};
     struct kb_hit *hits = arena_alloc(a, (size_t)limit * sizeof(*hits));
     struct kb_plan *plan = arena_alloc(a, sizeof(*plan));
     if (hits == NULL || plan == NULL)
         return parley_fail(err, PARLEY_ENOMEM, NULL, "out of memory searching");
-    int nq, rc = plan_query(r, query, qlen, words, q, &nq, &tokens, plan, err);
+    int nq, rc = plan_query(r, query, qlen, q, &nq, &tokens, plan, err);
     if (rc != 0 || nq == 0) return rc;
     size_t got = 0;
     if (plan->n_common > 0)

@@ -39,12 +39,7 @@ static int scan_token(void *ud, const char *t, size_t n, size_t start, size_t en
     struct tok *k = &s->toks[s->n++];
     k->start = start;
     k->end = end;
-    k->word = -1;
-    if (n == 0 || n > KB_QUERY_MAX_TERM) return 0; /* never a query's token */
-    for (int i = 0; i < s->q->n && k->word < 0; i++) {
-        const char *w = s->q->tok[i];
-        if (w[0] == t[0] && strncmp(w, t, n) == 0 && w[n] == '\0') k->word = i;
-    }
+    k->word = kb_query_token_find(s->q, t, n);
     return 0;
 }
 

@@ -10,6 +10,8 @@
  *   that becomes common gets its lists built from the index (fts5vocab's instance table). */
 #include "store_int.h"
 
+#include "common/util.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,9 +37,7 @@ struct tokset {
 
 static uint64_t hash(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
+    return util_fnv1a(UTIL_FNV1A_BASIS, s, n);
 }
 
 static bool grow(struct tokset *t)
@@ -70,7 +70,7 @@ static int tokset_add(void *ud, const char *tok, size_t n, size_t start, size_t 
     }
     size_t j = hash(tok, n) & (t->cap - 1);
     for (; t->slot[j].tok != NULL; j = (j + 1) & (t->cap - 1))
-        if (strncmp(t->slot[j].tok, tok, n) == 0 && t->slot[j].tok[n] == '\0') {
+        if (kb_token_eq(t->slot[j].tok, tok, n)) {
             t->slot[j].freq += t->weight;
             return 0;
         }
@@ -122,7 +122,7 @@ static int cmp_champion(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static int index_totals(struct stmt_cache *c, sqlite3 *db, double *avgdl, struct parley_err *err)
+int kb_index_totals(struct stmt_cache *c, double *rows, double *avgdl, struct parley_err *err)
 {
     sqlite3_stmt *st = stmt_get(c, "SELECT articles, tokens FROM kb_index WHERE id = 1", err);
     if (st == NULL) return err->code;
@@ -130,7 +130,9 @@ static int index_totals(struct stmt_cache *c, sqlite3 *db, double *avgdl, struct
     double articles = step == SQLITE_ROW ? (double)sqlite3_column_int64(st, 0) : 0;
     double tokens = step == SQLITE_ROW ? (double)sqlite3_column_int64(st, 1) : 0;
     sqlite3_reset(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE) return db_fail(err, db, "reading index totals");
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return db_fail(err, c->db, "reading index totals");
+    *rows = articles;
     *avgdl = articles > 0 ? tokens / articles : 1.0;
     return 0;
 }
@@ -177,8 +179,8 @@ static int build_lists(struct store *s, struct arena *a, const char *term, struc
         return err->code;
     bind_text(st, 1, term);
     if (stmt_run(st) != SQLITE_DONE) return db_fail(err, s->db, "clearing a champion list");
-    double avgdl;
-    if (index_totals(&s->cache, s->db, &avgdl, err) != 0) return err->code;
+    double rows, avgdl;
+    if (kb_index_totals(&s->cache, &rows, &avgdl, err) != 0) return err->code;
     /* instance rows come in article order: one candidate per article */
     st = stmt_get(&s->cache,
                   "SELECT v.doc, v.col, a.tenant_id, a.tokens FROM temp.kb_vocab_instance v"
@@ -414,8 +416,8 @@ int kb_terms_update(struct store *s, struct store_cmd *cmd, int64_t id, const ch
     if (update_totals(s, cmd, id, articles, (int64_t) new.length - (int64_t)old.length,
                       after != NULL ? &new : NULL) != 0)
         return cmd->err.code;
-    double avgdl;
-    if (index_totals(&s->cache, s->db, &avgdl, &cmd->err) != 0) return cmd->err.code;
+    double rows, avgdl;
+    if (kb_index_totals(&s->cache, &rows, &avgdl, &cmd->err) != 0) return cmd->err.code;
     for (size_t i = 0; i < new.cap; i++) {
         const char *t = new.slot[i].tok;
         if (t == NULL) continue;
